@@ -1,0 +1,536 @@
+/* Copyright (c) 2026 dovecot-helpdesk authors, see the included COPYING file */
+
+#include "lib.h"
+#include "array.h"
+#include "str.h"
+#include "istream.h"
+#include "hex-binary.h"
+#include "sha2.h"
+#include "unichar.h"
+#include "ioloop.h"
+#include "message-id.h"
+#include "message-address.h"
+#include "message-size.h"
+#include "mail-storage.h"
+#include "helpdesk-plugin.h"
+#include "helpdesk-store.h"
+#include "helpdesk-tag.h"
+#include "helpdesk-intake.h"
+
+/* Longest Message-ID kept as it is; longer ones are hashed. */
+#define HELPDESK_MAX_ID_LEN 250
+/* Longest subject or address kept in the store (bytes, valid UTF-8). */
+#define HELPDESK_MAX_TEXT_LEN 400
+/* References beyond this many (newest first) are not looked up. */
+#define HELPDESK_MAX_REFS 64
+#define HELPDESK_MAX_PARTICIPANTS 20
+
+struct intake_headers {
+	const char *message_id, *in_reply_to, *references;
+	const char *subject;	/* decoded UTF-8 */
+	const char *from, *sender, *reply_to, *cc;
+	struct helpdesk_auto_headers auto_hdr;
+	const char *from_addr;	/* lower-cased local@domain or NULL */
+};
+
+/* Headers that LMTP, the MTA or relays add on the way: a replayed delivery
+   differs in them, so the content key ignores them. */
+static const char *const content_key_headers[] = {
+	"Date", "From", "Sender", "To", "Cc", "Subject", "Content-Type",
+	"MIME-Version", NULL
+};
+
+/* Protocol keywords owned by the plugin: Sieve or a customer must not
+   deliver a message that already carries them. */
+static const char *const owned_keywords[] = {
+	HELPDESK_KW_NEW, HELPDESK_KW_OPEN, HELPDESK_KW_WAITING,
+	HELPDESK_KW_RESOLVED, HELPDESK_KW_PENDING, HELPDESK_KW_AUTO,
+	"claim", "escalate", "sla-warn", "sla-breach", NULL
+};
+static const char *const owned_keyword_prefixes[] = {
+	"owner-", "tier-", NULL
+};
+
+const char *helpdesk_message_key_from_id(const char *id)
+{
+	unsigned char digest[SHA256_RESULTLEN];
+
+	if (strlen(id) <= HELPDESK_MAX_ID_LEN &&
+	    uni_utf8_data_is_valid((const unsigned char *)id, strlen(id)))
+		return id;
+	sha256_get_digest(id, strlen(id), digest);
+	return t_strconcat("sha256:", binary_to_hex(digest, sizeof(digest)),
+			   NULL);
+}
+
+/* Valid UTF-8, at most HELPDESK_MAX_TEXT_LEN bytes, from the data stack. */
+static const char *store_text(const char *value)
+{
+	string_t *str;
+	size_t len;
+
+	if (value == NULL)
+		return NULL;
+	len = strlen(value);
+	if (len > HELPDESK_MAX_TEXT_LEN) {
+		len = HELPDESK_MAX_TEXT_LEN;
+		/* don't cut a UTF-8 sequence */
+		while (len > 0 && (value[len] & 0xc0) == 0x80)
+			len--;
+	}
+	str = t_str_new(len + 8);
+	if (uni_utf8_get_valid_data((const unsigned char *)value, len, str))
+		return t_strndup(value, len);
+	return str_c(str);
+}
+
+static const char *addr_to_string(const struct message_address *addr)
+{
+	if (addr == NULL || addr->mailbox == NULL || *addr->mailbox == '\0' ||
+	    addr->domain == NULL || *addr->domain == '\0')
+		return NULL;
+	return t_str_lcase(t_strconcat(addr->mailbox, "@", addr->domain,
+				       NULL));
+}
+
+static struct message_address *parse_addresses(const char *value,
+					       unsigned int max)
+{
+	if (value == NULL)
+		return NULL;
+	return message_address_parse(pool_datastack_create(),
+				     (const unsigned char *)value,
+				     strlen(value), max, 0);
+}
+
+static const char *first_localpart(const char *value)
+{
+	struct message_address *addr = parse_addresses(value, 1);
+
+	if (addr == NULL || addr->mailbox == NULL || *addr->mailbox == '\0')
+		return NULL;
+	return addr->mailbox;
+}
+
+static int get_hdr(struct mail *mail, const char *name, const char **value_r)
+{
+	int ret = mail_get_first_header(mail, name, value_r);
+
+	if (ret <= 0)
+		*value_r = NULL;
+	return ret < 0 ? -1 : 0;
+}
+
+static int intake_read_headers(struct mail *mail, struct intake_headers *h)
+{
+	struct helpdesk_auto_headers *a = &h->auto_hdr;
+	const char *x_autoreply, *x_autorespond;
+
+	i_zero(h);
+	if (get_hdr(mail, "Message-ID", &h->message_id) < 0 ||
+	    get_hdr(mail, "In-Reply-To", &h->in_reply_to) < 0 ||
+	    get_hdr(mail, "References", &h->references) < 0 ||
+	    get_hdr(mail, "From", &h->from) < 0 ||
+	    get_hdr(mail, "Sender", &h->sender) < 0 ||
+	    get_hdr(mail, "Reply-To", &h->reply_to) < 0 ||
+	    get_hdr(mail, "Cc", &h->cc) < 0 ||
+	    get_hdr(mail, "Auto-Submitted", &a->auto_submitted) < 0 ||
+	    get_hdr(mail, "Precedence", &a->precedence) < 0 ||
+	    get_hdr(mail, "List-Id", &a->list_id) < 0 ||
+	    get_hdr(mail, "Return-Path", &a->return_path) < 0 ||
+	    get_hdr(mail, "Content-Type", &a->content_type) < 0 ||
+	    get_hdr(mail, "X-Autoreply", &x_autoreply) < 0 ||
+	    get_hdr(mail, "X-Autorespond", &x_autorespond) < 0 ||
+	    get_hdr(mail, "X-Failed-Recipients", &a->x_failed_recipients) < 0)
+		return -1;
+	if (mail_get_first_header_utf8(mail, "Subject", &h->subject) < 0)
+		return -1;
+	a->x_autoreply = x_autoreply != NULL ? x_autoreply : x_autorespond;
+	a->subject = h->subject;
+	a->from_localpart = first_localpart(h->from);
+	a->sender_localpart = first_localpart(h->sender);
+	if (a->return_path != NULL) {
+		struct message_address *addr;
+
+		if (message_address_parse_path(pool_datastack_create(),
+				(const unsigned char *)a->return_path,
+				strlen(a->return_path), &addr) == 0 &&
+		    addr != NULL && addr->mailbox != NULL &&
+		    *addr->mailbox != '\0')
+			a->return_path_localpart = addr->mailbox;
+	}
+	h->from_addr = addr_to_string(parse_addresses(h->from, 1));
+	if (h->from_addr == NULL)
+		h->from_addr = addr_to_string(parse_addresses(h->sender, 1));
+	return 0;
+}
+
+/* A key for a message without a usable Message-ID: the hash of the headers
+   the sender wrote and of the body, so a replay gets the same key. */
+static int intake_content_key(struct mail *mail, const char **key_r)
+{
+	struct sha256_ctx ctx;
+	unsigned char digest[SHA256_RESULTLEN];
+	struct message_size hdr_size, body_size;
+	struct istream *input;
+	const unsigned char *data;
+	const char *const *values;
+	size_t size;
+	unsigned int i;
+	int ret;
+
+	sha256_init(&ctx);
+	for (i = 0; content_key_headers[i] != NULL; i++) {
+		if (mail_get_headers(mail, content_key_headers[i], &values) < 0)
+			return -1;
+		for (; *values != NULL; values++) {
+			sha256_loop(&ctx, content_key_headers[i],
+				    strlen(content_key_headers[i]) + 1);
+			sha256_loop(&ctx, *values, strlen(*values) + 1);
+		}
+	}
+	if (mail_get_stream(mail, &hdr_size, &body_size, &input) < 0)
+		return -1;
+	i_stream_seek(input, hdr_size.physical_size);
+	while ((ret = i_stream_read_more(input, &data, &size)) > 0) {
+		sha256_loop(&ctx, data, size);
+		i_stream_skip(input, size);
+	}
+	if (input->stream_errno != 0)
+		return -1;
+	sha256_result(&ctx, digest);
+	*key_r = t_strconcat("content:", binary_to_hex(digest, sizeof(digest)),
+			     NULL);
+	return 0;
+}
+
+static bool string_array_contains(const ARRAY_TYPE(const_string) *list,
+				  const char *str)
+{
+	const char *item;
+
+	array_foreach_elem(list, item) {
+		if (strcmp(item, str) == 0)
+			return TRUE;
+	}
+	return FALSE;
+}
+
+/* Message-IDs named by In-Reply-To, then References newest first. */
+static const char *const *
+intake_ref_keys(const struct intake_headers *h, unsigned int *count_r)
+{
+	ARRAY_TYPE(const_string) ids;
+	ARRAY_TYPE(const_string) refs;
+	const char *p, *id, *const *ref;
+	unsigned int i, count;
+
+	t_array_init(&ids, 16);
+	if (h->in_reply_to != NULL) {
+		p = h->in_reply_to;
+		while ((id = message_id_get_next(&p)) != NULL &&
+		       array_count(&ids) < 4) {
+			id = helpdesk_message_key_from_id(id);
+			array_push_back(&ids, &id);
+		}
+	}
+	if (h->references != NULL) {
+		t_array_init(&refs, 32);
+		p = h->references;
+		while ((id = message_id_get_next(&p)) != NULL) {
+			array_push_back(&refs, &id);
+			/* keep only the newest ones of a hostile chain */
+			if (array_count(&refs) > HELPDESK_MAX_REFS * 2)
+				array_delete(&refs, 0, HELPDESK_MAX_REFS);
+		}
+		ref = array_get(&refs, &count);
+		for (i = count; i > 0 && array_count(&ids) < HELPDESK_MAX_REFS;
+		     i--) {
+			id = helpdesk_message_key_from_id(ref[i - 1]);
+			if (!string_array_contains(&ids, id))
+				array_push_back(&ids, &id);
+		}
+	}
+	*count_r = array_count(&ids);
+	array_append_zero(&ids);
+	return array_front(&ids);
+}
+
+static bool keyword_is_owned(const struct helpdesk_settings *set,
+			     const char *keyword)
+{
+	const char *name;
+	unsigned int i;
+
+	if (!str_begins(keyword, set->keyword_prefix))
+		return FALSE;
+	name = keyword + strlen(set->keyword_prefix);
+	if (str_array_find(owned_keywords, name))
+		return TRUE;
+	for (i = 0; owned_keyword_prefixes[i] != NULL; i++) {
+		if (str_begins(name, owned_keyword_prefixes[i]))
+			return TRUE;
+	}
+	return FALSE;
+}
+
+static const char *
+find_prefixed(const struct helpdesk_settings *set,
+	      const char *const *keywords, const char *what)
+{
+	const char *prefix = helpdesk_keyword(set, what);
+
+	for (; keywords != NULL && *keywords != NULL; keywords++) {
+		if (str_begins(*keywords, prefix))
+			return *keywords + strlen(prefix);
+	}
+	return NULL;
+}
+
+static const char *status_keyword(enum helpdesk_ticket_status status)
+{
+	switch (status) {
+	case HELPDESK_STATUS_NEW:
+		return HELPDESK_KW_NEW;
+	case HELPDESK_STATUS_OPEN:
+		return HELPDESK_KW_OPEN;
+	case HELPDESK_STATUS_WAITING:
+		return HELPDESK_KW_WAITING;
+	case HELPDESK_STATUS_RESOLVED:
+		return HELPDESK_KW_RESOLVED;
+	}
+	i_unreached();
+}
+
+static const char *const *
+intake_participants(const struct intake_headers *h)
+{
+	ARRAY_TYPE(const_string) list;
+	const char *const values[] = { h->from, h->reply_to, h->cc };
+	struct message_address *addr;
+	const char *str;
+	unsigned int i;
+
+	t_array_init(&list, 8);
+	for (i = 0; i < N_ELEMENTS(values); i++) {
+		addr = parse_addresses(values[i], HELPDESK_MAX_PARTICIPANTS);
+		for (; addr != NULL; addr = addr->next) {
+			if (array_count(&list) >= HELPDESK_MAX_PARTICIPANTS)
+				break;
+			str = addr_to_string(addr);
+			if (str == NULL)
+				continue;
+			str = store_text(str);
+			if (!string_array_contains(&list, str))
+				array_push_back(&list, &str);
+		}
+	}
+	array_append_zero(&list);
+	return array_front(&list);
+}
+
+/* Look everything up, decide and record. Returns -1 with *error_r when
+   the store failed; the caller then delivers the message as pending. */
+static int
+intake_decide(struct helpdesk_user *huser, struct helpdesk_store *store,
+	      const struct intake_headers *h, const char *key,
+	      const char *prio, const char *team,
+	      struct helpdesk_intake *intake,
+	      enum helpdesk_ticket_status *status_r, const char **prio_r,
+	      const char **error_r)
+{
+	struct helpdesk_thread_input in;
+	struct helpdesk_thread_decision decision;
+	struct helpdesk_ticket_row row;
+	struct helpdesk_store_message msg;
+	const char *const *ref_keys;
+	unsigned int ref_count;
+	uint64_t tag;
+	bool found;
+	int64_t now = ioloop_time;
+
+	i_zero(&in);
+	in.is_auto = intake->auto_reason != HELPDESK_AUTO_NONE;
+	if (helpdesk_store_find_message(store, key, &in.known_message,
+					&in.known_ticket, error_r) < 0)
+		return -1;
+	if (!in.known_message) {
+		ref_keys = intake_ref_keys(h, &ref_count);
+		if (helpdesk_store_find_refs(store, ref_keys, ref_count,
+					     &in.ref_ticket, error_r) < 0)
+			return -1;
+		if (in.ref_ticket != 0) {
+			if (helpdesk_store_get_ticket(store, in.ref_ticket,
+					pool_datastack_create(), &row, &found,
+					error_r) < 0)
+				return -1;
+			in.ref_ticket_resolved = found &&
+				row.status == HELPDESK_STATUS_RESOLVED;
+		}
+		if (h->subject != NULL && in.ref_ticket == 0 &&
+		    helpdesk_tag_parse(h->subject, &tag)) {
+			if (helpdesk_store_get_ticket(store, tag,
+					pool_datastack_create(), &row, &found,
+					error_r) < 0)
+				return -1;
+			if (found) {
+				in.tag_ticket = tag;
+				in.tag_ticket_resolved =
+					row.status == HELPDESK_STATUS_RESOLVED;
+				if (h->from_addr != NULL &&
+				    helpdesk_store_is_participant(store, tag,
+						h->from_addr,
+						&in.tag_sender_is_participant,
+						error_r) < 0)
+					return -1;
+			}
+		}
+	}
+	helpdesk_thread_decide(&in, &decision);
+	intake->action = decision.action;
+	intake->ticket = decision.ticket;
+	intake->reopen = decision.reopen;
+
+	if (decision.action == HELPDESK_THREAD_NEW) {
+		if (helpdesk_store_create_ticket(store, key,
+				store_text(h->subject == NULL ? "" : h->subject),
+				h->from_addr == NULL ? "" : h->from_addr,
+				prio == NULL ? "normal" : prio,
+				team == NULL ? "" : team, now,
+				&intake->ticket, error_r) < 0)
+			return -1;
+	}
+
+	if (decision.action != HELPDESK_THREAD_REPLAY) {
+		i_zero(&msg);
+		msg.key = key;
+		msg.ticket = intake->ticket;
+		msg.sender = h->from_addr;
+		msg.subject = store_text(h->subject);
+		msg.kind = in.is_auto ? "auto" : "customer";
+		msg.participants = in.is_auto ? NULL : intake_participants(h);
+		msg.ev_created = decision.action == HELPDESK_THREAD_NEW;
+		msg.ev_reopened = decision.reopen;
+		msg.auto_reason = in.is_auto ?
+			helpdesk_auto_reason_name(intake->auto_reason) : NULL;
+		msg.now = now;
+		if (helpdesk_store_record_message(store, &msg, error_r) < 0)
+			return -1;
+	}
+
+	*status_r = HELPDESK_STATUS_NEW;
+	*prio_r = NULL;
+	if (intake->ticket != 0) {
+		if (helpdesk_store_get_ticket(store, intake->ticket,
+				pool_datastack_create(), &row, &found,
+				error_r) < 0)
+			return -1;
+		if (found) {
+			*status_r = row.status;
+			*prio_r = row.priority;
+		}
+	}
+	e_debug(huser->event, "message %s: %s ticket %llu (%s)", key,
+		helpdesk_thread_action_name(decision.action),
+		(unsigned long long)intake->ticket, decision.reason);
+	return 0;
+}
+
+struct helpdesk_intake *
+helpdesk_intake_run(struct helpdesk_user *huser, struct mail *mail,
+		    const char *const *existing_keywords, pool_t pool)
+{
+	const struct helpdesk_settings *set = &huser->set;
+	struct helpdesk_intake *intake;
+	struct helpdesk_store *store;
+	struct intake_headers h;
+	ARRAY_TYPE(const_string) keywords;
+	enum helpdesk_ticket_status status = HELPDESK_STATUS_NEW;
+	const char *key, *prio, *team, *ticket_prio = NULL, *error, *kw;
+	const char *const *kwp;
+	int ret = 0;
+
+	intake = p_new(pool, struct helpdesk_intake, 1);
+	T_BEGIN {
+		if (intake_read_headers(mail, &h) < 0) {
+			error = t_strdup_printf("cannot read the headers: %s",
+				mailbox_get_last_internal_error(mail->box,
+								NULL));
+			ret = -1;
+		} else {
+			intake->auto_reason =
+				helpdesk_auto_detect(&h.auto_hdr);
+			key = NULL;
+			if (h.message_id != NULL) {
+				const char *p = h.message_id;
+				const char *id = message_id_get_next(&p);
+
+				if (id != NULL)
+					key = helpdesk_message_key_from_id(id);
+			}
+			if (key == NULL && intake_content_key(mail, &key) < 0) {
+				error = "cannot read the message body";
+				ret = -1;
+			}
+		}
+		prio = find_prefixed(set, existing_keywords, "prio-");
+		team = find_prefixed(set, existing_keywords, "team-");
+		if (ret == 0 &&
+		    (store = helpdesk_user_store(huser, &error)) == NULL)
+			ret = -1;
+		if (ret == 0) {
+			intake->key = p_strdup(pool, key);
+			ret = intake_decide(huser, store, &h, key, prio, team,
+					    intake, &status, &ticket_prio,
+					    &error);
+		}
+		if (ret < 0) {
+			intake->pending = TRUE;
+			intake->action = HELPDESK_THREAD_NONE;
+			intake->ticket = 0;
+			helpdesk_store_failed(huser, error);
+		} else {
+			(void)helpdesk_store_succeeded(huser);
+		}
+
+		/* keywords: keep Sieve's, drop forged state, add ours */
+		t_array_init(&keywords, 8);
+		for (kwp = existing_keywords; kwp != NULL && *kwp != NULL;
+		     kwp++) {
+			if (!keyword_is_owned(set, *kwp)) {
+				kw = p_strdup(pool, *kwp);
+				array_push_back(&keywords, &kw);
+			}
+		}
+		if (intake->pending) {
+			kw = p_strdup(pool, helpdesk_keyword(set,
+							HELPDESK_KW_PENDING));
+			array_push_back(&keywords, &kw);
+		} else if (intake->ticket != 0) {
+			kw = p_strdup(pool, helpdesk_keyword(set,
+							status_keyword(status)));
+			array_push_back(&keywords, &kw);
+			if (prio == NULL) {
+				kw = p_strdup(pool, helpdesk_keyword(set,
+					t_strconcat("prio-", ticket_prio == NULL ||
+						    *ticket_prio == '\0' ?
+						    "normal" : ticket_prio,
+						    NULL)));
+				array_push_back(&keywords, &kw);
+			}
+		}
+		if (intake->auto_reason != HELPDESK_AUTO_NONE) {
+			kw = p_strdup(pool, helpdesk_keyword(set,
+							HELPDESK_KW_AUTO));
+			array_push_back(&keywords, &kw);
+		}
+		array_append_zero(&keywords);
+		intake->keywords = p_memdup(pool, array_front(&keywords),
+			sizeof(const char *) * array_count(&keywords));
+
+		intake->tag_subject = intake->ticket != 0 && set->subject_tag &&
+			(h.subject == NULL ||
+			 !helpdesk_tag_has(h.subject, intake->ticket));
+	} T_END;
+	return intake;
+}

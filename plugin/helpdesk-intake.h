@@ -1,0 +1,40 @@
+#ifndef HELPDESK_INTAKE_H
+#define HELPDESK_INTAKE_H
+
+#include "helpdesk-thread.h"
+#include "helpdesk-auto.h"
+
+struct helpdesk_user;
+
+/* The plugin's decision for one message saved into a queue mailbox. */
+struct helpdesk_intake {
+	enum helpdesk_thread_action action;
+	uint64_t ticket;
+	enum helpdesk_auto_reason auto_reason;
+	/* the store was unavailable: delivered as hd-pending */
+	bool pending;
+	bool reopen;
+	/* prefix the subject with [#N] */
+	bool tag_subject;
+	/* message key (Message-ID or content hash) */
+	const char *key;
+	/* the keywords the saved message gets (full names) */
+	const char *const *keywords;
+	/* index of this save in its mailbox transaction, for the UID */
+	unsigned int save_idx;
+};
+
+/* Decide what the message becomes and record it in the store. Never fails:
+   when the store is unavailable the result is a pending intake. The
+   existing keywords (e.g. set by Sieve) are given as names; the resulting
+   keyword list keeps the ones that are not the plugin's own state. All
+   memory comes from pool. */
+struct helpdesk_intake *
+helpdesk_intake_run(struct helpdesk_user *huser, struct mail *mail,
+		    const char *const *existing_keywords, pool_t pool);
+
+/* The store key of a Message-ID (as returned by message_id_get_next()).
+   Overlong ids are hashed so hostile headers stay small in the store. */
+const char *helpdesk_message_key_from_id(const char *id);
+
+#endif

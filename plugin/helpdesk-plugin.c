@@ -1,0 +1,160 @@
+/* Copyright (c) 2026 dovecot-helpdesk authors, see the included COPYING file */
+
+#include "lib.h"
+#include "ioloop.h"
+#include "mail-user.h"
+#include "mail-storage-private.h"
+#include "mail-storage-hooks.h"
+#include "helpdesk-plugin.h"
+#include "helpdesk-store.h"
+#include "helpdesk-storage.h"
+
+/* How often a delivering process looks for pending messages even when it
+   saw no outage itself (another process may have). */
+#define HELPDESK_RECONCILE_INTERVAL_SECS 300
+
+const char *helpdesk_plugin_version = DOVECOT_ABI_VERSION;
+const char *helpdesk_plugin_dependencies[] = { "notify", NULL };
+
+struct event_category event_category_helpdesk = {
+	.name = "helpdesk",
+};
+
+struct helpdesk_user_module helpdesk_user_module =
+	MODULE_CONTEXT_INIT(&mail_user_module_register);
+
+/* One store per process: an LMTP process delivers for many users in turn
+   and opening the database for each would cost more than the delivery. */
+static struct helpdesk_store *helpdesk_store = NULL;
+static char *helpdesk_store_dsn = NULL;
+static bool helpdesk_store_failing = FALSE;
+static bool helpdesk_store_came_back = FALSE;
+static time_t helpdesk_last_reconcile = 0;
+
+static const char *helpdesk_user_getenv(const char *name, void *context)
+{
+	struct mail_user *user = context;
+
+	return mail_user_plugin_getenv(user, name);
+}
+
+struct helpdesk_store *helpdesk_user_store(struct helpdesk_user *huser,
+					   const char **error_r)
+{
+	const char *moduledir;
+
+	if (helpdesk_store != NULL &&
+	    strcmp(helpdesk_store_dsn, huser->set.db) != 0) {
+		helpdesk_store_deinit(&helpdesk_store);
+		i_free(helpdesk_store_dsn);
+	}
+	if (helpdesk_store == NULL) {
+		moduledir = huser->moduledir;
+		if (helpdesk_store_init(huser->set.db, moduledir,
+					huser->event, &helpdesk_store,
+					error_r) < 0)
+			return NULL;
+		helpdesk_store_dsn = i_strdup(huser->set.db);
+	}
+	if (helpdesk_store_check(helpdesk_store, error_r) < 0)
+		return NULL;
+	return helpdesk_store;
+}
+
+void helpdesk_store_failed(struct helpdesk_user *huser, const char *error)
+{
+	if (!helpdesk_store_failing) {
+		e_error(huser->event,
+			"store %s unavailable, queue mail is delivered as "
+			"%spending until it is back: %s", huser->set.db,
+			huser->set.keyword_prefix, error);
+		helpdesk_store_failing = TRUE;
+	} else {
+		e_debug(huser->event, "store still unavailable: %s", error);
+	}
+}
+
+bool helpdesk_store_succeeded(struct helpdesk_user *huser)
+{
+	if (!helpdesk_store_failing)
+		return FALSE;
+	e_info(huser->event, "store %s is available again", huser->set.db);
+	helpdesk_store_failing = FALSE;
+	helpdesk_store_came_back = TRUE;
+	return TRUE;
+}
+
+bool helpdesk_reconcile_due(struct helpdesk_user *huser ATTR_UNUSED)
+{
+	if (helpdesk_store_came_back ||
+	    ioloop_time - helpdesk_last_reconcile >=
+	    HELPDESK_RECONCILE_INTERVAL_SECS) {
+		helpdesk_store_came_back = FALSE;
+		helpdesk_last_reconcile = ioloop_time;
+		return TRUE;
+	}
+	return FALSE;
+}
+
+static void helpdesk_mail_user_deinit(struct mail_user *user)
+{
+	struct helpdesk_user *huser = HELPDESK_USER_CONTEXT(user);
+
+	event_unref(&huser->event);
+	huser->module_ctx.super.deinit(user);
+}
+
+static void helpdesk_mail_user_created(struct mail_user *user)
+{
+	struct mail_user_vfuncs *v = user->vlast;
+	struct helpdesk_user *huser;
+	struct helpdesk_settings set;
+	const char *error;
+	int ret;
+
+	ret = helpdesk_settings_parse(user->pool, helpdesk_user_getenv, user,
+				      &set, &error);
+	if (ret == 0) {
+		e_debug(user->event, "helpdesk: helpdesk_queue not set, "
+			"plugin inactive for this user");
+		return;
+	}
+	if (ret < 0) {
+		/* never fail the login or the delivery for our settings */
+		e_error(user->event, "helpdesk: invalid settings, plugin "
+			"disabled for this user: %s", error);
+		return;
+	}
+
+	huser = p_new(user->pool, struct helpdesk_user, 1);
+	huser->module_ctx.super = *v;
+	user->vlast = &huser->module_ctx.super;
+	v->deinit = helpdesk_mail_user_deinit;
+	huser->set = set;
+	huser->moduledir = p_strdup(user->pool, user->set->mail_plugin_dir);
+	huser->event = event_create(user->event);
+	event_add_category(huser->event, &event_category_helpdesk);
+	event_set_append_log_prefix(huser->event, "helpdesk: ");
+	huser->delivery = strcmp(user->service, "lmtp") == 0 ||
+		strcmp(user->service, "lda") == 0 ||
+		strcmp(user->service, "doveadm") == 0;
+	MODULE_CONTEXT_SET(user, helpdesk_user_module, huser);
+}
+
+static struct mail_storage_hooks helpdesk_mail_storage_hooks = {
+	.mail_user_created = helpdesk_mail_user_created,
+	.mailbox_allocated = helpdesk_mailbox_allocated,
+};
+
+void helpdesk_plugin_init(struct module *module)
+{
+	mail_storage_hooks_add(module, &helpdesk_mail_storage_hooks);
+}
+
+void helpdesk_plugin_deinit(void)
+{
+	mail_storage_hooks_remove(&helpdesk_mail_storage_hooks);
+	helpdesk_store_deinit(&helpdesk_store);
+	i_free(helpdesk_store_dsn);
+	helpdesk_store_drivers_deinit();
+}

@@ -1,0 +1,66 @@
+#ifndef HELPDESK_PLUGIN_H
+#define HELPDESK_PLUGIN_H
+
+#include "module-context.h"
+#include "mail-user.h"
+#include "helpdesk-settings.h"
+
+#define HELPDESK_USER_CONTEXT(obj) \
+	MODULE_CONTEXT(obj, helpdesk_user_module)
+
+/* Keyword names without the prefix. */
+#define HELPDESK_KW_NEW "new"
+#define HELPDESK_KW_OPEN "open"
+#define HELPDESK_KW_WAITING "waiting"
+#define HELPDESK_KW_RESOLVED "resolved"
+#define HELPDESK_KW_PENDING "pending"
+#define HELPDESK_KW_AUTO "auto"
+#define HELPDESK_KW_PRIO_NORMAL "prio-normal"
+
+struct helpdesk_store;
+
+struct helpdesk_user {
+	union mail_user_module_context module_ctx;
+	struct helpdesk_settings set;
+	struct event *event;
+	/* where the lib-sql driver modules are */
+	const char *moduledir;
+	/* lmtp, lda or doveadm save: incoming mail is filed as tickets */
+	bool delivery;
+};
+
+extern MODULE_CONTEXT_DEFINE(helpdesk_user_module,
+			     &mail_user_module_register);
+extern struct event_category event_category_helpdesk;
+
+extern const char *helpdesk_plugin_version;
+extern const char *helpdesk_plugin_dependencies[];
+
+void helpdesk_plugin_init(struct module *module);
+void helpdesk_plugin_deinit(void);
+
+/* The process-wide store for this user's helpdesk_db, created on first use.
+   Returns NULL and logs (once until it works again) when it is unusable. */
+struct helpdesk_store *helpdesk_user_store(struct helpdesk_user *huser,
+					   const char **error_r);
+/* Report a store failure: logged once per outage, not per message. */
+void helpdesk_store_failed(struct helpdesk_user *huser, const char *error);
+/* Report a store success; returns TRUE when the store just came back after
+   a failure (so pending messages should be reconciled now). */
+bool helpdesk_store_succeeded(struct helpdesk_user *huser);
+
+/* helpdesk-storage.c */
+void helpdesk_mailbox_allocated(struct mailbox *box);
+
+/* helpdesk-reconcile.c: turn hd-pending messages of one queue mailbox into
+   tickets. At most max_messages (0 = all) are handled. Returns the number
+   reconciled, or -1 on error (with *error_r). *left_r is set to the number
+   still pending. */
+int helpdesk_reconcile_mailbox(struct mailbox *box, unsigned int max_messages,
+			       unsigned int *left_r, const char **error_r);
+/* Reconcile every queue mailbox of the user: called by
+   `doveadm helpdesk reconcile`. Returns 0 or -1. */
+int helpdesk_reconcile_user(struct mail_user *user, unsigned int *done_r,
+			    unsigned int *left_r, const char **error_r);
+
+#endif

@@ -1,0 +1,38 @@
+#ifndef HELPDESK_SETTINGS_H
+#define HELPDESK_SETTINGS_H
+
+#define HELPDESK_DEFAULT_DB "sqlite:/var/lib/dovecot/helpdesk.db"
+#define HELPDESK_DEFAULT_KEYWORD_PREFIX "hd-"
+#define HELPDESK_KEYWORD_PREFIX_MAX_LEN 16
+
+struct helpdesk_settings {
+	/* queue mailbox names (vnames), NULL-terminated, at least one */
+	const char *const *queues;
+	/* "sqlite:PATH" or "pgsql:CONNECT" */
+	const char *db;
+	const char *keyword_prefix;
+	bool subject_tag;
+};
+
+/* Look up a setting by name; returns NULL when unset. */
+typedef const char *helpdesk_settings_getenv_t(const char *name,
+					       void *context);
+
+/* Parse the plugin settings. Returns 1 and fills *set_r (allocated from
+   pool) when the plugin is configured, 0 when helpdesk_queue is unset (the
+   plugin stays inactive for this user), -1 and *error_r on an invalid
+   setting. Settings parsing lives only here, so the port to Dovecot 2.4's
+   typed settings touches one file. */
+int helpdesk_settings_parse(pool_t pool, helpdesk_settings_getenv_t *getenv,
+			    void *context, struct helpdesk_settings *set_r,
+			    const char **error_r);
+
+/* Returns TRUE when vname is one of the queue mailboxes. */
+bool helpdesk_settings_is_queue(const struct helpdesk_settings *set,
+				const char *vname);
+
+/* Returns prefix + name, allocated from the data stack. */
+const char *helpdesk_keyword(const struct helpdesk_settings *set,
+			     const char *name);
+
+#endif

@@ -1,0 +1,474 @@
+/* Copyright (c) 2026 dovecot-helpdesk authors, see the included COPYING file */
+
+/* Mailbox overrides for queue mailboxes: decide and tag incoming mail while
+   it is saved (copy from the raw delivery mail, then save_begin with the
+   rewritten stream), and after the mail commit remember UIDs, carry a
+   reopen to the ticket's other messages and reconcile pending mail. */
+
+#include "lib.h"
+#include "array.h"
+#include "str.h"
+#include "istream.h"
+#include "istream-chain.h"
+#include "istream-header-filter.h"
+#include "message-header-parser.h"
+#include "seq-range-array.h"
+#include "mail-storage-private.h"
+#include "helpdesk-plugin.h"
+#include "helpdesk-store.h"
+#include "helpdesk-intake.h"
+#include "helpdesk-storage.h"
+
+#define HELPDESK_CONTEXT(obj) \
+	MODULE_CONTEXT(obj, helpdesk_storage_module)
+#define HELPDESK_CONTEXT_REQUIRE(obj) \
+	MODULE_CONTEXT_REQUIRE(obj, helpdesk_storage_module)
+
+/* Pending messages reconciled by one delivery at most, so that a backlog
+   never delays the delivery that found the store back. */
+#define HELPDESK_RECONCILE_PER_DELIVERY 20
+
+struct helpdesk_mailbox {
+	union mailbox_module_context module_ctx;
+};
+
+static MODULE_CONTEXT_DEFINE_INIT(helpdesk_storage_module,
+				  &mail_storage_module_register);
+
+static const char *const rewrite_exclude_headers[] = {
+	HELPDESK_TICKET_HEADER
+};
+
+struct helpdesk_rewrite {
+	uint64_t ticket;
+	bool tag_subject;
+	bool seen_subject;
+	bool in_subject;
+};
+
+static void
+rewrite_header_callback(struct header_filter_istream *input,
+			struct message_header_line *hdr, bool *matched,
+			struct helpdesk_rewrite *rw)
+{
+	const char *line;
+
+	if (hdr == NULL) {
+		/* end of headers: the stream may be parsed again */
+		rw->seen_subject = FALSE;
+		rw->in_subject = FALSE;
+		return;
+	}
+	if (hdr->eoh) {
+		const char *eol = hdr->crlf_newline ? "\r\n" : "\n";
+
+		if (rw->ticket == 0)
+			return;
+		if (rw->tag_subject && !rw->seen_subject) {
+			line = t_strdup_printf("Subject: [#%llu]%s",
+				(unsigned long long)rw->ticket, eol);
+			i_stream_header_filter_add(input, line, strlen(line));
+		}
+		line = t_strdup_printf(HELPDESK_TICKET_HEADER": %llu%s",
+				       (unsigned long long)rw->ticket, eol);
+		i_stream_header_filter_add(input, line, strlen(line));
+		return;
+	}
+	if (strcasecmp(hdr->name, "Subject") != 0) {
+		if (!hdr->continued)
+			rw->in_subject = FALSE;
+		return;
+	}
+	if (hdr->continued) {
+		/* folded or overlong subject: keep the rest as it was */
+		if (rw->in_subject)
+			*matched = FALSE;
+		return;
+	}
+	if (rw->seen_subject || !rw->tag_subject || rw->ticket == 0) {
+		rw->seen_subject = TRUE;
+		return;
+	}
+	rw->seen_subject = TRUE;
+	rw->in_subject = TRUE;
+	*matched = TRUE;
+	line = t_strdup_printf("Subject: [#%llu] ",
+			       (unsigned long long)rw->ticket);
+	i_stream_header_filter_add(input, line, strlen(line));
+	i_stream_header_filter_add(input, hdr->value, hdr->value_len);
+	if (!hdr->no_newline) {
+		if (hdr->crlf_newline)
+			i_stream_header_filter_add(input, "\r\n", 2);
+		else
+			i_stream_header_filter_add(input, "\n", 1);
+	}
+}
+
+static void rewrite_free(struct helpdesk_rewrite *rw)
+{
+	i_free(rw);
+}
+
+struct istream *
+helpdesk_rewrite_stream(struct istream *input,
+			const struct helpdesk_intake *intake)
+{
+	struct helpdesk_rewrite *rw;
+	struct istream *filter, *chain;
+	struct istream_chain *chain_ctx;
+
+	rw = i_new(struct helpdesk_rewrite, 1);
+	rw->ticket = intake->ticket;
+	rw->tag_subject = intake->tag_subject;
+	filter = i_stream_create_header_filter(input,
+		HEADER_FILTER_EXCLUDE | HEADER_FILTER_CRLF_PRESERVE |
+		HEADER_FILTER_ADD_MISSING_EOH, rewrite_exclude_headers,
+		N_ELEMENTS(rewrite_exclude_headers),
+		rewrite_header_callback, rw);
+	i_stream_add_destroy_callback(filter, rewrite_free, rw);
+	/* The chain reports no size: mdbox would otherwise ask the header
+	   filter for its exact size, which makes APPEND read ahead of the
+	   client's literal. */
+	chain = i_stream_create_chain(&chain_ctx,
+				      i_stream_get_max_buffer_size(input));
+	i_stream_chain_append(chain_ctx, filter);
+	i_stream_chain_append_eof(chain_ctx);
+	i_stream_unref(&filter);
+	return chain;
+}
+
+static const char *const *
+save_keyword_names(struct mail_save_context *ctx)
+{
+	struct mailbox *box = ctx->transaction->box;
+	const ARRAY_TYPE(keywords) *names;
+	ARRAY_TYPE(const_string) list;
+	const char *name;
+	unsigned int i;
+
+	if (ctx->data.keywords == NULL)
+		return NULL;
+	names = mail_index_get_keywords(box->index);
+	t_array_init(&list, ctx->data.keywords->count + 1);
+	for (i = 0; i < ctx->data.keywords->count; i++) {
+		name = array_idx_elem(names, ctx->data.keywords->idx[i]);
+		array_push_back(&list, &name);
+	}
+	array_append_zero(&list);
+	return array_front(&list);
+}
+
+static void save_set_keywords(struct mail_save_context *ctx,
+			      const char *const *keywords)
+{
+	struct mailbox *box = ctx->transaction->box;
+
+	if (ctx->data.keywords != NULL)
+		mailbox_keywords_unref(&ctx->data.keywords);
+	ctx->data.keywords = mailbox_keywords_create_valid(box, keywords);
+}
+
+static bool helpdesk_is_delivery(struct mail_save_context *ctx,
+				 struct mail *mail)
+{
+	/* LMTP, LDA and Sieve save from the "raw" storage's mail. A copy
+	   of a message that is already stored (LMTP's recipients 2..n
+	   without Sieve, IMAP COPY) is not a new delivery and must not be
+	   tagged again. */
+	return ctx->saving && strcmp(mail->box->storage->name, "raw") == 0;
+}
+
+static int helpdesk_copy(struct mail_save_context *ctx, struct mail *mail)
+{
+	struct mailbox_transaction_context *t = ctx->transaction;
+	struct helpdesk_mailbox *hbox = HELPDESK_CONTEXT_REQUIRE(t->box);
+	struct helpdesk_transaction *ht = HELPDESK_CONTEXT(t);
+	struct helpdesk_user *huser =
+		HELPDESK_USER_CONTEXT(t->box->storage->user);
+	struct helpdesk_intake *intake = NULL;
+	bool nested = ht == NULL || ht->in_copy;
+	int ret;
+
+	if (!nested && huser != NULL && huser->delivery &&
+	    helpdesk_is_delivery(ctx, mail)) {
+		T_BEGIN {
+			intake = helpdesk_intake_run(huser, mail,
+					save_keyword_names(ctx), ht->pool);
+		} T_END;
+		save_set_keywords(ctx, intake->keywords);
+		ht->cur = intake;
+	}
+	if (ht != NULL)
+		ht->in_copy = TRUE;
+	ret = hbox->module_ctx.super.copy(ctx, mail);
+	if (ht != NULL && !nested) {
+		ht->in_copy = FALSE;
+		ht->cur = NULL;
+		if (ret == 0) {
+			if (intake != NULL) {
+				intake->save_idx = ht->save_count;
+				array_push_back(&ht->intakes, &intake);
+			}
+			ht->save_count++;
+		}
+	}
+	return ret;
+}
+
+static int
+helpdesk_save_begin(struct mail_save_context *ctx, struct istream *input)
+{
+	struct mailbox_transaction_context *t = ctx->transaction;
+	struct helpdesk_mailbox *hbox = HELPDESK_CONTEXT_REQUIRE(t->box);
+	struct helpdesk_transaction *ht = HELPDESK_CONTEXT(t);
+	struct istream *rewritten;
+	int ret;
+
+	if (ht == NULL || ht->cur == NULL)
+		return hbox->module_ctx.super.save_begin(ctx, input);
+
+	rewritten = helpdesk_rewrite_stream(input, ht->cur);
+	ret = hbox->module_ctx.super.save_begin(ctx, rewritten);
+	i_stream_unref(&rewritten);
+	return ret;
+}
+
+static int helpdesk_save_finish(struct mail_save_context *ctx)
+{
+	struct mailbox_transaction_context *t = ctx->transaction;
+	struct helpdesk_mailbox *hbox = HELPDESK_CONTEXT_REQUIRE(t->box);
+	struct helpdesk_transaction *ht = HELPDESK_CONTEXT(t);
+	int ret;
+
+	ret = hbox->module_ctx.super.save_finish(ctx);
+	if (ht != NULL && !ht->in_copy && ret == 0) {
+		if (ht->cur != NULL) {
+			/* a reconcile save */
+			ht->cur->save_idx = ht->save_count;
+			array_push_back(&ht->intakes, &ht->cur);
+			ht->cur = NULL;
+		}
+		ht->save_count++;
+	}
+	return ret;
+}
+
+static struct mailbox_transaction_context *
+helpdesk_transaction_begin(struct mailbox *box,
+			   enum mailbox_transaction_flags flags,
+			   const char *reason)
+{
+	struct helpdesk_mailbox *hbox = HELPDESK_CONTEXT_REQUIRE(box);
+	struct mailbox_transaction_context *t;
+	struct helpdesk_transaction *ht;
+	pool_t pool;
+
+	/* UIDs of saved mail let the store point at the queue message */
+	flags |= MAILBOX_TRANSACTION_FLAG_ASSIGN_UIDS;
+	t = hbox->module_ctx.super.transaction_begin(box, flags, reason);
+
+	pool = pool_alloconly_create("helpdesk transaction", 1024);
+	ht = p_new(pool, struct helpdesk_transaction, 1);
+	ht->pool = pool;
+	p_array_init(&ht->intakes, pool, 2);
+	MODULE_CONTEXT_SET(t, helpdesk_storage_module, ht);
+	return t;
+}
+
+static void
+helpdesk_set_locations(struct mailbox *box, struct helpdesk_user *huser,
+		       const ARRAY_TYPE(helpdesk_intake_p) *intakes,
+		       const struct mail_transaction_commit_changes *changes,
+		       ARRAY_TYPE(uint64_t) *reopened)
+{
+	struct helpdesk_store *store;
+	struct seq_range_iter iter;
+	struct helpdesk_intake *intake;
+	struct mailbox_metadata metadata;
+	const char *guid, *error;
+	uint32_t uid;
+
+	if (mailbox_get_metadata(box, MAILBOX_METADATA_GUID, &metadata) < 0)
+		return;
+	guid = guid_128_to_string(metadata.guid);
+	store = helpdesk_user_store(huser, &error);
+	seq_range_array_iter_init(&iter, &changes->saved_uids);
+	array_foreach_elem(intakes, intake) {
+		if (intake->reopen)
+			array_push_back(reopened, &intake->ticket);
+		if (store == NULL || intake->pending || intake->key == NULL ||
+		    !seq_range_array_iter_nth(&iter, intake->save_idx, &uid))
+			continue;
+		if (helpdesk_store_set_location(store, intake->key, guid, uid,
+						&error) < 0) {
+			e_warning(huser->event,
+				  "recording the UID of %s failed: %s",
+				  intake->key, error);
+		}
+	}
+}
+
+/* Mirror a reopen onto the ticket's other messages in this queue. */
+static void helpdesk_propagate_reopen(struct mailbox *box,
+				      struct helpdesk_user *huser,
+				      uint64_t ticket)
+{
+	const char *add[2], *remove[4], *error;
+
+	add[0] = helpdesk_keyword(&huser->set, HELPDESK_KW_OPEN);
+	add[1] = NULL;
+	remove[0] = helpdesk_keyword(&huser->set, HELPDESK_KW_RESOLVED);
+	remove[1] = helpdesk_keyword(&huser->set, HELPDESK_KW_NEW);
+	remove[2] = helpdesk_keyword(&huser->set, HELPDESK_KW_WAITING);
+	remove[3] = NULL;
+	if (helpdesk_ticket_update_keywords(box, huser, ticket, add, remove,
+					    &error) < 0) {
+		e_error(huser->event,
+			"reopening ticket %llu in %s failed: %s",
+			(unsigned long long)ticket, mailbox_get_vname(box),
+			error);
+	}
+}
+
+int helpdesk_ticket_update_keywords(struct mailbox *box,
+				    struct helpdesk_user *huser,
+				    uint64_t ticket, const char *const *add,
+				    const char *const *remove,
+				    const char **error_r)
+{
+	struct helpdesk_store *store;
+	struct mailbox_metadata metadata;
+	struct mailbox_transaction_context *t;
+	struct mail_keywords *kw_add, *kw_remove;
+	struct mail *mail;
+	ARRAY_TYPE(uint32_t) uids;
+	uint32_t uid;
+	int ret = 0;
+
+	store = helpdesk_user_store(huser, error_r);
+	if (store == NULL)
+		return -1;
+	if (mailbox_get_metadata(box, MAILBOX_METADATA_GUID, &metadata) < 0) {
+		*error_r = mailbox_get_last_internal_error(box, NULL);
+		return -1;
+	}
+	t_array_init(&uids, 8);
+	if (helpdesk_store_ticket_uids(store, ticket,
+			guid_128_to_string(metadata.guid), &uids,
+			error_r) < 0)
+		return -1;
+	if (array_count(&uids) == 0)
+		return 0;
+	if (mailbox_sync(box, 0) < 0) {
+		*error_r = mailbox_get_last_internal_error(box, NULL);
+		return -1;
+	}
+
+	t = mailbox_transaction_begin(box, MAILBOX_TRANSACTION_FLAG_EXTERNAL,
+				      "helpdesk ticket keywords");
+	mail = mail_alloc(t, 0, NULL);
+	kw_add = mailbox_keywords_create_valid(box, add);
+	kw_remove = mailbox_keywords_create_valid(box, remove);
+	array_foreach_elem(&uids, uid) {
+		if (!mail_set_uid(mail, uid))
+			continue; /* expunged meanwhile */
+		mail_update_keywords(mail, MODIFY_REMOVE, kw_remove);
+		mail_update_keywords(mail, MODIFY_ADD, kw_add);
+	}
+	mailbox_keywords_unref(&kw_add);
+	mailbox_keywords_unref(&kw_remove);
+	mail_free(&mail);
+	if (mailbox_transaction_commit(&t) < 0) {
+		*error_r = mailbox_get_last_internal_error(box, NULL);
+		ret = -1;
+	}
+	return ret;
+}
+
+static int
+helpdesk_transaction_commit(struct mailbox_transaction_context *t,
+			    struct mail_transaction_commit_changes *changes_r)
+{
+	struct mailbox *box = t->box;
+	struct helpdesk_mailbox *hbox = HELPDESK_CONTEXT_REQUIRE(box);
+	struct helpdesk_transaction *ht = HELPDESK_CONTEXT_REQUIRE(t);
+	struct helpdesk_user *huser = HELPDESK_USER_CONTEXT(box->storage->user);
+	ARRAY_TYPE(uint64_t) reopened;
+	uint64_t ticket;
+	bool reconcile = FALSE;
+	int ret;
+
+	ret = hbox->module_ctx.super.transaction_commit(t, changes_r);
+	if (ret < 0 || huser == NULL || array_count(&ht->intakes) == 0) {
+		pool_unref(&ht->pool);
+		return ret;
+	}
+
+	T_BEGIN {
+		struct helpdesk_intake *intake;
+
+		t_array_init(&reopened, 2);
+		helpdesk_set_locations(box, huser, &ht->intakes, changes_r,
+				       &reopened);
+		array_foreach_elem(&reopened, ticket)
+			helpdesk_propagate_reopen(box, huser, ticket);
+		array_foreach_elem(&ht->intakes, intake) {
+			if (!intake->pending && !ht->reconciling)
+				reconcile = TRUE;
+		}
+	} T_END;
+	pool_unref(&ht->pool);
+
+	if (reconcile && helpdesk_reconcile_due(huser)) {
+		const char *error;
+		unsigned int left;
+
+		if (helpdesk_reconcile_mailbox(box,
+				HELPDESK_RECONCILE_PER_DELIVERY,
+				&left, &error) < 0) {
+			e_error(huser->event,
+				"reconciling pending messages in %s failed: %s",
+				mailbox_get_vname(box), error);
+		}
+	}
+	return ret;
+}
+
+static void
+helpdesk_transaction_rollback(struct mailbox_transaction_context *t)
+{
+	struct helpdesk_mailbox *hbox = HELPDESK_CONTEXT_REQUIRE(t->box);
+	struct helpdesk_transaction *ht = HELPDESK_CONTEXT_REQUIRE(t);
+
+	hbox->module_ctx.super.transaction_rollback(t);
+	pool_unref(&ht->pool);
+}
+
+void helpdesk_mailbox_allocated(struct mailbox *box)
+{
+	struct helpdesk_user *huser = HELPDESK_USER_CONTEXT(box->storage->user);
+	struct mailbox_vfuncs *v = box->vlast;
+	struct helpdesk_mailbox *hbox;
+
+	if (huser == NULL ||
+	    !helpdesk_settings_is_queue(&huser->set, box->vname))
+		return;
+
+	hbox = p_new(box->pool, struct helpdesk_mailbox, 1);
+	hbox->module_ctx.super = *v;
+	box->vlast = &hbox->module_ctx.super;
+
+	v->copy = helpdesk_copy;
+	v->save_begin = helpdesk_save_begin;
+	v->save_finish = helpdesk_save_finish;
+	v->transaction_begin = helpdesk_transaction_begin;
+	v->transaction_commit = helpdesk_transaction_commit;
+	v->transaction_rollback = helpdesk_transaction_rollback;
+	MODULE_CONTEXT_SET(box, helpdesk_storage_module, hbox);
+}
+
+struct helpdesk_transaction *
+helpdesk_transaction_get(struct mailbox_transaction_context *t)
+{
+	return HELPDESK_CONTEXT(t);
+}

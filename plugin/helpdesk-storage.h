@@ -1,0 +1,47 @@
+#ifndef HELPDESK_STORAGE_H
+#define HELPDESK_STORAGE_H
+
+#define HELPDESK_TICKET_HEADER "X-Helpdesk-Ticket"
+
+struct helpdesk_intake;
+struct helpdesk_user;
+ARRAY_DEFINE_TYPE(helpdesk_intake_p, struct helpdesk_intake *);
+
+/* Per mailbox transaction state of a queue mailbox. */
+struct helpdesk_transaction {
+	union mailbox_transaction_module_context module_ctx;
+	pool_t pool;
+	/* the decision for the save in progress (delivery or reconcile) */
+	struct helpdesk_intake *cur;
+	/* decisions of the finished saves, in save order */
+	ARRAY_TYPE(helpdesk_intake_p) intakes;
+	/* saves finished in this transaction (all of them, ours or not) */
+	unsigned int save_count;
+	bool in_copy:1;
+	/* this transaction is reconcile's own: no nested reconcile */
+	bool reconciling:1;
+};
+
+/* The helpdesk state of a transaction on a queue mailbox, or NULL. */
+struct helpdesk_transaction *
+helpdesk_transaction_get(struct mailbox_transaction_context *t);
+
+/* Wrap a message stream so it carries the ticket's header and subject tag
+   and no forged X-Helpdesk-Ticket header. Returns a new reference. */
+struct istream *
+helpdesk_rewrite_stream(struct istream *input,
+			const struct helpdesk_intake *intake);
+
+/* Add and remove keywords on every message of the ticket in box (found
+   through the store). Returns 0, or -1 with *error_r. */
+int helpdesk_ticket_update_keywords(struct mailbox *box,
+				    struct helpdesk_user *huser,
+				    uint64_t ticket, const char *const *add,
+				    const char *const *remove,
+				    const char **error_r);
+
+/* TRUE when this process should look for pending messages now (the store
+   just came back, or it has not looked for a while). */
+bool helpdesk_reconcile_due(struct helpdesk_user *huser);
+
+#endif

@@ -1,0 +1,736 @@
+/* Copyright (c) 2026 dovecot-helpdesk authors, see the included COPYING file */
+
+#include "lib.h"
+#include "array.h"
+#include "str.h"
+#include "strnum.h"
+#include "module-dir.h"
+#include "sql-api-private.h"
+#include "helpdesk-store.h"
+
+#include <sys/stat.h>
+
+#define HELPDESK_SCHEMA_VERSION 1
+/* Most Message-IDs from In-Reply-To/References that are looked up. */
+#define HELPDESK_STORE_MAX_REFS 64
+
+struct helpdesk_store {
+	struct sql_db *db;
+	struct event *event;
+	char *driver;
+	/* sqlite: the database file */
+	char *path;
+	bool schema_ok:1;
+};
+
+static struct module *helpdesk_sql_modules = NULL;
+static bool helpdesk_sql_drivers_inited = FALSE;
+
+static const char *const schema_common[] = {
+	"CREATE TABLE IF NOT EXISTS hd_schema (version INTEGER NOT NULL)",
+	"CREATE TABLE IF NOT EXISTS hd_messages ("
+	" message_key TEXT PRIMARY KEY,"
+	" ticket_id BIGINT NOT NULL DEFAULT 0,"
+	" sender TEXT NOT NULL DEFAULT '',"
+	" subject TEXT NOT NULL DEFAULT '',"
+	" kind TEXT NOT NULL DEFAULT 'customer',"
+	" mailbox_guid TEXT NOT NULL DEFAULT '',"
+	" uid BIGINT NOT NULL DEFAULT 0,"
+	" created BIGINT NOT NULL)",
+	"CREATE INDEX IF NOT EXISTS hd_messages_ticket ON hd_messages (ticket_id)",
+	"CREATE TABLE IF NOT EXISTS hd_participants ("
+	" ticket_id BIGINT NOT NULL,"
+	" address TEXT NOT NULL,"
+	" PRIMARY KEY (ticket_id, address))",
+	"CREATE INDEX IF NOT EXISTS hd_events_ticket ON hd_events (ticket_id)",
+	NULL
+};
+
+/* The only dialect difference: the ticket and event sequences. */
+static const char *const schema_sqlite[] = {
+	"CREATE TABLE IF NOT EXISTS hd_tickets ("
+	" id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" origin_key TEXT NOT NULL UNIQUE,"
+	" subject TEXT NOT NULL DEFAULT '',"
+	" requester TEXT NOT NULL DEFAULT '',"
+	" status TEXT NOT NULL DEFAULT 'new',"
+	" priority TEXT NOT NULL DEFAULT 'normal',"
+	" team TEXT NOT NULL DEFAULT '',"
+	" created BIGINT NOT NULL,"
+	" updated BIGINT NOT NULL)",
+	"CREATE TABLE IF NOT EXISTS hd_events ("
+	" id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" event_key TEXT NOT NULL UNIQUE,"
+	" ticket_id BIGINT NOT NULL,"
+	" kind TEXT NOT NULL,"
+	" actor TEXT NOT NULL DEFAULT '',"
+	" message_key TEXT NOT NULL DEFAULT '',"
+	" detail TEXT NOT NULL DEFAULT '',"
+	" created BIGINT NOT NULL)",
+	NULL
+};
+
+static const char *const schema_pgsql[] = {
+	"CREATE TABLE IF NOT EXISTS hd_tickets ("
+	" id BIGSERIAL PRIMARY KEY,"
+	" origin_key TEXT NOT NULL UNIQUE,"
+	" subject TEXT NOT NULL DEFAULT '',"
+	" requester TEXT NOT NULL DEFAULT '',"
+	" status TEXT NOT NULL DEFAULT 'new',"
+	" priority TEXT NOT NULL DEFAULT 'normal',"
+	" team TEXT NOT NULL DEFAULT '',"
+	" created BIGINT NOT NULL,"
+	" updated BIGINT NOT NULL)",
+	"CREATE TABLE IF NOT EXISTS hd_events ("
+	" id BIGSERIAL PRIMARY KEY,"
+	" event_key TEXT NOT NULL UNIQUE,"
+	" ticket_id BIGINT NOT NULL,"
+	" kind TEXT NOT NULL,"
+	" actor TEXT NOT NULL DEFAULT '',"
+	" message_key TEXT NOT NULL DEFAULT '',"
+	" detail TEXT NOT NULL DEFAULT '',"
+	" created BIGINT NOT NULL)",
+	NULL
+};
+
+static const char *const status_names[] = {
+	[HELPDESK_STATUS_NEW] = "new",
+	[HELPDESK_STATUS_OPEN] = "open",
+	[HELPDESK_STATUS_WAITING] = "waiting",
+	[HELPDESK_STATUS_RESOLVED] = "resolved",
+};
+
+const char *helpdesk_status_name(enum helpdesk_ticket_status status)
+{
+	i_assert((unsigned int)status < N_ELEMENTS(status_names));
+	return status_names[status];
+}
+
+bool helpdesk_status_parse(const char *name,
+			   enum helpdesk_ticket_status *status_r)
+{
+	unsigned int i;
+
+	for (i = 0; i < N_ELEMENTS(status_names); i++) {
+		if (strcmp(status_names[i], name) == 0) {
+			*status_r = (enum helpdesk_ticket_status)i;
+			return TRUE;
+		}
+	}
+	return FALSE;
+}
+
+static bool sql_driver_is_registered(const char *name)
+{
+	const struct sql_db *driver;
+
+	array_foreach_elem(&sql_drivers, driver) {
+		if (strcmp(driver->name, name) == 0)
+			return TRUE;
+	}
+	return FALSE;
+}
+
+static int helpdesk_sql_driver_load(const char *driver, const char *moduledir,
+				    const char **error_r)
+{
+	struct module_dir_load_settings mod_set;
+	const char *error;
+
+	if (!array_is_created(&sql_drivers)) {
+		sql_drivers_init();
+		sql_drivers_register_all();
+		helpdesk_sql_drivers_inited = TRUE;
+	}
+	if (sql_driver_is_registered(driver))
+		return 0;
+
+	i_zero(&mod_set);
+	mod_set.abi_version = DOVECOT_ABI_VERSION;
+	mod_set.require_init_funcs = TRUE;
+	if (module_dir_try_load_missing(&helpdesk_sql_modules, moduledir,
+					t_strconcat("driver_", driver, NULL),
+					&mod_set, &error) < 0) {
+		*error_r = t_strdup_printf(
+			"cannot load the %s driver of lib-sql from %s: %s",
+			driver, moduledir, error);
+		return -1;
+	}
+	module_dir_init(helpdesk_sql_modules);
+	if (!sql_driver_is_registered(driver)) {
+		*error_r = t_strdup_printf(
+			"lib-sql driver %s did not register", driver);
+		return -1;
+	}
+	return 0;
+}
+
+void helpdesk_store_drivers_deinit(void)
+{
+	if (helpdesk_sql_drivers_inited) {
+		/* the drivers unregister themselves in their deinit */
+		module_dir_unload(&helpdesk_sql_modules);
+		sql_drivers_deinit();
+		helpdesk_sql_drivers_inited = FALSE;
+	} else if (helpdesk_sql_modules != NULL) {
+		module_dir_unload(&helpdesk_sql_modules);
+	}
+}
+
+int helpdesk_store_init(const char *dsn, const char *moduledir,
+			struct event *event_parent,
+			struct helpdesk_store **store_r, const char **error_r)
+{
+	struct helpdesk_store *store;
+	struct sql_settings sql_set;
+	const char *p, *driver, *connect;
+
+	p = strchr(dsn, ':');
+	if (p == NULL) {
+		*error_r = t_strdup_printf("invalid store '%s'", dsn);
+		return -1;
+	}
+	driver = t_strdup_until(dsn, p);
+	connect = p + 1;
+	if (strcmp(driver, "sqlite") != 0 && strcmp(driver, "pgsql") != 0) {
+		*error_r = t_strdup_printf("unsupported store driver '%s'",
+					   driver);
+		return -1;
+	}
+	if (helpdesk_sql_driver_load(driver, moduledir, error_r) < 0)
+		return -1;
+
+	store = i_new(struct helpdesk_store, 1);
+	store->driver = i_strdup(driver);
+	if (strcmp(driver, "sqlite") == 0)
+		store->path = i_strdup(connect);
+	store->event = event_create(event_parent);
+	event_set_append_log_prefix(store->event, "store: ");
+
+	i_zero(&sql_set);
+	sql_set.driver = driver;
+	sql_set.connect_string = connect;
+	sql_set.event_parent = store->event;
+	if (sql_init_full(&sql_set, &store->db, error_r) < 0) {
+		event_unref(&store->event);
+		i_free(store->path);
+		i_free(store->driver);
+		i_free(store);
+		return -1;
+	}
+	*store_r = store;
+	return 0;
+}
+
+void helpdesk_store_deinit(struct helpdesk_store **_store)
+{
+	struct helpdesk_store *store = *_store;
+
+	if (store == NULL)
+		return;
+	*_store = NULL;
+	sql_unref(&store->db);
+	event_unref(&store->event);
+	i_free(store->path);
+	i_free(store->driver);
+	i_free(store);
+}
+
+static struct sql_result *
+store_query(struct helpdesk_store *store, const char *query,
+	    const char *const *args)
+{
+	struct sql_statement *stmt;
+	unsigned int i;
+
+	stmt = sql_statement_init(store->db, query);
+	for (i = 0; args != NULL && args[i] != NULL; i++)
+		sql_statement_bind_str(stmt, i, args[i]);
+	return sql_statement_query_s(&stmt);
+}
+
+/* Run a statement that returns no rows. */
+static int store_exec(struct helpdesk_store *store, const char *query,
+		      const char *const *args, const char **error_r)
+{
+	struct sql_result *result;
+	int ret;
+
+	result = store_query(store, query, args);
+	while ((ret = sql_result_next_row(result)) > 0) ;
+	if (ret < 0) {
+		*error_r = t_strdup_printf("%s (query: %.60s)",
+					   sql_result_get_error(result), query);
+	}
+	sql_result_unref(result);
+	return ret < 0 ? -1 : 0;
+}
+
+/* Fetch the first column of the first row: 1 with *value_r (data stack),
+   0 when there is no row, -1 on error. */
+static int store_get_value(struct helpdesk_store *store, const char *query,
+			   const char *const *args, const char **value_r,
+			   const char **error_r)
+{
+	struct sql_result *result;
+	int ret;
+
+	*value_r = NULL;
+	result = store_query(store, query, args);
+	ret = sql_result_next_row(result);
+	if (ret < 0) {
+		*error_r = t_strdup_printf("%s (query: %.60s)",
+					   sql_result_get_error(result), query);
+	} else if (ret > 0) {
+		*value_r = t_strdup(sql_result_get_field_value(result, 0));
+		ret = 1;
+	}
+	sql_result_unref(result);
+	return ret < 0 ? -1 : ret;
+}
+
+struct store_commit_ctx {
+	bool done;
+	const char *error;
+};
+
+static void store_commit_callback(const struct sql_commit_result *result,
+				  struct store_commit_ctx *ctx)
+{
+	ctx->done = TRUE;
+	if (result->error != NULL)
+		ctx->error = t_strdup(result->error);
+}
+
+static int store_commit(struct helpdesk_store *store,
+			struct sql_transaction_context **trans,
+			const char **error_r)
+{
+	struct store_commit_ctx ctx;
+
+	if ((sql_get_flags(store->db) & SQL_DB_FLAG_BLOCKING) == 0)
+		return sql_transaction_commit_s(trans, error_r);
+
+	/* driver-sqlite's commit_s ignores COMMIT errors (2.3.19-2.3.21);
+	   its callback form is synchronous and reports them. */
+	i_zero(&ctx);
+	sql_transaction_commit(trans, store_commit_callback, &ctx);
+	i_assert(ctx.done);
+	if (ctx.error != NULL) {
+		*error_r = ctx.error;
+		return -1;
+	}
+	return 0;
+}
+
+static void store_update(struct sql_transaction_context *trans,
+			 const char *query, const char *const *args)
+{
+	struct sql_statement *stmt;
+	unsigned int i;
+
+	stmt = sql_statement_init(trans->db, query);
+	for (i = 0; args[i] != NULL; i++)
+		sql_statement_bind_str(stmt, i, args[i]);
+	sql_update_stmt(trans, &stmt);
+}
+
+static int store_sqlite_precheck(struct helpdesk_store *store,
+				 const char **error_r)
+{
+	const char *dir, *p;
+	struct stat st;
+
+	p = strrchr(store->path, '/');
+	dir = p == store->path ? "/" : t_strdup_until(store->path, p);
+	if (stat(dir, &st) < 0) {
+		*error_r = t_strdup_printf("sqlite store directory %s: %m",
+					   dir);
+		return -1;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		*error_r = t_strdup_printf(
+			"sqlite store directory %s is not a directory", dir);
+		return -1;
+	}
+	if (stat(store->path, &st) < 0) {
+		if (errno != ENOENT) {
+			*error_r = t_strdup_printf("stat(%s) failed: %m",
+						   store->path);
+			return -1;
+		}
+		e_info(store->event, "creating a new store in %s",
+		       store->path);
+	} else if (!S_ISREG(st.st_mode)) {
+		*error_r = t_strdup_printf("%s is not a regular file",
+					   store->path);
+		return -1;
+	}
+	return 0;
+}
+
+static int store_create_schema(struct helpdesk_store *store,
+			       const char **error_r)
+{
+	struct sql_transaction_context *trans;
+	const char *const *dialect, *value, *args[2];
+	bool sqlite = strcmp(store->driver, "sqlite") == 0;
+	unsigned int i;
+	unsigned int version;
+
+	if (sqlite) {
+		/* WAL lets readers (doveadm, other deliveries) run while a
+		   delivery writes; NORMAL sync is durable across crashes of
+		   the process and costs no fsync per delivery. */
+		if (store_get_value(store, "PRAGMA journal_mode=WAL", NULL,
+				    &value, error_r) < 0)
+			return -1;
+		if (store_exec(store, "PRAGMA synchronous=NORMAL", NULL,
+			       error_r) < 0)
+			return -1;
+	}
+	if (store_get_value(store, "SELECT MAX(version) FROM hd_schema", NULL,
+			    &value, error_r) >= 0 && value != NULL &&
+	    str_to_uint(value, &version) == 0) {
+		if (version > HELPDESK_SCHEMA_VERSION) {
+			*error_r = t_strdup_printf(
+				"store schema version %u is newer than this "
+				"plugin's (%u): upgrade the plugin", version,
+				HELPDESK_SCHEMA_VERSION);
+			return -1;
+		}
+		if (version == HELPDESK_SCHEMA_VERSION)
+			return 0;
+	}
+
+	dialect = sqlite ? schema_sqlite : schema_pgsql;
+	trans = sql_transaction_begin(store->db);
+	for (i = 0; dialect[i] != NULL; i++)
+		sql_update(trans, dialect[i]);
+	for (i = 0; schema_common[i] != NULL; i++)
+		sql_update(trans, schema_common[i]);
+	args[0] = dec2str(HELPDESK_SCHEMA_VERSION);
+	args[1] = NULL;
+	sql_update(trans, "DELETE FROM hd_schema");
+	store_update(trans, "INSERT INTO hd_schema (version) VALUES (?)",
+		     args);
+	if (store_commit(store, &trans, error_r) < 0) {
+		*error_r = t_strdup_printf("creating the schema failed: %s",
+					   *error_r);
+		return -1;
+	}
+	return 0;
+}
+
+int helpdesk_store_check(struct helpdesk_store *store, const char **error_r)
+{
+	if (store->path != NULL && store_sqlite_precheck(store, error_r) < 0)
+		return -1;
+	if (store->schema_ok)
+		return 0;
+	if (store_create_schema(store, error_r) < 0)
+		return -1;
+	store->schema_ok = TRUE;
+	return 0;
+}
+
+static int parse_ticket(const char *value, uint64_t *ticket_r,
+			const char **error_r)
+{
+	if (value == NULL || str_to_uint64(value, ticket_r) < 0) {
+		*error_r = t_strdup_printf("invalid ticket id '%s' in store",
+					   value == NULL ? "(null)" : value);
+		return -1;
+	}
+	return 0;
+}
+
+int helpdesk_store_find_message(struct helpdesk_store *store, const char *key,
+				bool *found_r, uint64_t *ticket_r,
+				const char **error_r)
+{
+	const char *args[] = { key, NULL }, *value;
+	int ret;
+
+	*found_r = FALSE;
+	*ticket_r = 0;
+	ret = store_get_value(store,
+		"SELECT ticket_id FROM hd_messages WHERE message_key = ?",
+		args, &value, error_r);
+	if (ret <= 0)
+		return ret;
+	*found_r = TRUE;
+	return parse_ticket(value, ticket_r, error_r);
+}
+
+int helpdesk_store_find_refs(struct helpdesk_store *store,
+			     const char *const *ids, unsigned int count,
+			     uint64_t *ticket_r, const char **error_r)
+{
+	struct sql_result *result;
+	string_t *query;
+	const char **found;
+	unsigned int i;
+	int ret;
+
+	*ticket_r = 0;
+	if (count == 0)
+		return 0;
+	if (count > HELPDESK_STORE_MAX_REFS)
+		count = HELPDESK_STORE_MAX_REFS;
+
+	query = t_str_new(128);
+	str_append(query, "SELECT message_key, ticket_id FROM hd_messages "
+		   "WHERE ticket_id > 0 AND message_key IN (");
+	for (i = 0; i < count; i++)
+		str_append(query, i == 0 ? "?" : ",?");
+	str_append_c(query, ')');
+
+	found = t_new(const char *, count);
+	{
+		struct sql_statement *stmt =
+			sql_statement_init(store->db, str_c(query));
+		for (i = 0; i < count; i++)
+			sql_statement_bind_str(stmt, i, ids[i]);
+		result = sql_statement_query_s(&stmt);
+	}
+	while ((ret = sql_result_next_row(result)) > 0) {
+		const char *key = sql_result_get_field_value(result, 0);
+
+		for (i = 0; i < count; i++) {
+			if (found[i] == NULL && strcmp(ids[i], key) == 0)
+				found[i] = t_strdup(
+					sql_result_get_field_value(result, 1));
+		}
+	}
+	if (ret < 0) {
+		*error_r = t_strdup(sql_result_get_error(result));
+		sql_result_unref(result);
+		return -1;
+	}
+	sql_result_unref(result);
+	for (i = 0; i < count; i++) {
+		if (found[i] != NULL)
+			return parse_ticket(found[i], ticket_r, error_r);
+	}
+	return 0;
+}
+
+int helpdesk_store_get_ticket(struct helpdesk_store *store, uint64_t id,
+			      pool_t pool, struct helpdesk_ticket_row *row_r,
+			      bool *found_r, const char **error_r)
+{
+	const char *args[] = { dec2str(id), NULL };
+	struct sql_result *result;
+	const char *status;
+	int ret;
+
+	i_zero(row_r);
+	*found_r = FALSE;
+	result = store_query(store,
+		"SELECT id, status, subject, requester, priority, team, "
+		"created, updated FROM hd_tickets WHERE id = ?", args);
+	ret = sql_result_next_row(result);
+	if (ret < 0) {
+		*error_r = t_strdup(sql_result_get_error(result));
+	} else if (ret > 0) {
+		*found_r = TRUE;
+		row_r->id = id;
+		status = sql_result_get_field_value(result, 1);
+		if (status == NULL ||
+		    !helpdesk_status_parse(status, &row_r->status))
+			row_r->status = HELPDESK_STATUS_OPEN;
+		row_r->subject = p_strdup(pool,
+			sql_result_get_field_value(result, 2));
+		row_r->requester = p_strdup(pool,
+			sql_result_get_field_value(result, 3));
+		row_r->priority = p_strdup(pool,
+			sql_result_get_field_value(result, 4));
+		row_r->team = p_strdup(pool,
+			sql_result_get_field_value(result, 5));
+		if (str_to_int64(sql_result_get_field_value(result, 6),
+				 &row_r->created) < 0)
+			row_r->created = 0;
+		if (str_to_int64(sql_result_get_field_value(result, 7),
+				 &row_r->updated) < 0)
+			row_r->updated = 0;
+	}
+	sql_result_unref(result);
+	return ret < 0 ? -1 : 0;
+}
+
+int helpdesk_store_is_participant(struct helpdesk_store *store,
+				  uint64_t ticket, const char *address,
+				  bool *result_r, const char **error_r)
+{
+	const char *args[] = { dec2str(ticket), address, NULL }, *value;
+	int ret;
+
+	ret = store_get_value(store,
+		"SELECT 1 FROM hd_participants "
+		"WHERE ticket_id = ? AND address = ?", args, &value, error_r);
+	*result_r = ret > 0;
+	return ret < 0 ? -1 : 0;
+}
+
+int helpdesk_store_create_ticket(struct helpdesk_store *store,
+				 const char *origin_key, const char *subject,
+				 const char *requester, const char *priority,
+				 const char *team, int64_t now,
+				 uint64_t *id_r, const char **error_r)
+{
+	const char *now_str = dec2str(now), *value;
+	const char *ins_args[] = {
+		origin_key, subject, requester, priority, team,
+		now_str, now_str, NULL
+	};
+	const char *sel_args[] = { origin_key, NULL };
+	int ret;
+
+	if (store_exec(store,
+		"INSERT INTO hd_tickets (origin_key, subject, requester, "
+		"status, priority, team, created, updated) "
+		"VALUES (?, ?, ?, 'new', ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+		ins_args, error_r) < 0)
+		return -1;
+	ret = store_get_value(store,
+		"SELECT id FROM hd_tickets WHERE origin_key = ?",
+		sel_args, &value, error_r);
+	if (ret < 0)
+		return -1;
+	if (ret == 0) {
+		*error_r = "ticket vanished right after it was created";
+		return -1;
+	}
+	return parse_ticket(value, id_r, error_r);
+}
+
+static void
+store_add_event(struct sql_transaction_context *trans, const char *kind,
+		uint64_t ticket, const char *actor, const char *message_key,
+		const char *detail, const char *now)
+{
+	const char *args[] = {
+		t_strconcat(kind, ":", message_key, NULL), dec2str(ticket),
+		kind, actor, message_key, detail, now, NULL
+	};
+
+	store_update(trans,
+		"INSERT INTO hd_events (event_key, ticket_id, kind, actor, "
+		"message_key, detail, created) VALUES (?, ?, ?, ?, ?, ?, ?) "
+		"ON CONFLICT DO NOTHING", args);
+}
+
+int helpdesk_store_record_message(struct helpdesk_store *store,
+				  const struct helpdesk_store_message *msg,
+				  const char **error_r)
+{
+	struct sql_transaction_context *trans;
+	const char *now = dec2str(msg->now);
+	const char *ticket = t_strdup(dec2str(msg->ticket));
+	const char *sender = msg->sender == NULL ? "" : msg->sender;
+	const char *subject = msg->subject == NULL ? "" : msg->subject;
+	const char *const *p;
+
+	trans = sql_transaction_begin(store->db);
+	{
+		const char *args[] = {
+			msg->key, ticket, sender, subject, msg->kind, now, NULL
+		};
+		store_update(trans,
+			"INSERT INTO hd_messages (message_key, ticket_id, "
+			"sender, subject, kind, created) "
+			"VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+			args);
+	}
+	if (msg->ticket != 0 && msg->participants != NULL) {
+		for (p = msg->participants; *p != NULL; p++) {
+			const char *args[] = { ticket, *p, NULL };
+
+			store_update(trans,
+				"INSERT INTO hd_participants (ticket_id, "
+				"address) VALUES (?, ?) ON CONFLICT DO NOTHING",
+				args);
+		}
+	}
+	if (msg->ticket != 0) {
+		store_add_event(trans, msg->ev_created ? "created" : "message",
+				msg->ticket, sender, msg->key,
+				msg->auto_reason == NULL ? "" :
+				msg->auto_reason, now);
+		if (msg->ev_reopened) {
+			const char *args[] = { now, ticket, NULL };
+
+			store_add_event(trans, "reopened", msg->ticket,
+					sender, msg->key, "customer reply",
+					now);
+			store_update(trans,
+				"UPDATE hd_tickets SET status = 'open', "
+				"updated = ? WHERE id = ? "
+				"AND status = 'resolved'", args);
+		}
+		{
+			const char *args[] = { now, ticket, NULL };
+
+			store_update(trans,
+				"UPDATE hd_tickets SET updated = ? "
+				"WHERE id = ?", args);
+		}
+	} else if (msg->auto_reason != NULL) {
+		store_add_event(trans, "auto", 0, sender, msg->key,
+				msg->auto_reason, now);
+	}
+	return store_commit(store, &trans, error_r);
+}
+
+int helpdesk_store_set_location(struct helpdesk_store *store, const char *key,
+				const char *mailbox_guid, uint32_t uid,
+				const char **error_r)
+{
+	const char *args[] = { mailbox_guid, dec2str(uid), key, NULL };
+
+	return store_exec(store,
+		"UPDATE hd_messages SET mailbox_guid = ?, uid = ? "
+		"WHERE message_key = ? AND uid = 0", args, error_r);
+}
+
+int helpdesk_store_ticket_uids(struct helpdesk_store *store, uint64_t ticket,
+			       const char *mailbox_guid,
+			       ARRAY_TYPE(uint32_t) *uids,
+			       const char **error_r)
+{
+	const char *args[] = { t_strdup(dec2str(ticket)), mailbox_guid, NULL };
+	struct sql_result *result;
+	uint32_t uid;
+	int ret;
+
+	result = store_query(store,
+		"SELECT uid FROM hd_messages WHERE ticket_id = ? "
+		"AND mailbox_guid = ? AND uid > 0", args);
+	while ((ret = sql_result_next_row(result)) > 0) {
+		if (str_to_uint32(sql_result_get_field_value(result, 0),
+				  &uid) == 0)
+			array_push_back(uids, &uid);
+	}
+	if (ret < 0)
+		*error_r = t_strdup(sql_result_get_error(result));
+	sql_result_unref(result);
+	return ret < 0 ? -1 : 0;
+}
+
+int helpdesk_store_select(struct helpdesk_store *store, const char *query,
+			  const char *const *args,
+			  helpdesk_store_row_callback_t *callback,
+			  void *context, const char **error_r)
+{
+	struct sql_result *result;
+	int ret;
+
+	result = store_query(store, query, args);
+	while ((ret = sql_result_next_row(result)) > 0)
+		callback(result, context);
+	if (ret < 0)
+		*error_r = t_strdup(sql_result_get_error(result));
+	sql_result_unref(result);
+	return ret < 0 ? -1 : 0;
+}

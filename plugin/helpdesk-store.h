@@ -1,0 +1,109 @@
+#ifndef HELPDESK_STORE_H
+#define HELPDESK_STORE_H
+
+/* The helpdesk store: tickets, messages, participants and the append-only
+   event ledger, through Dovecot's lib-sql (SQLite or PostgreSQL). Every
+   write is idempotent (keyed by the ticket's origin message or the event's
+   message key), so a retried or replayed delivery records nothing twice.
+   All functions return 0 on success and -1 with *error_r on failure; the
+   caller decides how to log. */
+
+struct helpdesk_store;
+struct sql_db;
+struct sql_result;
+
+enum helpdesk_ticket_status {
+	HELPDESK_STATUS_NEW = 0,
+	HELPDESK_STATUS_OPEN,
+	HELPDESK_STATUS_WAITING,
+	HELPDESK_STATUS_RESOLVED,
+};
+
+struct helpdesk_ticket_row {
+	uint64_t id;
+	enum helpdesk_ticket_status status;
+	const char *subject, *requester, *priority, *team;
+	int64_t created, updated;
+};
+
+/* One incoming message as the store records it. */
+struct helpdesk_store_message {
+	const char *key;		/* Message-ID or content key */
+	uint64_t ticket;		/* 0: none (auto mail, no ticket) */
+	const char *sender;		/* address, may be NULL */
+	const char *subject;		/* decoded, may be NULL */
+	const char *kind;		/* "customer" or "auto" */
+	/* participants to add (addresses), NULL-terminated, may be NULL */
+	const char *const *participants;
+	/* events to append: "created", "message", "reopened", "auto" */
+	bool ev_created, ev_reopened;
+	const char *auto_reason;	/* for the "auto" event, or NULL */
+	int64_t now;
+};
+
+/* Create a store handle for a "sqlite:PATH" or "pgsql:CONNECT" string.
+   Loads the lib-sql driver module from moduledir if needed. Does not
+   connect: that happens at the first use. */
+int helpdesk_store_init(const char *dsn, const char *moduledir,
+			struct event *event_parent,
+			struct helpdesk_store **store_r, const char **error_r);
+void helpdesk_store_deinit(struct helpdesk_store **store);
+
+/* Unload the lib-sql driver modules this plugin loaded (module deinit). */
+void helpdesk_store_drivers_deinit(void);
+
+/* Make sure the store is reachable, writable and has the current schema.
+   Cheap after the first success in a process. */
+int helpdesk_store_check(struct helpdesk_store *store, const char **error_r);
+
+/* The message with this key was recorded before: *found_r, *ticket_r. */
+int helpdesk_store_find_message(struct helpdesk_store *store, const char *key,
+				bool *found_r, uint64_t *ticket_r,
+				const char **error_r);
+/* The ticket owning one of the given Message-IDs, preferring the earliest
+   in the array. *ticket_r = 0 when none is known. */
+int helpdesk_store_find_refs(struct helpdesk_store *store,
+			     const char *const *ids, unsigned int count,
+			     uint64_t *ticket_r, const char **error_r);
+int helpdesk_store_get_ticket(struct helpdesk_store *store, uint64_t id,
+			      pool_t pool, struct helpdesk_ticket_row *row_r,
+			      bool *found_r, const char **error_r);
+int helpdesk_store_is_participant(struct helpdesk_store *store,
+				  uint64_t ticket, const char *address,
+				  bool *result_r, const char **error_r);
+/* Create the ticket opened by the message origin_key, or return the one it
+   already opened (a replay, or a concurrent delivery of the same mail). */
+int helpdesk_store_create_ticket(struct helpdesk_store *store,
+				 const char *origin_key, const char *subject,
+				 const char *requester, const char *priority,
+				 const char *team, int64_t now,
+				 uint64_t *id_r, const char **error_r);
+/* Record a message, its participants and its events in one transaction;
+   reopens the ticket when ev_reopened. */
+int helpdesk_store_record_message(struct helpdesk_store *store,
+				  const struct helpdesk_store_message *msg,
+				  const char **error_r);
+/* Remember where the message was saved (after the mail commit). */
+int helpdesk_store_set_location(struct helpdesk_store *store, const char *key,
+				const char *mailbox_guid, uint32_t uid,
+				const char **error_r);
+/* UIDs of the ticket's messages in the given mailbox (by GUID). */
+int helpdesk_store_ticket_uids(struct helpdesk_store *store, uint64_t ticket,
+			       const char *mailbox_guid,
+			       ARRAY_TYPE(uint32_t) *uids,
+			       const char **error_r);
+
+/* Run a read-only query with string parameters (NULL-terminated) and call
+   row_callback for each row. For doveadm listings. */
+typedef void helpdesk_store_row_callback_t(struct sql_result *result,
+					   void *context);
+int helpdesk_store_select(struct helpdesk_store *store, const char *query,
+			  const char *const *args,
+			  helpdesk_store_row_callback_t *callback,
+			  void *context, const char **error_r);
+
+const char *helpdesk_status_name(enum helpdesk_ticket_status status);
+bool helpdesk_status_parse(const char *name,
+			   enum helpdesk_ticket_status *status_r);
+
+#endif

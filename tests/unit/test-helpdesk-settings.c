@@ -1,0 +1,93 @@
+/* Copyright (c) 2026 dovecot-helpdesk authors, see the included COPYING file */
+
+#include "lib.h"
+#include "test-common.h"
+#include "helpdesk-settings.h"
+
+struct test_env {
+	const char *queue, *db, *prefix, *tag;
+};
+
+static const char *test_getenv(const char *name, struct test_env *env)
+{
+	if (strcmp(name, "helpdesk_queue") == 0)
+		return env->queue;
+	if (strcmp(name, "helpdesk_db") == 0)
+		return env->db;
+	if (strcmp(name, "helpdesk_keyword_prefix") == 0)
+		return env->prefix;
+	if (strcmp(name, "helpdesk_subject_tag") == 0)
+		return env->tag;
+	return NULL;
+}
+
+static void test_helpdesk_settings_parse(void)
+{
+	static const struct {
+		struct test_env env;
+		int ret;
+	} tests[] = {
+		{ { NULL, NULL, NULL, NULL }, 0 },
+		{ { "", NULL, NULL, NULL }, 0 },
+		{ { "Public/Queue", NULL, NULL, NULL }, 1 },
+		{ { "Public/Queue Public/Billing", "sqlite:/var/x.db", "hd-", "no" }, 1 },
+		{ { " , ", NULL, NULL, NULL }, -1 },
+		{ { "Public/*", NULL, NULL, NULL }, -1 },
+		{ { "Q", "mysql:host=x", NULL, NULL }, -1 },
+		{ { "Q", "sqlite:", NULL, NULL }, -1 },
+		{ { "Q", "sqlite:relative.db", NULL, NULL }, -1 },
+		{ { "Q", "pgsql:host=db dbname=helpdesk", NULL, NULL }, 1 },
+		{ { "Q", NULL, "", NULL }, -1 },
+		{ { "Q", NULL, "bad prefix", NULL }, -1 },
+		{ { "Q", NULL, "\\hd", NULL }, -1 },
+		{ { "Q", NULL, "$hd", NULL }, -1 },
+		{ { "Q", NULL, "averyveryverylongprefix-", NULL }, -1 },
+		{ { "Q", NULL, "x.", NULL }, 1 },
+		{ { "Q", NULL, NULL, "maybe" }, -1 },
+	};
+	struct helpdesk_settings set;
+	const char *error;
+	unsigned int i;
+	int ret;
+
+	test_begin("helpdesk settings parse");
+	for (i = 0; i < N_ELEMENTS(tests); i++) {
+		error = NULL;
+		ret = helpdesk_settings_parse(pool_datastack_create(),
+			(helpdesk_settings_getenv_t *)test_getenv,
+			(void *)&tests[i].env, &set, &error);
+		test_assert_idx(ret == tests[i].ret, i);
+		test_assert_idx(ret >= 0 || error != NULL, i);
+	}
+	test_end();
+}
+
+static void test_helpdesk_settings_defaults(void)
+{
+	struct test_env env = { "Public/Queue Public/Billing", NULL, NULL, NULL };
+	struct helpdesk_settings set;
+	const char *error;
+
+	test_begin("helpdesk settings defaults");
+	test_assert(helpdesk_settings_parse(pool_datastack_create(),
+		(helpdesk_settings_getenv_t *)test_getenv, &env, &set,
+		&error) == 1);
+	test_assert_strcmp(set.db, HELPDESK_DEFAULT_DB);
+	test_assert_strcmp(set.keyword_prefix, "hd-");
+	test_assert(set.subject_tag);
+	test_assert(helpdesk_settings_is_queue(&set, "Public/Billing"));
+	test_assert(!helpdesk_settings_is_queue(&set, "Public/Queue2"));
+	test_assert(!helpdesk_settings_is_queue(&set, "INBOX"));
+	test_assert_strcmp(helpdesk_keyword(&set, "new"), "hd-new");
+	test_end();
+}
+
+int main(void)
+{
+	static void (*const test_functions[])(void) = {
+		test_helpdesk_settings_parse,
+		test_helpdesk_settings_defaults,
+		NULL
+	};
+	return test_run(test_functions);
+}
