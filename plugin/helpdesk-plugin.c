@@ -26,6 +26,9 @@ struct helpdesk_user_module helpdesk_user_module =
 /* One store per process: an LMTP process delivers for many users in turn
    and opening the database for each would cost more than the delivery. */
 static struct helpdesk_store *helpdesk_store = NULL;
+/* Parent event of the process-wide store: it outlives every user, so it
+   must not hang off a user's event. */
+static struct event *helpdesk_process_event = NULL;
 static char *helpdesk_store_dsn = NULL;
 static bool helpdesk_store_failing = FALSE;
 static bool helpdesk_store_came_back = FALSE;
@@ -51,7 +54,7 @@ struct helpdesk_store *helpdesk_user_store(struct helpdesk_user *huser,
 	if (helpdesk_store == NULL) {
 		moduledir = huser->moduledir;
 		if (helpdesk_store_init(huser->set.db, moduledir,
-					huser->event, &helpdesk_store,
+					helpdesk_process_event, &helpdesk_store,
 					error_r) < 0)
 			return NULL;
 		helpdesk_store_dsn = i_strdup(huser->set.db);
@@ -148,6 +151,9 @@ static struct mail_storage_hooks helpdesk_mail_storage_hooks = {
 
 void helpdesk_plugin_init(struct module *module)
 {
+	helpdesk_process_event = event_create(NULL);
+	event_add_category(helpdesk_process_event, &event_category_helpdesk);
+	event_set_append_log_prefix(helpdesk_process_event, "helpdesk: ");
 	mail_storage_hooks_add(module, &helpdesk_mail_storage_hooks);
 }
 
@@ -157,4 +163,5 @@ void helpdesk_plugin_deinit(void)
 	helpdesk_store_deinit(&helpdesk_store);
 	i_free(helpdesk_store_dsn);
 	helpdesk_store_drivers_deinit();
+	event_unref(&helpdesk_process_event);
 }

@@ -23,15 +23,20 @@ reconcile_search(struct mailbox_transaction_context *t, const char *keyword,
 	struct mail_search_arg *arg;
 	struct mail_search_context *ctx;
 	struct mail *mail;
+	int ret;
 
 	args = mail_search_build_init();
 	arg = mail_search_build_add(args, SEARCH_KEYWORDS);
 	arg->value.str = p_strdup(args->pool, keyword);
+	/* resolves the keyword name to this mailbox's keyword index */
+	mail_search_args_init(args, t->box, FALSE, NULL);
 	ctx = mailbox_search_init(t, args, NULL, 0, NULL);
-	mail_search_args_unref(&args);
 	while (mailbox_search_next(ctx, &mail))
 		array_push_back(uids, &mail->uid);
-	return mailbox_search_deinit(&ctx);
+	ret = mailbox_search_deinit(&ctx);
+	mail_search_args_deinit(args);
+	mail_search_args_unref(&args);
+	return ret;
 }
 
 /* Returns 1 when reconciled, 0 when the store is still unavailable,

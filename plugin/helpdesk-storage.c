@@ -275,6 +275,14 @@ helpdesk_transaction_begin(struct mailbox *box,
 	return t;
 }
 
+static void helpdesk_transaction_free(struct helpdesk_transaction *ht)
+{
+	/* ht lives in its own pool */
+	pool_t pool = ht->pool;
+
+	pool_unref(&pool);
+}
+
 static void
 helpdesk_set_locations(struct mailbox *box, struct helpdesk_user *huser,
 		       const ARRAY_TYPE(helpdesk_intake_p) *intakes,
@@ -385,6 +393,20 @@ int helpdesk_ticket_update_keywords(struct mailbox *box,
 	return ret;
 }
 
+static void helpdesk_reconcile_after_delivery(struct mailbox *box,
+					      struct helpdesk_user *huser)
+{
+	const char *error;
+	unsigned int left;
+
+	if (helpdesk_reconcile_mailbox(box, HELPDESK_RECONCILE_PER_DELIVERY,
+				       &left, &error) < 0) {
+		e_error(huser->event,
+			"reconciling pending messages in %s failed: %s",
+			mailbox_get_vname(box), error);
+	}
+}
+
 static int
 helpdesk_transaction_commit(struct mailbox_transaction_context *t,
 			    struct mail_transaction_commit_changes *changes_r)
@@ -400,7 +422,7 @@ helpdesk_transaction_commit(struct mailbox_transaction_context *t,
 
 	ret = hbox->module_ctx.super.transaction_commit(t, changes_r);
 	if (ret < 0 || huser == NULL || array_count(&ht->intakes) == 0) {
-		pool_unref(&ht->pool);
+		helpdesk_transaction_free(ht);
 		return ret;
 	}
 
@@ -410,27 +432,25 @@ helpdesk_transaction_commit(struct mailbox_transaction_context *t,
 		t_array_init(&reopened, 2);
 		helpdesk_set_locations(box, huser, &ht->intakes, changes_r,
 				       &reopened);
-		array_foreach_elem(&reopened, ticket)
-			helpdesk_propagate_reopen(box, huser, ticket);
 		array_foreach_elem(&ht->intakes, intake) {
 			if (!intake->pending && !ht->reconciling)
 				reconcile = TRUE;
 		}
-	} T_END;
-	pool_unref(&ht->pool);
+		reconcile = reconcile && helpdesk_reconcile_due(huser);
+		if (array_count(&reopened) > 0 || reconcile) {
+			/* The committing mailbox can't be synced from inside
+			   its commit: work on a mailbox of our own. */
+			struct mailbox *box2 =
+				mailbox_alloc(box->list, box->vname, 0);
 
-	if (reconcile && helpdesk_reconcile_due(huser)) {
-		const char *error;
-		unsigned int left;
-
-		if (helpdesk_reconcile_mailbox(box,
-				HELPDESK_RECONCILE_PER_DELIVERY,
-				&left, &error) < 0) {
-			e_error(huser->event,
-				"reconciling pending messages in %s failed: %s",
-				mailbox_get_vname(box), error);
+			array_foreach_elem(&reopened, ticket)
+				helpdesk_propagate_reopen(box2, huser, ticket);
+			if (reconcile)
+				helpdesk_reconcile_after_delivery(box2, huser);
+			mailbox_free(&box2);
 		}
-	}
+	} T_END;
+	helpdesk_transaction_free(ht);
 	return ret;
 }
 
@@ -441,7 +461,7 @@ helpdesk_transaction_rollback(struct mailbox_transaction_context *t)
 	struct helpdesk_transaction *ht = HELPDESK_CONTEXT_REQUIRE(t);
 
 	hbox->module_ctx.super.transaction_rollback(t);
-	pool_unref(&ht->pool);
+	helpdesk_transaction_free(ht);
 }
 
 void helpdesk_mailbox_allocated(struct mailbox *box)

@@ -243,27 +243,13 @@ store_query(struct helpdesk_store *store, const char *query,
 	struct sql_statement *stmt;
 	unsigned int i;
 
+	/* lib-sql's statement emulation can't handle zero parameters */
+	if (args == NULL || args[0] == NULL)
+		return sql_query_s(store->db, query);
 	stmt = sql_statement_init(store->db, query);
-	for (i = 0; args != NULL && args[i] != NULL; i++)
+	for (i = 0; args[i] != NULL; i++)
 		sql_statement_bind_str(stmt, i, args[i]);
 	return sql_statement_query_s(&stmt);
-}
-
-/* Run a statement that returns no rows. */
-static int store_exec(struct helpdesk_store *store, const char *query,
-		      const char *const *args, const char **error_r)
-{
-	struct sql_result *result;
-	int ret;
-
-	result = store_query(store, query, args);
-	while ((ret = sql_result_next_row(result)) > 0) ;
-	if (ret < 0) {
-		*error_r = t_strdup_printf("%s (query: %.60s)",
-					   sql_result_get_error(result), query);
-	}
-	sql_result_unref(result);
-	return ret < 0 ? -1 : 0;
 }
 
 /* Fetch the first column of the first row: 1 with *value_r (data stack),
@@ -329,10 +315,27 @@ static void store_update(struct sql_transaction_context *trans,
 	struct sql_statement *stmt;
 	unsigned int i;
 
+	if (args == NULL || args[0] == NULL) {
+		sql_update(trans, query);
+		return;
+	}
 	stmt = sql_statement_init(trans->db, query);
 	for (i = 0; args[i] != NULL; i++)
 		sql_statement_bind_str(stmt, i, args[i]);
 	sql_update_stmt(trans, &stmt);
+}
+
+/* Run one statement that returns no rows in a transaction of its own.
+   (driver-sqlite's sql_query_s() panics on statements without result
+   columns, so writes always go through transactions.) */
+static int store_exec(struct helpdesk_store *store, const char *query,
+		      const char *const *args, const char **error_r)
+{
+	struct sql_transaction_context *trans;
+
+	trans = sql_transaction_begin(store->db);
+	store_update(trans, query, args);
+	return store_commit(store, &trans, error_r);
 }
 
 static int store_sqlite_precheck(struct helpdesk_store *store,
@@ -385,9 +388,7 @@ static int store_create_schema(struct helpdesk_store *store,
 		if (store_get_value(store, "PRAGMA journal_mode=WAL", NULL,
 				    &value, error_r) < 0)
 			return -1;
-		if (store_exec(store, "PRAGMA synchronous=NORMAL", NULL,
-			       error_r) < 0)
-			return -1;
+		sql_exec(store->db, "PRAGMA synchronous=NORMAL");
 	}
 	if (store_get_value(store, "SELECT MAX(version) FROM hd_schema", NULL,
 			    &value, error_r) >= 0 && value != NULL &&

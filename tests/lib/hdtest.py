@@ -13,7 +13,9 @@ it; mail processes run as nobody:nogroup).
 
 Environment:
     HD_PLUGIN   default path of the built lib20_helpdesk_plugin.so
-    HD_KEEP     if set (non-empty), cleanup() keeps the root directory
+    HD_KEEP     if set (non-empty), keep the root directory: cleanup()
+                and the exit handler leave it (default: temp roots are
+                removed by cleanup() or, at the latest, at exit)
     HD_MAIL_DEBUG  if set, mail_debug = yes
     HD_SRCDIR   source tree (default: two levels above this file); the
                 Sieve script is HD_SRCDIR/sieve/helpdesk-route.sieve
@@ -39,6 +41,7 @@ import subprocess
 import tempfile
 import threading
 import time
+import urllib.parse
 import uuid
 import weakref
 
@@ -68,16 +71,21 @@ _instance_lock = threading.Lock()
 _instance_counter = 0
 
 
+_own_roots = set()   # temp roots made by Dovecot() and not yet removed
+
+
 def _stop_all():
-    """atexit: stop every running instance; remove the roots the harness
-    created itself (unless $HD_KEEP)."""
+    """atexit: stop every running instance, then remove every root the
+    harness created itself (mkdtemp) unless $HD_KEEP is set."""
     for dc in list(_running):
         try:
             dc.stop()
-            if dc._own_root and not os.environ.get("HD_KEEP"):
-                shutil.rmtree(dc.root, ignore_errors=True)
         except Exception:
             pass
+    if not os.environ.get("HD_KEEP"):
+        for root in list(_own_roots):
+            shutil.rmtree(root, ignore_errors=True)
+            _own_roots.discard(root)
 
 
 atexit.register(_stop_all)
@@ -395,6 +403,14 @@ class LmtpResult(collections.namedtuple("LmtpResult", "code message")):
     def tempfail(self):
         return 400 <= self.code < 500
 
+    @property
+    def lost(self):
+        """The connection broke before this recipient got a reply."""
+        return self.code == LOST
+
+
+LOST = -1   # LmtpResult.code when the LMTP connection was lost
+
 
 def _lmtp_data(msg):
     if isinstance(msg, str):
@@ -404,6 +420,16 @@ def _lmtp_data(msg):
         data += b"\r\n"
     data = re.sub(rb"(?m)^\.", b"..", data)
     return data + b".\r\n"
+
+
+def _lmtp_close(conn):
+    try:
+        conn.quit()
+    except Exception:
+        try:
+            conn.close()
+        except Exception:
+            pass
 
 
 def _reply(code, msg):
@@ -460,6 +486,8 @@ class Dovecot:
         else:
             os.makedirs(root, exist_ok=True)
         self.root = os.path.abspath(root)
+        if self._own_root:
+            _own_roots.add(self.root)
         self.plugin = plugin
         self.sieve = sieve
         self.users = tuple(users)
@@ -810,6 +838,7 @@ service lmtp {{
         if os.environ.get("HD_KEEP"):
             return
         shutil.rmtree(self.root, ignore_errors=True)
+        _own_roots.discard(self.root)
 
     def __enter__(self):
         if not self.running:
@@ -832,9 +861,23 @@ service lmtp {{
         c.ehlo("hdtest.localhost")
         return c
 
+    @classmethod
+    def _transaction(cls, conn, msg, rcpts, sender):
+        """One MAIL/RCPT/DATA transaction; returns (results, conn_usable).
+        A broken connection gives LmtpResult(LOST, ...) to the recipients
+        without a reply instead of raising."""
+        results = collections.OrderedDict((r, None) for r in rcpts)
+        try:
+            cls._transaction2(conn, msg, rcpts, sender, results)
+            return results, True
+        except (smtplib.SMTPServerDisconnected, OSError) as e:
+            for r, v in results.items():
+                if v is None:
+                    results[r] = LmtpResult(LOST, "connection lost: %s" % (e,))
+            return results, False
+
     @staticmethod
-    def _transaction(conn, msg, rcpts, sender):
-        results = collections.OrderedDict()
+    def _transaction2(conn, msg, rcpts, sender, results):
         code, resp = conn.mail(sender)
         if code != 250:
             for r in rcpts:
@@ -850,6 +893,8 @@ service lmtp {{
         if not accepted:
             conn.rset()
             return results
+        for r in accepted:      # no final reply yet
+            results[r] = None
         conn.putcmd("data")
         code, resp = conn.getreply()
         if code != 354:
@@ -860,23 +905,23 @@ service lmtp {{
         conn.send(_lmtp_data(msg))
         for r in accepted:  # LMTP: one reply per accepted recipient
             code, resp = conn.getreply()
+            if code == -1:  # smtplib: connection closed
+                raise smtplib.SMTPServerDisconnected(resp)
             results[r] = _reply(code, resp)
         return results
 
     def deliver(self, msg, rcpt="support@example.com", sender="customer@example.org"):
         """Deliver one message over LMTP.  rcpt: str -> LmtpResult(code,
         message) for it; list/tuple -> OrderedDict rcpt -> LmtpResult.
-        Rejections are returned, not raised (connection errors raise)."""
+        Rejections are returned, not raised; so is a connection lost in
+        the transaction (code LOST = -1).  Failing to connect raises."""
         conn = self.lmtp()
         try:
             single = isinstance(rcpt, str)
             rcpts = [rcpt] if single else list(rcpt)
-            res = self._transaction(conn, msg, rcpts, sender)
+            res, _ = self._transaction(conn, msg, rcpts, sender)
         finally:
-            try:
-                conn.quit()
-            except Exception:
-                conn.close()
+            _lmtp_close(conn)
         return res[rcpt] if single else res
 
     def deliver_many(self, msgs, rcpt="support@example.com", sender="customer@example.org"):
@@ -884,7 +929,7 @@ service lmtp {{
         msgs is bytes (using rcpt/sender) or a tuple (msg, rcpt[, sender]).
         Returns a list of what deliver() would return for each."""
         out = []
-        conn = self.lmtp()
+        conn = None
         try:
             for item in msgs:
                 m, r, s = item, rcpt, sender
@@ -892,14 +937,17 @@ service lmtp {{
                     m = item[0]
                     r = item[1] if len(item) > 1 else rcpt
                     s = item[2] if len(item) > 2 else sender
+                if conn is None:
+                    conn = self.lmtp()
                 single = isinstance(r, str)
-                res = self._transaction(conn, m, [r] if single else list(r), s)
+                res, usable = self._transaction(conn, m, [r] if single else list(r), s)
+                if not usable:      # reconnect for the next message
+                    _lmtp_close(conn)
+                    conn = None
                 out.append(res[r] if single else res)
         finally:
-            try:
-                conn.quit()
-            except Exception:
-                conn.close()
+            if conn is not None:
+                _lmtp_close(conn)
         return out
 
     # ------------------------------------------------------------------ IMAP
@@ -1059,7 +1107,7 @@ service lmtp {{
         """Read-only sqlite3 connection to the helpdesk db (sqlite only)."""
         if not self.db_path:
             raise DovecotError("helpdesk_db is not sqlite: %r" % self.settings.get("helpdesk_db"))
-        uri = "file:%s?mode=ro" % self.db_path
+        uri = "file:%s?mode=ro" % urllib.parse.quote(os.path.abspath(self.db_path))
         return sqlite3.connect(uri, uri=True, timeout=5)
 
 
