@@ -1,0 +1,103 @@
+/* Copyright (c) 2026 dovecot-helpdesk authors, see the included COPYING file */
+
+/* Fuzz target for every parser of untrusted input in the plugin: the
+   subject tag parser, the auto-mail detector (header values) and the
+   Message-ID based threading decision. Built with libFuzzer by
+   `make -C tests fuzz` (clang), and as a plain program that replays files
+   (the corpus under ../shared/corpus) in `make check`. */
+
+#include "lib.h"
+#include "helpdesk-tag.h"
+#include "helpdesk-auto.h"
+#include "helpdesk-thread.h"
+
+#include <stdio.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct helpdesk_auto_headers hdr;
+	struct helpdesk_thread_input in;
+	struct helpdesk_thread_decision decision;
+	const char *fields[11];
+	char *copy, *p;
+	unsigned int i;
+	uint64_t ticket;
+
+	/* split the input into NUL-terminated header values at '\n' */
+	copy = malloc(size + 1);
+	if (copy == NULL)
+		return 0;
+	memcpy(copy, data, size);
+	copy[size] = '\0';
+	for (i = 0, p = copy; i < N_ELEMENTS(fields); i++) {
+		fields[i] = p;
+		p = strchr(p, '\n');
+		if (p == NULL) {
+			for (i++; i < N_ELEMENTS(fields); i++)
+				fields[i] = NULL;
+			break;
+		}
+		*p++ = '\0';
+	}
+
+	if (helpdesk_tag_parse(fields[0], &ticket)) {
+		if (ticket == 0 || ticket > HELPDESK_TICKET_MAX ||
+		    !helpdesk_tag_has(fields[0], ticket))
+			abort();
+	}
+	memset(&hdr, 0, sizeof(hdr));
+	hdr.subject = fields[0];
+	hdr.auto_submitted = fields[1];
+	hdr.precedence = fields[2];
+	hdr.list_id = fields[3];
+	hdr.return_path = fields[4];
+	hdr.content_type = fields[5];
+	hdr.x_autoreply = fields[6];
+	hdr.x_failed_recipients = fields[7];
+	hdr.from_localpart = fields[8];
+	hdr.sender_localpart = fields[9];
+	hdr.return_path_localpart = fields[10];
+	(void)helpdesk_auto_reason_name(helpdesk_auto_detect(&hdr));
+
+	memset(&in, 0, sizeof(in));
+	in.is_auto = size > 0 && (data[0] & 1) != 0;
+	in.known_message = size > 1 && (data[1] & 1) != 0;
+	in.ref_ticket = size > 2 ? data[2] : 0;
+	in.tag_ticket = size > 3 ? data[3] : 0;
+	in.tag_sender_is_participant = size > 4 && (data[4] & 1) != 0;
+	helpdesk_thread_decide(&in, &decision);
+	if (decision.action == HELPDESK_THREAD_NEW && in.is_auto)
+		abort();
+	free(copy);
+	return 0;
+}
+
+#ifndef HELPDESK_LIBFUZZER
+/* Replay mode: each argument is a file fed to the target whole and line
+   by line. */
+int main(int argc, char *argv[])
+{
+	unsigned char buf[65536];
+	size_t n;
+	int i, count = 0;
+
+	lib_init();
+	for (i = 1; i < argc; i++) {
+		FILE *f = fopen(argv[i], "rb");
+
+		if (f == NULL) {
+			perror(argv[i]);
+			return 1;
+		}
+		n = fread(buf, 1, sizeof(buf), f);
+		fclose(f);
+		(void)LLVMFuzzerTestOneInput(buf, n);
+		count++;
+	}
+	printf("replayed %d inputs\n", count);
+	lib_deinit();
+	return 0;
+}
+#endif

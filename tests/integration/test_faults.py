@@ -1,0 +1,542 @@
+#!/usr/bin/python3
+"""Fault tolerance of the helpdesk plugin: the ticket store is missing,
+unwritable, locked by another writer or corrupt; invalid settings; an LMTP
+process killed with SIGKILL in the middle of a delivery.
+
+For every store fault: mail delivered during the outage must still be
+accepted (250) and filed into Public/Queue as hd-pending without a ticket
+header, the plugin logs ONE error line per outage (not one per message), and
+once the store is repaired, `doveadm helpdesk reconcile` (or the next
+successful delivery in the LMTP process that saw the outage) turns every
+pending message into a ticket: exactly one copy per message, nothing lost,
+nothing duplicated.
+
+TAP output.  Run as root:
+  HD_PLUGIN=.../lib20_helpdesk_plugin.so HD_SRCDIR=... \
+      /usr/bin/python3 tests/integration/test_faults.py
+"""
+
+import os
+import re
+import shutil
+import signal
+import sqlite3
+import sys
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "lib"))
+
+from hdtest import Dovecot, make_message, wait_until  # noqa: E402
+from tap import Tap  # noqa: E402
+
+PREFIX = "hd-"
+OUTAGE_RE = r"helpdesk: store .* unavailable, queue mail is delivered as hd-pending"
+N_FAULT = 3
+
+
+# ----------------------------------------------------------------- helpers
+
+def msgid_of(msg):
+    for line in msg.split(b"\r\n"):
+        if not line:
+            break
+        if line.lower().startswith(b"message-id:"):
+            return line.split(b":", 1)[1].strip().decode()
+    return None
+
+
+def by_msgid(msgs, mid):
+    return [m for m in msgs if m["message_id"] == mid]
+
+
+def hd_keywords(m):
+    return {k for k in m["keywords"] if k.startswith(PREFIX)}
+
+
+def ticket_hdr(m):
+    v = m["headers"]["X-Helpdesk-Ticket"]
+    return v.strip() if v is not None else None
+
+
+def summary(msgs):
+    return "\n".join("uid=%s mid=%s subj=%r kw=%s ticket=%r" % (
+        m["uid"], m["message_id"], m["subject"], sorted(hd_keywords(m)), ticket_hdr(m))
+        for m in msgs)
+
+
+def outage_lines(dc, since):
+    return dc.log_errors(OUTAGE_RE, since=since)
+
+
+def set_owner(paths, uid, gid, mode):
+    for p in paths:
+        if os.path.exists(p):
+            os.chown(p, uid, gid)
+            os.chmod(p, mode)
+
+
+def db_files(dc):
+    return [dc.db_path + s for s in ("", "-wal", "-shm", "-journal")]
+
+
+def db_tickets(dc):
+    """{ticket id: subject} and {message_key: ticket_id} from the store."""
+    with dc.db() as c:
+        tickets = dict(c.execute("SELECT id, subject FROM hd_tickets"))
+        msgs = dict(c.execute("SELECT message_key, ticket_id FROM hd_messages"))
+    return tickets, msgs
+
+
+def reconcile(dc):
+    """doveadm helpdesk reconcile -u support -> (rc, {user: (reconciled, pending)}, text)."""
+    p = dc.doveadm("helpdesk", "reconcile", user="support", check=False)
+    rows = {}
+    for line in p.stdout.splitlines():
+        f = line.split()
+        if len(f) == 3 and f[1].isdigit() and f[2].isdigit():
+            rows[f[0]] = (int(f[1]), int(f[2]))
+    return p.returncode, rows, p.stdout + p.stderr
+
+
+def check_during_outage(t, dc, name, results, mids, mark):
+    t.ok(all(r.code == 250 for r in results),
+         "%s: all %d mails accepted with 250 during the outage" % (name, len(results)),
+         repr(results))
+    q = dc.queue("alice")
+    bad = []
+    for mid in mids:
+        found = by_msgid(q, mid)
+        if len(found) != 1 or "hd-pending" not in found[0]["keywords"] \
+                or ticket_hdr(found[0]) is not None \
+                or found[0]["subject"].startswith("[#") \
+                or "hd-new" in found[0]["keywords"]:
+            bad.append((mid, summary(found)))
+    t.ok(not bad, "%s: every mail is in the queue once, hd-pending, no ticket header/tag"
+         % name, lambda: "%r\nqueue:\n%s" % (bad, summary(q)))
+    lines = outage_lines(dc, mark)
+    t.eq(len(lines), 1, "%s: exactly one 'store unavailable' error line for the outage" % name)
+    if len(lines) != 1:
+        t.diag("\n".join(lines) or dc.log(mark)[-3000:])
+    other = [l for l in dc.log_errors(since=mark)
+             if not re.search(OUTAGE_RE, l)]
+    t.ok(not any(re.search(r"\b(Panic|Fatal): ", l) for l in other),
+         "%s: no Panic/Fatal during the outage" % name, "\n".join(other))
+
+
+def check_reconciled(t, dc, name, mids, before_ids, extra_ids=()):
+    """Every message of mids exists exactly once with a ticket; the queue
+    holds exactly before_ids + mids + extra_ids (nothing lost/duplicated)."""
+    q = dc.queue("alice")
+    ids = [m["message_id"] for m in q]
+    expected = sorted(list(before_ids) + list(mids) + list(extra_ids))
+    t.eq(sorted(ids), expected,
+         "%s: queue holds every message exactly once (%d), nothing lost or duplicated"
+         % (name, len(expected)))
+    pending = [m for m in q if "hd-pending" in m["keywords"]]
+    t.ok(not pending, "%s: no hd-pending message left" % name, lambda: summary(pending))
+    numbers = []
+    bad = []
+    for mid in mids:
+        found = by_msgid(q, mid)
+        if len(found) != 1:
+            bad.append((mid, "copies=%d" % len(found)))
+            continue
+        m = found[0]
+        n = ticket_hdr(m)
+        if not n or not n.isdigit():
+            bad.append((mid, "no ticket header", summary([m])))
+            continue
+        numbers.append(int(n))
+        kw = hd_keywords(m)
+        if not m["subject"].startswith("[#%s] " % n) or "hd-new" not in kw \
+                or "hd-prio-normal" not in kw or "hd-pending" in kw:
+            bad.append((mid, summary([m])))
+    t.ok(not bad, "%s: each pending mail became a ticket (header, [#N] tag, hd-new, "
+         "hd-prio-normal, no hd-pending)" % name, lambda: repr(bad))
+    t.eq(len(set(numbers)), len(mids), "%s: %d distinct ticket numbers" % (name, len(mids)))
+    try:
+        tickets, msgs = db_tickets(dc)
+        missing = [n for n in numbers if n not in tickets]
+        t.ok(not missing and numbers, "%s: the store has tickets %s" % (name, sorted(numbers)),
+             "missing %r; store tickets %r" % (missing, tickets))
+        keyed = [k for k, v in msgs.items() if v in numbers]
+        t.ok(len(keyed) >= len(mids), "%s: the store links the messages to the tickets" % name,
+             repr(msgs))
+    except Exception as e:
+        t.ok(False, "%s: store readable after repair" % name, repr(e))
+    return numbers
+
+
+def start(t, name, **kw):
+    dc = Dovecot(**kw)
+    try:
+        dc.start()
+    except Exception as e:
+        t.ok(False, "%s: private Dovecot starts" % name, str(e))
+        dc.cleanup()
+        return None
+    return dc
+
+
+def baseline(t, dc, name):
+    """Deliver one message with a healthy store; return queue Message-IDs."""
+    m = make_message(subject="%s: before the outage" % name)
+    r = dc.deliver(m)
+    q = dc.queue("alice")
+    found = by_msgid(q, msgid_of(m))
+    t.ok(r.ok and found and ticket_hdr(found[0]) == "1",
+         "%s: healthy store: first mail becomes ticket 1" % name,
+         lambda: "%r\n%s\n%s" % (r, summary(q), dc.log()[-2000:]))
+    return [x["message_id"] for x in q]
+
+
+def fault_msgs(name):
+    return [make_message(subject="%s fault mail %d" % (name, i),
+                         sender="user%d@customer.example" % i) for i in range(N_FAULT)]
+
+
+def lmtp_pids(dc):
+    master = dc.master_pid()
+    out = []
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % d) as f:
+                st = f.read()
+            comm = st[st.index("(") + 1:st.rindex(")")]
+            ppid = int(st.rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        if ppid == master and comm == "lmtp":
+            out.append(int(d))
+    return out
+
+
+# --------------------------------------------------------------- scenarios
+
+def scenario_missing(t):
+    """Store directory vanishes while Dovecot runs; it comes back; the next
+    successful delivery in the same LMTP process reconciles the pending mail."""
+    name = "missing"
+    dc = start(t, name)
+    if not dc:
+        return
+    try:
+        dbdir = os.path.dirname(dc.db_path)
+        before = baseline(t, dc, name)
+        # drop cached store connections, then take the directory away
+        dc.stop()
+        os.rename(dbdir, dbdir + ".away")
+        dc.start()
+        mark = dc.log_mark()
+        msgs = fault_msgs(name)
+        mids = [msgid_of(m) for m in msgs]
+        # one LMTP connection: the outage, the repair and the next delivery
+        # all happen in one LMTP process
+        conn = dc.lmtp()
+        results = []
+        try:
+            for m in msgs:
+                res, _ = dc._transaction(conn, m, ["support@example.com"], "customer@example.org")
+                results.append(res["support@example.com"])
+            check_during_outage(t, dc, name, results, mids, mark)
+            os.rename(dbdir + ".away", dbdir)
+            trigger = make_message(subject="%s: store is back" % name)
+            res, _ = dc._transaction(conn, trigger, ["support@example.com"],
+                                     "customer@example.org")
+            r = res["support@example.com"]
+        finally:
+            try:
+                conn.quit()
+            except Exception:
+                pass
+        t.ok(r.code == 250, "%s: delivery after repair accepted" % name, repr(r))
+        # the reconcile may finish right after the reply
+        try:
+            wait_until(lambda: not [m for m in dc.queue("alice")
+                                    if "hd-pending" in m["keywords"]],
+                       timeout=5, what="pending mail reconciled")
+        except TimeoutError:
+            pass
+        check_reconciled(t, dc, name + " (reconciled by the next delivery)", mids, before,
+                         [msgid_of(trigger)])
+        rc, rows, text = reconcile(dc)
+        t.ok(rc == 0 and rows.get("support") == (0, 0),
+             "%s: a later doveadm reconcile finds nothing to do" % name, text)
+    finally:
+        dc.cleanup()
+
+
+def scenario_unwritable(t):
+    """Store file (and WAL files) owned by root 0644: nobody cannot write."""
+    name = "unwritable"
+    dc = start(t, name)
+    if not dc:
+        return
+    try:
+        before = baseline(t, dc, name)
+        dc.stop()
+        files = db_files(dc)
+        set_owner(files, 0, 0, 0o644)
+        dc.start()
+        mark = dc.log_mark()
+        msgs = fault_msgs(name)
+        mids = [msgid_of(m) for m in msgs]
+        results = dc.deliver_many(msgs)
+        check_during_outage(t, dc, name, results, mids, mark)
+        # repair
+        set_owner(files, dc._uid, dc._gid, 0o660)
+        rc, rows, text = reconcile(dc)
+        t.ok(rc == 0 and rows.get("support") == (N_FAULT, 0),
+             "%s: doveadm reconcile reports %d reconciled, 0 pending" % (name, N_FAULT), text)
+        numbers = check_reconciled(t, dc, name, mids, before)
+        # replay of an already ticketed message: never a second ticket
+        if numbers:
+            ntickets = len(db_tickets(dc)[0])
+            r = dc.deliver(msgs[0])
+            t.ok(r.ok, "%s: replayed delivery accepted" % name, repr(r))
+            t.eq(len(db_tickets(dc)[0]), ntickets,
+                 "%s: replayed Message-ID makes no second ticket" % name)
+            copies = by_msgid(dc.queue("alice"), mids[0])
+            hdrs = {ticket_hdr(c) for c in copies}
+            t.ok(len(hdrs) == 1 and None not in hdrs,
+                 "%s: every copy of the replayed mail carries the same ticket" % name,
+                 lambda: summary(copies))
+        rc, rows, text = reconcile(dc)
+        t.ok(rc == 0 and rows.get("support") == (0, 0),
+             "%s: second reconcile finds nothing to do" % name, text)
+    finally:
+        dc.cleanup()
+
+
+def scenario_locked(t):
+    """Another writer holds BEGIN EXCLUSIVE: the plugin waits ~1 s, gives up,
+    files the mail as pending; after the lock is released, the next delivery
+    of that process reconciles."""
+    name = "locked"
+    dc = start(t, name)
+    if not dc:
+        return
+    lock = None
+    try:
+        before = baseline(t, dc, name)
+        lock = sqlite3.connect(dc.db_path, timeout=5, isolation_level=None)
+        lock.execute("BEGIN EXCLUSIVE")
+        mark = dc.log_mark()
+        msgs = fault_msgs(name)
+        mids = [msgid_of(m) for m in msgs]
+        conn = dc.lmtp(timeout=60)
+        results = []
+        t0 = time.monotonic()
+        try:
+            for m in msgs:
+                res, _ = dc._transaction(conn, m, ["support@example.com"], "customer@example.org")
+                results.append(res["support@example.com"])
+            elapsed = time.monotonic() - t0
+            t.ok(elapsed < 30, "%s: %d deliveries against a locked store took %.1f s"
+                 % (name, N_FAULT, elapsed))
+            check_during_outage(t, dc, name, results, mids, mark)
+            lock.execute("ROLLBACK")
+            lock.close()
+            lock = None
+            trigger = make_message(subject="%s: lock released" % name)
+            res, _ = dc._transaction(conn, trigger, ["support@example.com"],
+                                     "customer@example.org")
+            r = res["support@example.com"]
+        finally:
+            try:
+                conn.quit()
+            except Exception:
+                pass
+        t.ok(r.code == 250, "%s: delivery after the lock is released accepted" % name, repr(r))
+        try:
+            wait_until(lambda: not [m for m in dc.queue("alice")
+                                    if "hd-pending" in m["keywords"]],
+                       timeout=5, what="pending mail reconciled")
+        except TimeoutError:
+            pass
+        check_reconciled(t, dc, name + " (reconciled by the next delivery)", mids, before,
+                         [msgid_of(trigger)])
+    finally:
+        if lock is not None:
+            lock.close()
+        dc.cleanup()
+
+
+def scenario_corrupt(t):
+    """Store file overwritten with garbage; repair = move it away, the plugin
+    creates a fresh store; doveadm reconcile files the pending mail."""
+    name = "corrupt"
+    dc = start(t, name)
+    if not dc:
+        return
+    try:
+        before = baseline(t, dc, name)
+        dc.stop()
+        for p in db_files(dc)[1:]:
+            if os.path.exists(p):
+                os.unlink(p)
+        with open(dc.db_path, "wb") as f:
+            f.write(b"this is not a database\n" * 4096)
+        os.chown(dc.db_path, dc._uid, dc._gid)
+        dc.start()
+        mark = dc.log_mark()
+        msgs = fault_msgs(name)
+        mids = [msgid_of(m) for m in msgs]
+        results = dc.deliver_many(msgs)
+        check_during_outage(t, dc, name, results, mids, mark)
+        with open(dc.db_path, "rb") as f:
+            head = f.read(22)
+        t.eq(head, b"this is not a database",
+             "%s: the plugin leaves the corrupt file alone" % name)
+        # repair: move the garbage away; restart drops cached connections
+        dc.stop()
+        for p in db_files(dc):
+            if os.path.exists(p):
+                os.rename(p, p + ".corrupt")
+        dc.start()
+        rc, rows, text = reconcile(dc)
+        t.ok(rc == 0 and rows.get("support") == (N_FAULT, 0),
+             "%s: doveadm reconcile reports %d reconciled, 0 pending" % (name, N_FAULT), text)
+        check_reconciled(t, dc, name, mids, before)
+        # the ticket of the baseline mail is lost with the corrupt store; a
+        # fresh store must not reuse a ticket number that is still in the
+        # queue (two different tickets with one number)
+        q = dc.queue("alice")
+        nums = [ticket_hdr(m) for m in q if ticket_hdr(m)]
+        dup = sorted(set(n for n in nums if nums.count(n) > 1))
+        t.todo(not dup, "%s: no ticket number is used by two different mails in the "
+               "queue (got duplicates %s)" % (name, dup),
+               "a fresh store restarts numbering at 1; the old tickets are lost")
+    finally:
+        dc.cleanup()
+
+
+def scenario_invalid_settings(t):
+    for name, settings in (("invalid helpdesk_db", {"helpdesk_db": "mysql:foo"}),
+                           ("invalid keyword prefix",
+                            {"helpdesk_keyword_prefix": "bad prefix"})):
+        dc = start(t, name, settings=settings)
+        if not dc:
+            continue
+        try:
+            mark = dc.log_mark()
+            msgs = [make_message(subject="%s mail %d" % (name, i)) for i in range(2)]
+            results = dc.deliver_many(msgs)
+            t.ok(all(r.code == 250 for r in results), "%s: mail accepted (250)" % name,
+                 repr(results))
+            q = dc.queue("alice")
+            bad = []
+            for m in msgs:
+                found = by_msgid(q, msgid_of(m))
+                if len(found) != 1 or hd_keywords(found[0]) or ticket_hdr(found[0]) \
+                        or found[0]["subject"].startswith("[#"):
+                    bad.append(summary(found) or "missing %s" % msgid_of(m))
+            t.ok(not bad, "%s: mail in the queue once, no header, tag or hd- keywords" % name,
+                 lambda: "\n".join(bad) + "\nqueue:\n" + summary(q))
+            errs = dc.log_errors(r"helpdesk: invalid settings, plugin disabled for this user",
+                                 since=mark)
+            t.ok(errs, "%s: error 'invalid settings, plugin disabled' logged" % name,
+                 dc.log(mark)[-3000:])
+            fatal = dc.log_errors(r"\b(Panic|Fatal): ", since=mark)
+            t.ok(not fatal, "%s: no Panic/Fatal" % name, "\n".join(fatal))
+        finally:
+            dc.cleanup()
+
+
+def scenario_crash(t):
+    """kill -9 the LMTP process while it waits for a locked store; the MTA
+    retries the same message later: exactly one ticket for it."""
+    name = "crash"
+    dc = start(t, name)
+    if not dc:
+        return
+    lock = None
+    try:
+        before = baseline(t, dc, name)
+        lock = sqlite3.connect(dc.db_path, timeout=5, isolation_level=None)
+        lock.execute("BEGIN EXCLUSIVE")
+        msg = make_message(subject="%s: delivery killed" % name)
+        mid = msgid_of(msg)
+        out = {}
+
+        def run():
+            try:
+                out["r"] = dc.deliver(msg)
+            except Exception as e:
+                out["e"] = e
+
+        th = threading.Thread(target=run)
+        th.start()
+        time.sleep(0.4)      # inside the plugin's ~1 s wait for the lock
+        pids = lmtp_pids(dc)
+        for pid in pids:
+            os.kill(pid, signal.SIGKILL)
+        th.join(30)
+        r = out.get("r")
+        t.ok(pids and (r is None or not r.ok or r.lost),
+             "%s: LMTP process killed mid-delivery (pids %s), client saw no 250" % (name, pids),
+             repr(out))
+        lock.execute("ROLLBACK")
+        lock.close()
+        lock = None
+        # the MTA retries
+        r2 = dc.deliver(msg)
+        t.ok(r2.ok, "%s: retried delivery accepted" % name, repr(r2))
+        reconcile(dc)
+        q = dc.queue("alice")
+        copies = by_msgid(q, mid)
+        hdrs = {ticket_hdr(c) for c in copies}
+        t.ok(len(copies) >= 1 and len(hdrs) == 1 and None not in hdrs
+             and not [c for c in copies if "hd-pending" in c["keywords"]],
+             "%s: the retried mail is a ticket, all copies the same ticket" % name,
+             lambda: summary(copies))
+        t.ok(len(copies) == 1, "%s: exactly one copy after kill + retry" % name,
+             lambda: summary(copies))
+        t.eq(sorted(m["message_id"] for m in q if m["message_id"] != mid), sorted(before),
+             "%s: earlier queue content intact" % name)
+        try:
+            tickets, msgs = db_tickets(dc)
+            t.eq(len(tickets), 2, "%s: store has exactly 2 tickets (baseline + retried)" % name)
+        except Exception as e:
+            t.ok(False, "%s: store readable after crash" % name, repr(e))
+        # the store is still healthy
+        m3 = make_message(subject="%s: after crash" % name)
+        r3 = dc.deliver(m3)
+        f3 = by_msgid(dc.queue("alice"), msgid_of(m3))
+        t.ok(r3.ok and f3 and ticket_hdr(f3[0]) and "hd-pending" not in f3[0]["keywords"],
+             "%s: next delivery gets a ticket" % name, lambda: summary(f3))
+        panics = dc.log_errors(r"\b(Panic|Fatal): ")
+        t.ok(not [l for l in panics if "killed" not in l and "signal 9" not in l],
+             "%s: no Panic/Fatal apart from the kill" % name, "\n".join(panics))
+    finally:
+        if lock is not None:
+            lock.close()
+        dc.cleanup()
+
+
+def main():
+    t = Tap()
+    if os.geteuid() != 0:
+        t.skip("fault tests", "must run as root")
+        return t.done()
+    if not os.environ.get("HD_PLUGIN"):
+        t.skip("fault tests", "HD_PLUGIN not set")
+        return t.done()
+    t0 = time.monotonic()
+    for fn in (scenario_missing, scenario_unwritable, scenario_locked, scenario_corrupt,
+               scenario_invalid_settings, scenario_crash):
+        s = time.monotonic()
+        with t.check("%s runs to the end" % fn.__name__):
+            fn(t)
+        t.diag("%s: %.1f s" % (fn.__name__, time.monotonic() - s))
+    elapsed = time.monotonic() - t0
+    t.ok(elapsed < 180, "fault tests took %.1f s (< 180 s)" % elapsed)
+    return t.done()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
