@@ -121,7 +121,12 @@ helpdesk_auto_detect(const struct helpdesk_auto_headers *hdr)
 	    localpart_is_daemon(hdr->sender_localpart))
 		return HELPDESK_AUTO_DAEMON;
 	if (hdr->content_type != NULL &&
-	    value_word_is(hdr->content_type, "multipart/report"))
+	    (value_word_is(hdr->content_type, "multipart/report") ||
+	     /* bare reports without the multipart/report wrapper */
+	     value_word_is(hdr->content_type, "message/delivery-status") ||
+	     value_word_is(hdr->content_type,
+			   "message/disposition-notification") ||
+	     value_word_is(hdr->content_type, "message/feedback-report")))
 		return HELPDESK_AUTO_REPORT;
 	if (hdr->x_autoreply != NULL || hdr->x_failed_recipients != NULL)
 		return HELPDESK_AUTO_RESPONDER;

@@ -11,7 +11,7 @@ enum helpdesk_auto_reason {
 	HELPDESK_AUTO_LIST,		/* List-Id */
 	HELPDESK_AUTO_NULL_SENDER,	/* empty Return-Path (<>) */
 	HELPDESK_AUTO_DAEMON,		/* mailer-daemon / postmaster sender */
-	HELPDESK_AUTO_REPORT,		/* multipart/report (DSN, MDN, ARF) */
+	HELPDESK_AUTO_REPORT,		/* multipart/report or a bare DSN/MDN/ARF */
 	HELPDESK_AUTO_RESPONDER,	/* X-Autoreply, X-Autorespond, X-Failed-Recipients */
 	HELPDESK_AUTO_SUBJECT,		/* "Automatic reply:", "Out of office", ... */
 };

@@ -11,6 +11,7 @@
 #include "message-id.h"
 #include "message-address.h"
 #include "message-size.h"
+#include "istream-header-filter.h"
 #include "mail-storage.h"
 #include "helpdesk-plugin.h"
 #include "helpdesk-store.h"
@@ -33,11 +34,10 @@ struct intake_headers {
 	const char *from_addr;	/* lower-cased local@domain or NULL */
 };
 
-/* Headers that LMTP, the MTA or relays add on the way: a replayed delivery
-   differs in them, so the content key ignores them. */
-static const char *const content_key_headers[] = {
-	"Date", "From", "Sender", "To", "Cc", "Subject", "Content-Type",
-	"MIME-Version", NULL
+/* Trace headers that the MTA and LMTP add on the way, sorted for the
+   header filter. */
+static const char *const content_key_skip_headers[] = {
+	"Delivered-To", "Received", "Return-Path", "X-Original-To"
 };
 
 /* Protocol keywords owned by the plugin: Sieve or a customer must not
@@ -165,38 +165,32 @@ static int intake_read_headers(struct mail *mail, struct intake_headers *h)
 	return 0;
 }
 
-/* A key for a message without a usable Message-ID: the hash of the headers
-   the sender wrote and of the body, so a replay gets the same key. */
+/* A key for a message without a usable Message-ID: the hash of the whole
+   message as the sender wrote it, without the trace headers that the MTA
+   and LMTP add on the way (a replayed delivery differs only in those). */
 static int intake_content_key(struct mail *mail, const char **key_r)
 {
 	struct sha256_ctx ctx;
 	unsigned char digest[SHA256_RESULTLEN];
-	struct message_size hdr_size, body_size;
-	struct istream *input;
+	struct istream *input, *filter;
 	const unsigned char *data;
-	const char *const *values;
 	size_t size;
-	unsigned int i;
 	int ret;
 
-	sha256_init(&ctx);
-	for (i = 0; content_key_headers[i] != NULL; i++) {
-		if (mail_get_headers(mail, content_key_headers[i], &values) < 0)
-			return -1;
-		for (; *values != NULL; values++) {
-			sha256_loop(&ctx, content_key_headers[i],
-				    strlen(content_key_headers[i]) + 1);
-			sha256_loop(&ctx, *values, strlen(*values) + 1);
-		}
-	}
-	if (mail_get_stream(mail, &hdr_size, &body_size, &input) < 0)
+	if (mail_get_stream(mail, NULL, NULL, &input) < 0)
 		return -1;
-	i_stream_seek(input, hdr_size.physical_size);
-	while ((ret = i_stream_read_more(input, &data, &size)) > 0) {
+	filter = i_stream_create_header_filter(input,
+		HEADER_FILTER_EXCLUDE | HEADER_FILTER_CRLF_PRESERVE,
+		content_key_skip_headers, N_ELEMENTS(content_key_skip_headers),
+		*null_header_filter_callback, NULL);
+	sha256_init(&ctx);
+	while ((ret = i_stream_read_more(filter, &data, &size)) > 0) {
 		sha256_loop(&ctx, data, size);
-		i_stream_skip(input, size);
+		i_stream_skip(filter, size);
 	}
-	if (input->stream_errno != 0)
+	ret = filter->stream_errno != 0 ? -1 : 0;
+	i_stream_unref(&filter);
+	if (ret < 0)
 		return -1;
 	sha256_result(&ctx, digest);
 	*key_r = t_strconcat("content:", binary_to_hex(digest, sizeof(digest)),

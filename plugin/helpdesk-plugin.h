@@ -27,6 +27,7 @@ struct helpdesk_user {
 	const char *moduledir;
 	/* lmtp, lda or doveadm save: incoming mail is filed as tickets */
 	bool delivery;
+	bool maildir_warned;
 };
 
 extern MODULE_CONTEXT_DEFINE(helpdesk_user_module,

@@ -474,6 +474,14 @@ void helpdesk_mailbox_allocated(struct mailbox *box)
 	    !helpdesk_settings_is_queue(&huser->set, box->vname))
 		return;
 
+	if (strcmp(box->storage->name, "maildir") == 0 &&
+	    !huser->maildir_warned) {
+		/* maildir keeps at most 26 keywords per mailbox */
+		e_warning(huser->event, "queue %s is on maildir, which keeps "
+			  "at most 26 keywords per mailbox: put the queue on "
+			  "sdbox or mdbox", box->vname);
+		huser->maildir_warned = TRUE;
+	}
 	hbox = p_new(box->pool, struct helpdesk_mailbox, 1);
 	hbox->module_ctx.super = *v;
 	box->vlast = &hbox->module_ctx.super;

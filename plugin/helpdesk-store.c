@@ -390,8 +390,20 @@ static int store_create_schema(struct helpdesk_store *store,
 			return -1;
 		sql_exec(store->db, "PRAGMA synchronous=NORMAL");
 	}
-	if (store_get_value(store, "SELECT MAX(version) FROM hd_schema", NULL,
-			    &value, error_r) >= 0 && value != NULL &&
+	/* Look before selecting: with lib-sql's pgsql pool a failed query
+	   ("relation does not exist") leaves no connection for the
+	   synchronous transaction that follows. */
+	if (store_get_value(store, sqlite ?
+			"SELECT COUNT(*) FROM sqlite_master "
+			"WHERE type = 'table' AND name = 'hd_schema'" :
+			"SELECT COUNT(*) FROM information_schema.tables "
+			"WHERE table_name = 'hd_schema' "
+			"AND table_schema = current_schema()",
+			NULL, &value, error_r) < 0)
+		return -1;
+	if (value != NULL && strcmp(value, "0") != 0 &&
+	    store_get_value(store, "SELECT MAX(version) FROM hd_schema", NULL,
+			    &value, error_r) > 0 && value != NULL &&
 	    str_to_uint(value, &version) == 0) {
 		if (version > HELPDESK_SCHEMA_VERSION) {
 			*error_r = t_strdup_printf(
@@ -427,6 +439,13 @@ int helpdesk_store_check(struct helpdesk_store *store, const char **error_r)
 {
 	if (store->path != NULL && store_sqlite_precheck(store, error_r) < 0)
 		return -1;
+	if ((sql_get_flags(store->db) & SQL_DB_FLAG_BLOCKING) == 0 &&
+	    sql_connect(store->db) < 0) {
+		/* pgsql: the synchronous calls below wait for a connection
+		   that is in progress, but never start one themselves */
+		*error_r = "cannot connect to the database";
+		return -1;
+	}
 	if (store->schema_ok)
 		return 0;
 	if (store_create_schema(store, error_r) < 0)
