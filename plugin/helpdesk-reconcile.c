@@ -203,6 +203,12 @@ int helpdesk_reconcile_user(struct mail_user *user, unsigned int *done_r,
 	}
 	for (queue = huser->set.queues; *queue != NULL && ret == 0; queue++) {
 		ns = mail_namespace_find(user->namespaces, *queue);
+		if (ns == NULL) {
+			*error_r = t_strdup_printf(
+				"%s: no namespace for this mailbox", *queue);
+			ret = -1;
+			break;
+		}
 		box = mailbox_alloc(ns->list, *queue, 0);
 		do {
 			n = helpdesk_reconcile_mailbox(box, 0, &left,

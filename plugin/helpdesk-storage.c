@@ -470,7 +470,9 @@ void helpdesk_mailbox_allocated(struct mailbox *box)
 	struct mailbox_vfuncs *v = box->vlast;
 	struct helpdesk_mailbox *hbox;
 
-	if (huser == NULL ||
+	/* Only delivering processes (lmtp, lda, doveadm) change what is
+	   saved; IMAP sessions are left untouched for now. */
+	if (huser == NULL || !huser->delivery ||
 	    !helpdesk_settings_is_queue(&huser->set, box->vname))
 		return;
 

@@ -46,51 +46,36 @@ static const char *const schema_common[] = {
 	NULL
 };
 
-/* The only dialect difference: the ticket and event sequences. */
-static const char *const schema_sqlite[] = {
-	"CREATE TABLE IF NOT EXISTS hd_tickets ("
-	" id INTEGER PRIMARY KEY AUTOINCREMENT,"
-	" origin_key TEXT NOT NULL UNIQUE,"
-	" subject TEXT NOT NULL DEFAULT '',"
-	" requester TEXT NOT NULL DEFAULT '',"
-	" status TEXT NOT NULL DEFAULT 'new',"
-	" priority TEXT NOT NULL DEFAULT 'normal',"
-	" team TEXT NOT NULL DEFAULT '',"
-	" created BIGINT NOT NULL,"
-	" updated BIGINT NOT NULL)",
-	"CREATE TABLE IF NOT EXISTS hd_events ("
-	" id INTEGER PRIMARY KEY AUTOINCREMENT,"
-	" event_key TEXT NOT NULL UNIQUE,"
-	" ticket_id BIGINT NOT NULL,"
-	" kind TEXT NOT NULL,"
-	" actor TEXT NOT NULL DEFAULT '',"
-	" message_key TEXT NOT NULL DEFAULT '',"
-	" detail TEXT NOT NULL DEFAULT '',"
-	" created BIGINT NOT NULL)",
-	NULL
-};
+/* The only dialect difference is the sequence column. */
+#define SCHEMA_TICKETS(id_column) \
+	"CREATE TABLE IF NOT EXISTS hd_tickets (" \
+	" " id_column "," \
+	" origin_key TEXT NOT NULL UNIQUE," \
+	" subject TEXT NOT NULL DEFAULT ''," \
+	" requester TEXT NOT NULL DEFAULT ''," \
+	" status TEXT NOT NULL DEFAULT 'new'," \
+	" priority TEXT NOT NULL DEFAULT 'normal'," \
+	" team TEXT NOT NULL DEFAULT ''," \
+	" created BIGINT NOT NULL," \
+	" updated BIGINT NOT NULL)"
+#define SCHEMA_EVENTS(id_column) \
+	"CREATE TABLE IF NOT EXISTS hd_events (" \
+	" " id_column "," \
+	" event_key TEXT NOT NULL UNIQUE," \
+	" ticket_id BIGINT NOT NULL," \
+	" kind TEXT NOT NULL," \
+	" actor TEXT NOT NULL DEFAULT ''," \
+	" message_key TEXT NOT NULL DEFAULT ''," \
+	" detail TEXT NOT NULL DEFAULT ''," \
+	" created BIGINT NOT NULL)"
+#define SQLITE_ID_COLUMN "id INTEGER PRIMARY KEY AUTOINCREMENT"
+#define PGSQL_ID_COLUMN "id BIGSERIAL PRIMARY KEY"
 
+static const char *const schema_sqlite[] = {
+	SCHEMA_TICKETS(SQLITE_ID_COLUMN), SCHEMA_EVENTS(SQLITE_ID_COLUMN), NULL
+};
 static const char *const schema_pgsql[] = {
-	"CREATE TABLE IF NOT EXISTS hd_tickets ("
-	" id BIGSERIAL PRIMARY KEY,"
-	" origin_key TEXT NOT NULL UNIQUE,"
-	" subject TEXT NOT NULL DEFAULT '',"
-	" requester TEXT NOT NULL DEFAULT '',"
-	" status TEXT NOT NULL DEFAULT 'new',"
-	" priority TEXT NOT NULL DEFAULT 'normal',"
-	" team TEXT NOT NULL DEFAULT '',"
-	" created BIGINT NOT NULL,"
-	" updated BIGINT NOT NULL)",
-	"CREATE TABLE IF NOT EXISTS hd_events ("
-	" id BIGSERIAL PRIMARY KEY,"
-	" event_key TEXT NOT NULL UNIQUE,"
-	" ticket_id BIGINT NOT NULL,"
-	" kind TEXT NOT NULL,"
-	" actor TEXT NOT NULL DEFAULT '',"
-	" message_key TEXT NOT NULL DEFAULT '',"
-	" detail TEXT NOT NULL DEFAULT '',"
-	" created BIGINT NOT NULL)",
-	NULL
+	SCHEMA_TICKETS(PGSQL_ID_COLUMN), SCHEMA_EVENTS(PGSQL_ID_COLUMN), NULL
 };
 
 static const char *const status_names[] = {
