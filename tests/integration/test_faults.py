@@ -518,6 +518,57 @@ def scenario_crash(t):
         dc.cleanup()
 
 
+def scenario_fresh_store_race(t):
+    """Not a fault: several LMTP processes deliver the very first mails into
+    a fresh (not yet created) store at the same moment.  Creating the schema
+    concurrently must not look like an outage (no error, no hd-pending)."""
+    name = "fresh store, 4 concurrent first deliveries"
+    problems = []
+    for attempt in range(4):
+        dc = start(t, name)
+        if not dc:
+            return
+        try:
+            msgs = [make_message(subject="race %d/%d" % (attempt, i)) for i in range(8)]
+            results = [None] * 4
+            barrier = threading.Barrier(4)
+
+            def worker(k):
+                conn = dc.lmtp()
+                try:
+                    barrier.wait()
+                    out = []
+                    for m in msgs[k::4]:
+                        res, _ = dc._transaction(conn, m, ["support@example.com"],
+                                                 "customer@example.org")
+                        out.append(res["support@example.com"].code)
+                    results[k] = out
+                finally:
+                    conn.quit()
+
+            ths = [threading.Thread(target=worker, args=(k,)) for k in range(4)]
+            for th in ths:
+                th.start()
+            for th in ths:
+                th.join(60)
+            codes = [c for r in results for c in (r or [])]
+            if codes != [250] * len(msgs):
+                problems.append("attempt %d: codes %r" % (attempt, codes))
+            errs = dc.log_errors()
+            if errs:
+                problems.append("attempt %d: log errors:\n%s" % (attempt, "\n".join(errs)))
+            q = dc.queue("alice")
+            if len(q) != len(msgs):
+                problems.append("attempt %d: %d of %d mails in the queue"
+                                % (attempt, len(q), len(msgs)))
+            if problems:
+                break
+        finally:
+            dc.cleanup()
+    t.ok(not problems, "%s: no spurious outage error (4 attempts)" % name,
+         "\n".join(problems))
+
+
 def main():
     t = Tap()
     if os.geteuid() != 0:
@@ -528,7 +579,7 @@ def main():
         return t.done()
     t0 = time.monotonic()
     for fn in (scenario_missing, scenario_unwritable, scenario_locked, scenario_corrupt,
-               scenario_invalid_settings, scenario_crash):
+               scenario_invalid_settings, scenario_crash, scenario_fresh_store_race):
         s = time.monotonic()
         with t.check("%s runs to the end" % fn.__name__):
             fn(t)

@@ -29,7 +29,9 @@ import email.policy
 import email.utils
 import grp
 import imaplib
+import glob
 import os
+import sys
 import pwd
 import re
 import shutil
@@ -673,8 +675,8 @@ service lmtp {{
     address = {host}
     port = {lmtp_port}
   }}
-}}
-{extra}""".format(inst=self.instance_name,
+{lmtp_executable}}}
+{extra}""".format(lmtp_executable=self._valgrind_executable("lmtp"),inst=self.instance_name,
            mail_debug="yes" if os.environ.get("HD_MAIL_DEBUG") else "no",
            extra=("\n# extra_config\n" + self.extra_config + "\n") if self.extra_config else "", r=r, host=HOST, mail_plugins=mail_plugins,
            uid=MAIL_USER, gid=MAIL_GROUP, lmtp_plugins=lmtp_plugins,
@@ -683,6 +685,32 @@ service lmtp {{
         with open(self.conf, "w") as f:
             f.write(conf)
         os.chmod(self.conf, 0o644)
+
+    def _valgrind_executable(self, service):
+        """With $HD_VALGRIND set, the service runs under valgrind and each
+        process writes ROOT/valgrind/SERVICE.PID.log (see valgrind_errors)."""
+        if not os.environ.get("HD_VALGRIND") or not self.plugin:
+            return ""
+        vdir = os.path.join(self.root, "valgrind")
+        os.makedirs(vdir, exist_ok=True)
+        os.chmod(vdir, 0o777)
+        supp = os.path.join(REPO, "tests", "valgrind.supp")
+        return ("  executable = /usr/bin/valgrind -q --error-exitcode=213"
+                " --leak-check=full --show-leak-kinds=definite"
+                " --errors-for-leak-kinds=definite --num-callers=30"
+                " --suppressions=%s --log-file=%s/%s.%%p.log"
+                " /usr/lib/dovecot/%s\n" % (supp, vdir, service, service))
+
+    def valgrind_errors(self):
+        """The non-empty valgrind reports of this instance's processes."""
+        out = []
+        for path in sorted(glob.glob(os.path.join(self.root, "valgrind",
+                                                  "*.log"))):
+            with open(path, errors="replace") as f:
+                text = f.read().strip()
+            if text:
+                out.append("%s:\n%s" % (os.path.basename(path), text))
+        return out
 
     def _install_sieve(self):
         if not self.sieve:
@@ -818,6 +846,12 @@ service lmtp {{
         if proc is not None and proc.poll() is None:
             proc.kill()
             proc.wait(5)
+        if os.environ.get("HD_VALGRIND") and self.valgrind_errors():
+            # leaks are reported when the processes exit: fail the file
+            print("Bail out! valgrind: " +
+                  " | ".join(self.valgrind_errors())[:2000]
+                  .replace("\n", " "))
+            sys.stdout.flush()
         # login processes may linger a moment after the master
         for port in (self.imap_port, self.lmtp_port):
             if port:
@@ -1099,6 +1133,9 @@ service lmtp {{
             if re.search(r"\b(Error|Panic|Fatal): ", line):
                 if pattern is None or re.search(pattern, line):
                     out.append(line)
+        if pattern is None:
+            # $HD_VALGRIND: memory errors count as errors of the run
+            out.extend(self.valgrind_errors())
         return out
 
     # -------------------------------------------------------------------- db
