@@ -197,8 +197,8 @@ def main():
         workloads.append(("generated(%d)" % n, generated(n)))
 
     print("bench-deliver: plugin %s" % plugin)
-    print("bench-deliver: nproc %d, %d runs per configuration and variant, median"
-          % (os.cpu_count(), repeat))
+    print("bench-deliver: nproc %d, %d runs per configuration and variant, median; "
+          "load average %.2f %.2f %.2f" % ((os.cpu_count(), repeat) + os.getloadavg()))
     t_start = time.monotonic()
     rows = []
     for wname, msgs in workloads:
@@ -237,8 +237,10 @@ def main():
             print("WARNING %s clients=%d: %s" % (wname, clients, p))
     worst = min(r[6] for r in rows) if rows else 0.0
     print()
-    print("bench-deliver: worst ratio %.3f (target >= 0.95): %s; total %.0f s"
-          % (worst, "OK" if worst >= 0.95 else "BELOW TARGET", time.monotonic() - t_start))
+    print("bench-deliver: worst ratio %.3f (target >= 0.95): %s; total %.0f s; "
+          "load average %.2f %.2f %.2f"
+          % ((worst, "OK" if worst >= 0.95 else "BELOW TARGET", time.monotonic() - t_start)
+             + os.getloadavg()))
     return 0
 
 

@@ -6,11 +6,11 @@
 # shared queue with keywords; every other message is left alone (implicit
 # keep, the user's personal script still runs).
 #
-# Standard Sieve only (RFC 5228, 5229, 5231 envelope, 5232, 5233, regex).
+# Standard Sieve only: RFC 5228 (base, envelope, fileinto), RFC 5229
+# (variables), RFC 5232 (imap4flags), RFC 5233 (subaddress).
 # After editing: `sievec helpdesk-route.sieve` (see README.md).
 
-require ["envelope", "subaddress", "fileinto", "imap4flags",
-         "variables", "regex"];
+require ["envelope", "subaddress", "fileinto", "imap4flags", "variables"];
 
 # =========================================================================
 #  EDITABLE SETTINGS
@@ -26,11 +26,6 @@ set "queue" "Public/Queue";
 # Keyword prefix (must match the plugin's prefix; default "hd-").
 set "p" "hd-";
 
-# Subject words that make a ticket high priority (keyword hd-prio-high).
-# Separate words with "|".  Matched case-insensitively as whole words:
-# "down" matches "Server down!" but not "Download".
-set "urgent_words" "urgent|outage|down|emergency";
-
 # =========================================================================
 #  EDITABLE RULES
 #  Each rule adds keywords to the variable "hd_flags"; they are attached to
@@ -38,15 +33,43 @@ set "urgent_words" "urgent|outage|down|emergency";
 # =========================================================================
 set "hd_flags" "";
 
-# --- Team by the address the customer wrote to (To: or Cc: header) -------
-# One line per address; keyword = hd-team-<team>.  Copy a line to add one:
-#   if address :is ["to", "cc"] "ADDRESS" { addflag "hd_flags" "${p}team-TEAM"; }
-if address :is ["to", "cc"] "billing@example.com" { addflag "hd_flags" "${p}team-billing"; }
-if address :is ["to", "cc"] "sales@example.com"   { addflag "hd_flags" "${p}team-sales"; }
+# --- Team by the address the customer wrote to ---------------------------
+# support+TEAM@... (the envelope detail, any case) or a team address in
+# To:/Cc:.  One line per team; keyword = hd-team-<team>.  Teams are listed
+# here on purpose: a customer cannot invent keywords by writing to
+# support+anything@.
+if anyof (envelope :detail :comparator "i;ascii-casemap" :is "to" "billing",
+          address :is ["to", "cc"] "billing@example.com") {
+    addflag "hd_flags" "${p}team-billing";
+}
+if anyof (envelope :detail :comparator "i;ascii-casemap" :is "to" "sales",
+          address :is ["to", "cc"] "sales@example.com") {
+    addflag "hd_flags" "${p}team-sales";
+}
+if envelope :detail :comparator "i;ascii-casemap" :is "to" "network" {
+    addflag "hd_flags" "${p}team-network";
+}
+
+# --- High priority: urgent words in the Subject --------------------------
+# Whole words, any case: "Server down!" matches, "Download" does not.  Add
+# a word by copying one block of patterns.
+if header :matches "subject" "*" {
+    # pad with spaces so a word at either end is "between" separators
+    set :lower "subj" " ${1} ";
+}
+if string :contains "${subj}" [
+        " urgent ", " urgent:", " urgent!", " urgent,", " urgent.",
+        "[urgent]", "(urgent)",
+        " outage ", " outage:", " outage!", " outage,", " outage.",
+        " down ", " down:", " down!", " down,", " down.", " down?",
+        " emergency ", " emergency:", " emergency!", " emergency,",
+        " emergency."] {
+    addflag "hd_flags" "${p}prio-high";
+}
 
 # --- VIP customers: domains of the From: header -> keyword hd-vip ---------
 # "*.example.org" also matches subdomains.
-if address :domain :matches "from" [
+if address :domain :comparator "i;ascii-casemap" :matches "from" [
         "vip.example.net",
         "bigcustomer.example"
     ] {
@@ -57,21 +80,8 @@ if address :domain :matches "from" [
 #  ENGINE (no need to edit below this line)
 # =========================================================================
 
-# High priority: one of the urgent words in the Subject.
-if header :regex :comparator "i;ascii-casemap" "subject"
-        "(^|[^[:alnum:]])(${urgent_words})([^[:alnum:]]|$)" {
-    addflag "hd_flags" "${p}prio-high";
-}
-
-if envelope :user :is "to" "${support_user}" {
-    # Team by detail: support+billing@... -> hd-team-billing.  Only short
-    # names of letters, digits, "_", "-" and "." are valid keyword parts.
-    if envelope :detail :regex :comparator "i;ascii-casemap" "to"
-            "^([a-z0-9][a-z0-9._-]{0,39})$" {
-        set :lower "team" "${1}";
-        addflag "hd_flags" "${p}team-${team}";
-    }
-
+if envelope :user :comparator "i;ascii-casemap" :is "to"
+        "${support_user}" {
     fileinto :flags "${hd_flags}" "${queue}";
     stop;
 }

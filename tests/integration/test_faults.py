@@ -559,14 +559,95 @@ def scenario_fresh_store_race(t):
                 problems.append("attempt %d: log errors:\n%s" % (attempt, "\n".join(errs)))
             q = dc.queue("alice")
             if len(q) != len(msgs):
-                problems.append("attempt %d: %d of %d mails in the queue"
-                                % (attempt, len(q), len(msgs)))
+                time.sleep(2)
+                q2 = dc.queue("alice")
+                problems.append("attempt %d: %d of %d mails in the queue (after 2 s: %d)\n%s"
+                                % (attempt, len(q), len(msgs), len(q2), summary(q2)))
+            pend = [m for m in q if "hd-pending" in m["keywords"]]
+            if pend:
+                problems.append("attempt %d: hd-pending after the deliveries:\n%s"
+                                % (attempt, summary(pend)))
+            rc, rows, text = reconcile(dc)
+            q3 = dc.queue("alice")
+            ids = [m["message_id"] for m in q3]
+            if sorted(ids) != sorted(msgid_of(m) for m in msgs) \
+                    or [m for m in q3 if "hd-pending" in m["keywords"]]:
+                problems.append("attempt %d: after doveadm reconcile (%s): queue is not "
+                                "exactly the %d mails, one copy each, no pending:\n%s"
+                                % (attempt, text.strip(), len(msgs), summary(q3)))
             if problems:
                 break
         finally:
             dc.cleanup()
     t.ok(not problems, "%s: no spurious outage error (4 attempts)" % name,
          "\n".join(problems))
+
+
+def scenario_concurrent_reconcile(t):
+    """Pending mail from an outage seen by several LMTP processes; after the
+    store is back, 3 `doveadm helpdesk reconcile` runs and 4 LMTP processes
+    (each of which saw the outage, so each reconciles on its next delivery)
+    race.  Every message must end up exactly once."""
+    name = "concurrent reconcile"
+    dc = start(t, name)
+    if not dc:
+        return
+    lock = None
+    try:
+        before = baseline(t, dc, name)
+        lock = sqlite3.connect(dc.db_path, timeout=5, isolation_level=None)
+        lock.execute("BEGIN EXCLUSIVE")
+        msgs = [make_message(subject="%s pending %d" % (name, i)) for i in range(8)]
+        mids = [msgid_of(m) for m in msgs]
+        conns = [dc.lmtp(timeout=60) for _ in range(4)]
+        codes = {}
+
+        def send(k, items):
+            for m in items:
+                res, _ = dc._transaction(conns[k], m, ["support@example.com"],
+                                         "customer@example.org")
+                codes[msgid_of(m)] = res["support@example.com"].code
+
+        ths = [threading.Thread(target=send, args=(k, msgs[k::4])) for k in range(4)]
+        for th in ths:
+            th.start()
+        for th in ths:
+            th.join(60)
+        t.ok(sorted(codes.values()) == [250] * len(msgs),
+             "%s: %d mails accepted during the outage" % (name, len(msgs)), repr(codes))
+        q = dc.queue("alice")
+        t.eq(len([m for m in q if "hd-pending" in m["keywords"]]), len(msgs),
+             "%s: all %d pending" % (name, len(msgs)))
+        lock.execute("ROLLBACK")
+        lock.close()
+        lock = None
+        triggers = [make_message(subject="%s trigger %d" % (name, k)) for k in range(4)]
+        procs = []
+        import subprocess
+        for _ in range(3):
+            procs.append(subprocess.Popen(
+                ["/usr/bin/doveadm", "-c", dc.conf, "helpdesk", "reconcile", "-u", "support"],
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True))
+        ths = [threading.Thread(target=send, args=(k, [triggers[k]])) for k in range(4)]
+        for th in ths:
+            th.start()
+        for th in ths:
+            th.join(60)
+        outs = [p.communicate(timeout=60) for p in procs]
+        for c in conns:
+            try:
+                c.quit()
+            except Exception:
+                pass
+        rc, rows, text = reconcile(dc)
+        check_reconciled(t, dc, name, mids, before, [msgid_of(m) for m in triggers])
+        fatal = dc.log_errors(r"\b(Panic|Fatal): ")
+        t.ok(not fatal, "%s: no Panic/Fatal" % name, "\n".join(fatal))
+        t.diag("%s: doveadm outputs: %r" % (name, [o[0].split() for o in outs]))
+    finally:
+        if lock is not None:
+            lock.close()
+        dc.cleanup()
 
 
 def main():
@@ -579,7 +660,8 @@ def main():
         return t.done()
     t0 = time.monotonic()
     for fn in (scenario_missing, scenario_unwritable, scenario_locked, scenario_corrupt,
-               scenario_invalid_settings, scenario_crash, scenario_fresh_store_race):
+               scenario_invalid_settings, scenario_crash, scenario_fresh_store_race,
+               scenario_concurrent_reconcile):
         s = time.monotonic()
         with t.check("%s runs to the end" % fn.__name__):
             fn(t)

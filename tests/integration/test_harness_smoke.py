@@ -100,6 +100,9 @@ def run(t, dc):
         ("support@example.com", "Billing <billing@example.com>", None, {"hd-team-billing"}),
         ("support@example.com", "someone@example.com", "sales@example.com", {"hd-team-sales"}),
         ("support+bad%chars@example.com", "support@example.com", None, set()),
+        # teams are a fixed list: no keyword for a made-up detail
+        ("support+whatever@example.com", "support@example.com", None, set()),
+        ("support+Network@example.com", "support@example.com", None, {"hd-team-network"}),
     ]
     tids = []
     for rcpt, to, cc, _ in team_cases:
