@@ -26,6 +26,7 @@ void doveadm_helpdesk_plugin_init(struct module *module);
 void doveadm_helpdesk_plugin_deinit(void);
 
 typedef int helpdesk_reconcile_user_t(struct mail_user *user,
+				      unsigned int *rebuilt_r,
 				      unsigned int *done_r,
 				      unsigned int *left_r,
 				      const char **error_r);
@@ -43,6 +44,7 @@ static struct helpdesk_store *cmd_store_open(void)
 {
 	struct helpdesk_store *store;
 	const char *dsn, *error;
+	bool created;
 
 	dsn = doveadm_plugin_getenv("helpdesk_db");
 	if (dsn == NULL || *dsn == '\0')
@@ -53,7 +55,7 @@ static struct helpdesk_store *cmd_store_open(void)
 		doveadm_exit_code = EX_CONFIG;
 		return NULL;
 	}
-	if (helpdesk_store_check(store, &error) < 0) {
+	if (helpdesk_store_check(store, FALSE, &created, &error) < 0) {
 		i_error("helpdesk: store %s unavailable: %s", dsn, error);
 		doveadm_exit_code = EX_TEMPFAIL;
 		helpdesk_store_deinit(&store);
@@ -230,7 +232,8 @@ static int cmd_helpdesk_reconcile_run(struct doveadm_mail_cmd_context *ctx,
 				      struct mail_user *user)
 {
 	helpdesk_reconcile_user_t *reconcile;
-	unsigned int done, left;
+	int ret;
+	unsigned int rebuilt, done, left;
 	const char *error;
 
 	/* The work is done by the mail plugin (it owns the save path), which
@@ -243,18 +246,16 @@ static int cmd_helpdesk_reconcile_run(struct doveadm_mail_cmd_context *ctx,
 		doveadm_mail_failed_error(ctx, MAIL_ERROR_NOTFOUND);
 		return -1;
 	}
-	if (reconcile(user, &done, &left, &error) < 0) {
+	ret = reconcile(user, &rebuilt, &done, &left, &error);
+	if (ret < 0) {
 		i_error("helpdesk reconcile: %s", error);
 		doveadm_mail_failed_error(ctx, MAIL_ERROR_TEMP);
-		doveadm_print(user->username);
-		doveadm_print(dec2str(done));
-		doveadm_print(dec2str(left));
-		return -1;
 	}
 	doveadm_print(user->username);
 	doveadm_print(dec2str(done));
 	doveadm_print(dec2str(left));
-	return 0;
+	doveadm_print(dec2str(rebuilt));
+	return ret;
 }
 
 static struct doveadm_mail_cmd_context *cmd_helpdesk_reconcile_alloc(void)
@@ -267,6 +268,7 @@ static struct doveadm_mail_cmd_context *cmd_helpdesk_reconcile_alloc(void)
 	doveadm_print_header_simple("user");
 	doveadm_print_header_simple("reconciled");
 	doveadm_print_header_simple("pending");
+	doveadm_print_header_simple("rebuilt");
 	return ctx;
 }
 

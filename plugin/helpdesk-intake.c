@@ -210,6 +210,27 @@ static bool string_array_contains(const ARRAY_TYPE(const_string) *list,
 	return FALSE;
 }
 
+static int intake_message_key(struct mail *mail, const char *message_id,
+			      const char **key_r)
+{
+	const char *p = message_id, *id;
+
+	if (p != NULL && (id = message_id_get_next(&p)) != NULL) {
+		*key_r = helpdesk_message_key_from_id(id);
+		return 0;
+	}
+	return intake_content_key(mail, key_r);
+}
+
+int helpdesk_message_key(struct mail *mail, const char **key_r)
+{
+	const char *message_id;
+
+	if (mail_get_first_header(mail, "Message-ID", &message_id) < 0)
+		return -1;
+	return intake_message_key(mail, message_id, key_r);
+}
+
 /* Message-IDs named by In-Reply-To, then References newest first. */
 static const char *const *
 intake_ref_keys(const struct intake_headers *h, unsigned int *count_r)
@@ -430,9 +451,19 @@ intake_decide(struct helpdesk_user *huser, struct helpdesk_store *store,
 	return 0;
 }
 
+static bool queue_is_empty(struct mailbox *box)
+{
+	struct mailbox_status status;
+
+	if (mailbox_get_status(box, STATUS_MESSAGES, &status) < 0)
+		return FALSE;
+	return status.messages == 0;
+}
+
 struct helpdesk_intake *
-helpdesk_intake_run(struct helpdesk_user *huser, struct mail *mail,
-		    const char *const *existing_keywords, pool_t pool)
+helpdesk_intake_run(struct helpdesk_user *huser, struct mailbox *queue_box,
+		    struct mail *mail, const char *const *existing_keywords,
+		    pool_t pool)
 {
 	const struct helpdesk_settings *set = &huser->set;
 	struct helpdesk_intake *intake;
@@ -454,15 +485,7 @@ helpdesk_intake_run(struct helpdesk_user *huser, struct mail *mail,
 		} else {
 			intake->auto_reason =
 				helpdesk_auto_detect(&h.auto_hdr);
-			key = NULL;
-			if (h.message_id != NULL) {
-				const char *p = h.message_id;
-				const char *id = message_id_get_next(&p);
-
-				if (id != NULL)
-					key = helpdesk_message_key_from_id(id);
-			}
-			if (key == NULL && intake_content_key(mail, &key) < 0) {
+			if (intake_message_key(mail, h.message_id, &key) < 0) {
 				error = "cannot read the message body";
 				ret = -1;
 			}
@@ -470,7 +493,9 @@ helpdesk_intake_run(struct helpdesk_user *huser, struct mail *mail,
 		prio = find_prefixed(set, existing_keywords, "prio-");
 		team = find_prefixed(set, existing_keywords, "team-");
 		if (ret == 0 &&
-		    (store = helpdesk_user_store(huser, &error)) == NULL)
+		    (store = helpdesk_user_store(huser,
+				queue_is_empty(queue_box), NULL,
+				&error)) == NULL)
 			ret = -1;
 		if (ret == 0) {
 			intake->key = p_strdup(pool, key);

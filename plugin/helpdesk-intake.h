@@ -27,14 +27,21 @@ struct helpdesk_intake {
 /* Decide what the message becomes and record it in the store. Never fails:
    when the store is unavailable the result is a pending intake. The
    existing keywords (e.g. set by Sieve) are given as names; the resulting
-   keyword list keeps the ones that are not the plugin's own state. All
-   memory comes from pool. */
+   keyword list keeps the ones that are not the plugin's own state. A
+   missing store is created only while queue_box is empty. All memory
+   comes from pool. */
 struct helpdesk_intake *
-helpdesk_intake_run(struct helpdesk_user *huser, struct mail *mail,
-		    const char *const *existing_keywords, pool_t pool);
+helpdesk_intake_run(struct helpdesk_user *huser, struct mailbox *queue_box,
+		    struct mail *mail, const char *const *existing_keywords,
+		    pool_t pool);
 
 /* The store key of a Message-ID (as returned by message_id_get_next()).
    Overlong ids are hashed so hostile headers stay small in the store. */
 const char *helpdesk_message_key_from_id(const char *id);
+
+/* The store key of a message: its Message-ID, or a hash of its content
+   (without trace headers) when it has none. Returns 0 or -1 on a mail
+   error. The key is allocated from the data stack. */
+int helpdesk_message_key(struct mail *mail, const char **key_r);
 
 #endif

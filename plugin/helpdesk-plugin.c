@@ -42,12 +42,17 @@ static const char *helpdesk_user_getenv(const char *name, void *context)
 }
 
 struct helpdesk_store *helpdesk_user_store(struct helpdesk_user *huser,
+					   bool may_create,
+					   bool *created_r,
 					   const char **error_r)
 {
+	bool created;
+
 	const char *moduledir;
 
 	if (helpdesk_store != NULL &&
-	    strcmp(helpdesk_store_dsn, huser->set.db) != 0) {
+	    (strcmp(helpdesk_store_dsn, huser->set.db) != 0 ||
+	     helpdesk_store_replaced(helpdesk_store))) {
 		helpdesk_store_deinit(&helpdesk_store);
 		i_free(helpdesk_store_dsn);
 	}
@@ -59,8 +64,19 @@ struct helpdesk_store *helpdesk_user_store(struct helpdesk_user *huser,
 			return NULL;
 		helpdesk_store_dsn = i_strdup(huser->set.db);
 	}
-	if (helpdesk_store_check(helpdesk_store, error_r) < 0)
+	if (helpdesk_store_check(helpdesk_store, may_create, &created,
+				 error_r) < 0) {
+		if (!may_create) {
+			*error_r = t_strdup_printf("%s (a new store is only "
+				"created for an empty queue, so that ticket "
+				"numbers never start over: restore the store, "
+				"or run 'doveadm helpdesk reconcile' to rebuild "
+				"it from the queue)", *error_r);
+		}
 		return NULL;
+	}
+	if (created_r != NULL)
+		*created_r = created;
 	return helpdesk_store;
 }
 

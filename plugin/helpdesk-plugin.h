@@ -40,9 +40,13 @@ extern const char *helpdesk_plugin_dependencies[];
 void helpdesk_plugin_init(struct module *module);
 void helpdesk_plugin_deinit(void);
 
-/* The process-wide store for this user's helpdesk_db, created on first use.
-   Returns NULL and logs (once until it works again) when it is unusable. */
+/* The process-wide store for this user's helpdesk_db, opened on first use.
+   A store that doesn't exist yet is created only when may_create (the
+   queue is empty, or reconcile rebuilds it); *created_r (may be NULL)
+   tells. Returns NULL with *error_r when it is unusable. */
 struct helpdesk_store *helpdesk_user_store(struct helpdesk_user *huser,
+					   bool may_create,
+					   bool *created_r,
 					   const char **error_r);
 /* Report a store failure: logged once per outage, not per message. */
 void helpdesk_store_failed(struct helpdesk_user *huser, const char *error);
@@ -54,14 +58,19 @@ bool helpdesk_store_succeeded(struct helpdesk_user *huser);
 void helpdesk_mailbox_allocated(struct mailbox *box);
 
 /* helpdesk-reconcile.c: turn hd-pending messages of one queue mailbox into
-   tickets. At most max_messages (0 = all) are handled. Returns the number
-   reconciled, or -1 on error (with *error_r). *left_r is set to the number
-   still pending. */
+   tickets. At most max_messages (0 = all) are handled. Only one process
+   reconciles a queue at a time: wait lock_secs for the lock (0: give up at
+   once and return 0). Returns the number reconciled, or -1 on error (with
+   *error_r). *left_r is set to the number still pending. */
 int helpdesk_reconcile_mailbox(struct mailbox *box, unsigned int max_messages,
-			       unsigned int *left_r, const char **error_r);
+			       unsigned int lock_secs, unsigned int *left_r,
+			       const char **error_r);
 /* Reconcile every queue mailbox of the user: called by
-   `doveadm helpdesk reconcile`. Returns 0 or -1. */
-int helpdesk_reconcile_user(struct mail_user *user, unsigned int *done_r,
-			    unsigned int *left_r, const char **error_r);
+   `doveadm helpdesk reconcile`. When the store is missing it is created
+   and first rebuilt from the tickets the queue's messages name
+   (*rebuilt_r messages adopted). Returns 0 or -1. */
+int helpdesk_reconcile_user(struct mail_user *user, unsigned int *rebuilt_r,
+			    unsigned int *done_r, unsigned int *left_r,
+			    const char **error_r);
 
 #endif

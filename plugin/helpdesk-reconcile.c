@@ -11,9 +11,19 @@
 #include "mail-storage-private.h"
 #include "mail-search-build.h"
 #include "mail-namespace.h"
+#include "file-lock.h"
 #include "helpdesk-plugin.h"
 #include "helpdesk-intake.h"
 #include "helpdesk-storage.h"
+#include "helpdesk-store.h"
+#include "helpdesk-tag.h"
+#include "message-address.h"
+#include "strnum.h"
+#include "str.h"
+
+#define HELPDESK_RECONCILE_LOCK_FNAME "dovecot-helpdesk-reconcile.lock"
+/* doveadm waits this long for a reconcile running elsewhere */
+#define HELPDESK_RECONCILE_LOCK_SECS 60
 
 static int
 reconcile_search(struct mailbox_transaction_context *t, const char *keyword,
@@ -55,8 +65,8 @@ reconcile_one(struct helpdesk_user *huser,
 	time_t received;
 	int ret = 0;
 
-	intake = helpdesk_intake_run(huser, mail, mail_get_keywords(mail),
-				     ht->pool);
+	intake = helpdesk_intake_run(huser, t->box, mail,
+				     mail_get_keywords(mail), ht->pool);
 	if (intake->pending)
 		return 0;
 
@@ -108,10 +118,11 @@ reconcile_one(struct helpdesk_user *huser,
 	return 1;
 }
 
-int helpdesk_reconcile_mailbox(struct mailbox *box, unsigned int max_messages,
-			       unsigned int *left_r, const char **error_r)
+static int
+reconcile_locked(struct helpdesk_user *huser, struct mailbox *box,
+		 unsigned int max_messages, unsigned int *left_r,
+		 const char **error_r)
 {
-	struct helpdesk_user *huser = HELPDESK_USER_CONTEXT(box->storage->user);
 	struct mailbox_transaction_context *t;
 	struct helpdesk_transaction *ht;
 	struct mail *mail;
@@ -120,11 +131,7 @@ int helpdesk_reconcile_mailbox(struct mailbox *box, unsigned int max_messages,
 	unsigned int done = 0, count;
 	int ret = 0, ret2;
 
-	*left_r = 0;
-	if (huser == NULL) {
-		*error_r = "the helpdesk plugin is not active for this user";
-		return -1;
-	}
+	/* see what the previous lock holder expunged */
 	if (mailbox_sync(box, 0) < 0) {
 		*error_r = mailbox_get_last_internal_error(box, NULL);
 		return -1;
@@ -184,21 +191,204 @@ int helpdesk_reconcile_mailbox(struct mailbox *box, unsigned int max_messages,
 	return (int)done;
 }
 
-int helpdesk_reconcile_user(struct mail_user *user, unsigned int *done_r,
+int helpdesk_reconcile_mailbox(struct mailbox *box, unsigned int max_messages,
+			       unsigned int lock_secs, unsigned int *left_r,
+			       const char **error_r)
+{
+	struct helpdesk_user *huser = HELPDESK_USER_CONTEXT(box->storage->user);
+	struct file_lock *lock;
+	const char *error;
+	int ret;
+
+	*left_r = 0;
+	if (huser == NULL) {
+		*error_r = "the helpdesk plugin is not active for this user";
+		return -1;
+	}
+	if (mailbox_open(box) < 0) {
+		*error_r = mailbox_get_last_internal_error(box, NULL);
+		return -1;
+	}
+	/* Two processes reconciling the same pending message would both save
+	   it again: one reconciler per queue at a time. */
+	ret = mailbox_lock_file_create(box, HELPDESK_RECONCILE_LOCK_FNAME,
+				       lock_secs, &lock, &error);
+	if (ret < 0) {
+		*error_r = error;
+		return -1;
+	}
+	if (ret == 0) {
+		if (lock_secs == 0) {
+			/* another process is at it right now */
+			return 0;
+		}
+		*error_r = t_strdup_printf("another reconcile of %s is still "
+					   "running (%s)",
+					   mailbox_get_vname(box), error);
+		return -1;
+	}
+	ret = reconcile_locked(huser, box, max_messages, left_r, error_r);
+	file_lock_free(&lock);
+	return ret;
+}
+
+static const char *
+keyword_value(const char *const *keywords, const char *prefix)
+{
+	for (; *keywords != NULL; keywords++) {
+		if (str_begins(*keywords, prefix))
+			return *keywords + strlen(prefix);
+	}
+	return NULL;
+}
+
+/* Adopt one queue message that carries a ticket header into a rebuilt
+   store. Returns 1 when adopted, 0 when it has no ticket header. */
+static int
+rebuild_one(struct helpdesk_user *huser, struct helpdesk_store *store,
+	    struct mail *mail, const char *guid, const char **error_r)
+{
+	const struct helpdesk_settings *set = &huser->set;
+	struct helpdesk_store_message msg;
+	struct helpdesk_ticket_row row;
+	const char *value, *key, *subject, *from, *const *keywords, *tag;
+	struct message_address *addr;
+	time_t received;
+	uint64_t ticket;
+
+	if (mail_get_first_header(mail, HELPDESK_TICKET_HEADER, &value) <= 0)
+		return 0;
+	if (str_to_uint64(t_str_trim(value, " \t"), &ticket) < 0 ||
+	    ticket == 0 || ticket > HELPDESK_TICKET_MAX)
+		return 0;
+	if (helpdesk_message_key(mail, &key) < 0 ||
+	    mail_get_first_header_utf8(mail, "Subject", &subject) < 0 ||
+	    mail_get_first_header(mail, "From", &from) < 0 ||
+	    mail_get_received_date(mail, &received) < 0) {
+		*error_r = mailbox_get_last_internal_error(mail->box, NULL);
+		return -1;
+	}
+	keywords = mail_get_keywords(mail);
+
+	i_zero(&row);
+	row.id = ticket;
+	row.created = received;
+	row.status = HELPDESK_STATUS_NEW;
+	if (str_array_find(keywords, helpdesk_keyword(set, HELPDESK_KW_RESOLVED)))
+		row.status = HELPDESK_STATUS_RESOLVED;
+	else if (str_array_find(keywords, helpdesk_keyword(set, HELPDESK_KW_WAITING)))
+		row.status = HELPDESK_STATUS_WAITING;
+	else if (str_array_find(keywords, helpdesk_keyword(set, HELPDESK_KW_OPEN)))
+		row.status = HELPDESK_STATUS_OPEN;
+	row.priority = keyword_value(keywords, helpdesk_keyword(set, "prio-"));
+	row.team = keyword_value(keywords, helpdesk_keyword(set, "team-"));
+	/* the subject as the customer wrote it, without our tag */
+	tag = t_strconcat(helpdesk_tag_format(ticket), " ", NULL);
+	if (subject != NULL && str_begins(subject, tag))
+		subject += strlen(tag);
+	row.subject = subject == NULL ? "" : t_strndup(subject, 400);
+	addr = from == NULL ? NULL :
+		message_address_parse(pool_datastack_create(),
+				      (const unsigned char *)from,
+				      strlen(from), 1, 0);
+	row.requester = addr == NULL || addr->mailbox == NULL ||
+		addr->domain == NULL ? "" :
+		t_str_lcase(t_strconcat(addr->mailbox, "@", addr->domain, NULL));
+
+	if (helpdesk_store_adopt_ticket(store, &row, key, error_r) < 0)
+		return -1;
+	i_zero(&msg);
+	msg.key = key;
+	msg.ticket = ticket;
+	msg.sender = row.requester;
+	msg.subject = row.subject;
+	msg.kind = "customer";
+	msg.now = received;
+	if (helpdesk_store_record_message(store, &msg, error_r) < 0 ||
+	    helpdesk_store_set_location(store, key, guid, mail->uid,
+					error_r) < 0)
+		return -1;
+	return 1;
+}
+
+/* The store was lost and has just been created again: adopt the tickets
+   the queue's messages still name, so that no number is handed out twice. */
+static int
+reconcile_rebuild(struct helpdesk_user *huser, struct helpdesk_store *store,
+		  struct mailbox *box, unsigned int *adopted_r,
+		  const char **error_r)
+{
+	struct mailbox_transaction_context *t;
+	struct mail_search_args *args;
+	struct mail_search_context *ctx;
+	struct mailbox_metadata metadata;
+	struct mail *mail;
+	int ret = 0, ret2;
+
+	if (mailbox_sync(box, 0) < 0 ||
+	    mailbox_get_metadata(box, MAILBOX_METADATA_GUID, &metadata) < 0) {
+		*error_r = mailbox_get_last_internal_error(box, NULL);
+		return -1;
+	}
+	t = mailbox_transaction_begin(box, 0, "helpdesk rebuild");
+	args = mail_search_build_init();
+	mail_search_build_add_all(args);
+	ctx = mailbox_search_init(t, args, NULL, 0, NULL);
+	mail_search_args_unref(&args);
+	while (ret == 0 && mailbox_search_next(ctx, &mail)) {
+		char *error = NULL;
+
+		T_BEGIN {
+			const char *err;
+
+			ret2 = rebuild_one(huser, store, mail,
+				guid_128_to_string(metadata.guid), &err);
+			if (ret2 < 0)
+				error = i_strdup(err);
+		} T_END;
+		if (ret2 < 0) {
+			*error_r = t_strdup(error);
+			i_free(error);
+			ret = -1;
+		} else {
+			*adopted_r += (unsigned int)ret2;
+		}
+	}
+	if (mailbox_search_deinit(&ctx) < 0 && ret == 0) {
+		*error_r = mailbox_get_last_internal_error(box, NULL);
+		ret = -1;
+	}
+	(void)mailbox_transaction_commit(&t);
+	if (ret == 0 && helpdesk_store_sync_sequence(store, error_r) < 0)
+		ret = -1;
+	return ret;
+}
+
+int helpdesk_reconcile_user(struct mail_user *user,
+			    unsigned int *rebuilt_r, unsigned int *done_r,
 			    unsigned int *left_r, const char **error_r)
 {
 	struct helpdesk_user *huser = HELPDESK_USER_CONTEXT(user);
+	struct helpdesk_store *store;
 	const char *const *queue;
 	struct mail_namespace *ns;
 	struct mailbox *box;
 	unsigned int left;
+	bool created;
 	int ret = 0, n;
 
-	*done_r = *left_r = 0;
+	*rebuilt_r = *done_r = *left_r = 0;
 	if (huser == NULL) {
 		*error_r = "the helpdesk plugin is not active for this user "
 			"(mail_plugins lacks helpdesk or helpdesk_queue is "
 			"unset)";
+		return -1;
+	}
+	/* reconcile may create a lost store: it rebuilds it from the queue */
+	store = helpdesk_user_store(huser, TRUE, &created, error_r);
+	if (store == NULL) {
+		*error_r = t_strdup_printf("store %s unavailable: %s",
+					   huser->set.db, *error_r);
 		return -1;
 	}
 	for (queue = huser->set.queues; *queue != NULL && ret == 0; queue++) {
@@ -210,9 +400,20 @@ int helpdesk_reconcile_user(struct mail_user *user, unsigned int *done_r,
 			break;
 		}
 		box = mailbox_alloc(ns->list, *queue, 0);
+		if (created &&
+		    reconcile_rebuild(huser, store, box, rebuilt_r,
+				      error_r) < 0) {
+			*error_r = t_strdup_printf("%s: rebuilding the store "
+						   "failed: %s", *queue,
+						   *error_r);
+			mailbox_free(&box);
+			ret = -1;
+			break;
+		}
 		do {
-			n = helpdesk_reconcile_mailbox(box, 0, &left,
-						       error_r);
+			n = helpdesk_reconcile_mailbox(box, 0,
+					HELPDESK_RECONCILE_LOCK_SECS, &left,
+					error_r);
 			if (n > 0)
 				*done_r += (unsigned int)n;
 		} while (n > 0 && left > 0);
@@ -223,6 +424,11 @@ int helpdesk_reconcile_user(struct mail_user *user, unsigned int *done_r,
 		}
 		*left_r += left;
 		mailbox_free(&box);
+	}
+	if (created) {
+		e_info(huser->event, "store %s was created by reconcile: "
+		       "%u queue message(s) of earlier tickets adopted",
+		       huser->set.db, *rebuilt_r);
 	}
 	return ret;
 }

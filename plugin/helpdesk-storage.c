@@ -192,7 +192,7 @@ static int helpdesk_copy(struct mail_save_context *ctx, struct mail *mail)
 	if (!nested && huser != NULL && huser->delivery &&
 	    helpdesk_is_delivery(ctx, mail)) {
 		T_BEGIN {
-			intake = helpdesk_intake_run(huser, mail,
+			intake = helpdesk_intake_run(huser, t->box, mail,
 					save_keyword_names(ctx), ht->pool);
 		} T_END;
 		save_set_keywords(ctx, intake->keywords);
@@ -299,7 +299,7 @@ helpdesk_set_locations(struct mailbox *box, struct helpdesk_user *huser,
 	if (mailbox_get_metadata(box, MAILBOX_METADATA_GUID, &metadata) < 0)
 		return;
 	guid = guid_128_to_string(metadata.guid);
-	store = helpdesk_user_store(huser, &error);
+	store = helpdesk_user_store(huser, FALSE, NULL, &error);
 	seq_range_array_iter_init(&iter, &changes->saved_uids);
 	array_foreach_elem(intakes, intake) {
 		if (intake->reopen)
@@ -353,7 +353,7 @@ int helpdesk_ticket_update_keywords(struct mailbox *box,
 	uint32_t uid;
 	int ret = 0;
 
-	store = helpdesk_user_store(huser, error_r);
+	store = helpdesk_user_store(huser, FALSE, NULL, error_r);
 	if (store == NULL)
 		return -1;
 	if (mailbox_get_metadata(box, MAILBOX_METADATA_GUID, &metadata) < 0) {
@@ -399,8 +399,9 @@ static void helpdesk_reconcile_after_delivery(struct mailbox *box,
 	const char *error;
 	unsigned int left;
 
+	/* lock_secs 0: never wait, the delivery must not be delayed */
 	if (helpdesk_reconcile_mailbox(box, HELPDESK_RECONCILE_PER_DELIVERY,
-				       &left, &error) < 0) {
+				       0, &left, &error) < 0) {
 		e_error(huser->event,
 			"reconciling pending messages in %s failed: %s",
 			mailbox_get_vname(box), error);

@@ -5,6 +5,8 @@
 #include "str.h"
 #include "strnum.h"
 #include "module-dir.h"
+#include "ioloop.h"
+#include "sleep.h"
 #include "sql-api-private.h"
 #include "helpdesk-store.h"
 
@@ -20,6 +22,11 @@ struct helpdesk_store {
 	char *driver;
 	/* sqlite: the database file */
 	char *path;
+	/* sqlite: the file is missing or was created moments ago */
+	bool fresh;
+	/* sqlite: the file the connection has open */
+	dev_t dev;
+	ino_t ino;
 	bool schema_ok:1;
 };
 
@@ -324,7 +331,7 @@ static int store_exec(struct helpdesk_store *store, const char *query,
 }
 
 static int store_sqlite_precheck(struct helpdesk_store *store,
-				 const char **error_r)
+				 bool may_create, const char **error_r)
 {
 	const char *dir, *p;
 	struct stat st;
@@ -341,24 +348,38 @@ static int store_sqlite_precheck(struct helpdesk_store *store,
 			"sqlite store directory %s is not a directory", dir);
 		return -1;
 	}
+	store->fresh = FALSE;
 	if (stat(store->path, &st) < 0) {
 		if (errno != ENOENT) {
 			*error_r = t_strdup_printf("stat(%s) failed: %m",
 						   store->path);
 			return -1;
 		}
+		if (!may_create) {
+			*error_r = t_strdup_printf("%s does not exist",
+						   store->path);
+			return -1;
+		}
 		e_info(store->event, "creating a new store in %s",
 		       store->path);
+		store->fresh = TRUE;
 	} else if (!S_ISREG(st.st_mode)) {
 		*error_r = t_strdup_printf("%s is not a regular file",
 					   store->path);
 		return -1;
+	} else if (st.st_size == 0 || ioloop_time - st.st_mtime < 2) {
+		/* another process is creating it right now */
+		store->fresh = TRUE;
+	}
+	if (store->ino == 0 && !store->fresh) {
+		store->dev = st.st_dev;
+		store->ino = st.st_ino;
 	}
 	return 0;
 }
 
-static int store_create_schema(struct helpdesk_store *store,
-			       const char **error_r)
+static int store_create_schema(struct helpdesk_store *store, bool may_create,
+			       bool *created_r, const char **error_r)
 {
 	struct sql_transaction_context *trans;
 	const char *const *dialect, *value, *args[2];
@@ -386,10 +407,15 @@ static int store_create_schema(struct helpdesk_store *store,
 			"AND table_schema = current_schema()",
 			NULL, &value, error_r) < 0)
 		return -1;
-	if (value != NULL && strcmp(value, "0") != 0 &&
-	    store_get_value(store, "SELECT MAX(version) FROM hd_schema", NULL,
-			    &value, error_r) > 0 && value != NULL &&
-	    str_to_uint(value, &version) == 0) {
+	if (value == NULL || strcmp(value, "0") == 0) {
+		if (!may_create) {
+			*error_r = "the database has no helpdesk tables";
+			return -1;
+		}
+		*created_r = TRUE;
+	} else if (store_get_value(store, "SELECT MAX(version) FROM hd_schema",
+				   NULL, &value, error_r) > 0 &&
+		   value != NULL && str_to_uint(value, &version) == 0) {
 		if (version > HELPDESK_SCHEMA_VERSION) {
 			*error_r = t_strdup_printf(
 				"store schema version %u is newer than this "
@@ -420,9 +446,26 @@ static int store_create_schema(struct helpdesk_store *store,
 	return 0;
 }
 
-int helpdesk_store_check(struct helpdesk_store *store, const char **error_r)
+bool helpdesk_store_replaced(struct helpdesk_store *store)
 {
-	if (store->path != NULL && store_sqlite_precheck(store, error_r) < 0)
+	struct stat st;
+
+	if (store->path == NULL || store->ino == 0)
+		return FALSE;
+	if (stat(store->path, &st) < 0)
+		return errno == ENOENT;
+	return st.st_ino != store->ino || st.st_dev != store->dev;
+}
+
+int helpdesk_store_check(struct helpdesk_store *store, bool may_create,
+			 bool *created_r, const char **error_r)
+{
+	unsigned int try;
+	int ret;
+
+	*created_r = FALSE;
+	if (store->path != NULL &&
+	    store_sqlite_precheck(store, may_create, error_r) < 0)
 		return -1;
 	if ((sql_get_flags(store->db) & SQL_DB_FLAG_BLOCKING) == 0 &&
 	    sql_connect(store->db) < 0) {
@@ -433,7 +476,17 @@ int helpdesk_store_check(struct helpdesk_store *store, const char **error_r)
 	}
 	if (store->schema_ok)
 		return 0;
-	if (store_create_schema(store, error_r) < 0)
+	/* Processes that open a brand-new SQLite store at the same moment
+	   race on the switch to WAL and the schema ("SQL logic error"):
+	   the loser tries again once the winner is done. */
+	for (try = 0;; try++) {
+		ret = store_create_schema(store, may_create, created_r,
+					  error_r);
+		if (ret == 0 || try == 2 || !store->fresh)
+			break;
+		i_sleep_msecs(20 + try * 50);
+	}
+	if (ret < 0)
 		return -1;
 	store->schema_ok = TRUE;
 	return 0;
@@ -608,6 +661,41 @@ int helpdesk_store_create_ticket(struct helpdesk_store *store,
 		return -1;
 	}
 	return parse_ticket(value, id_r, error_r);
+}
+
+int helpdesk_store_adopt_ticket(struct helpdesk_store *store,
+				const struct helpdesk_ticket_row *row,
+				const char *origin_key, const char **error_r)
+{
+	const char *created = t_strdup(dec2str(row->created));
+	const char *args[] = {
+		t_strdup(dec2str(row->id)), origin_key,
+		row->subject == NULL ? "" : row->subject,
+		row->requester == NULL ? "" : row->requester,
+		helpdesk_status_name(row->status),
+		row->priority == NULL ? "normal" : row->priority,
+		row->team == NULL ? "" : row->team, created, created, NULL
+	};
+
+	return store_exec(store,
+		"INSERT INTO hd_tickets (id, origin_key, subject, requester, "
+		"status, priority, team, created, updated) "
+		"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+		args, error_r);
+}
+
+int helpdesk_store_sync_sequence(struct helpdesk_store *store,
+				 const char **error_r)
+{
+	const char *value;
+
+	/* SQLite's AUTOINCREMENT follows explicit ids by itself */
+	if (store->path != NULL)
+		return 0;
+	return store_get_value(store,
+		"SELECT setval(pg_get_serial_sequence('hd_tickets', 'id'), "
+		"(SELECT COALESCE(MAX(id), 0) + 1 FROM hd_tickets), false)",
+		NULL, &value, error_r) < 0 ? -1 : 0;
 }
 
 static void

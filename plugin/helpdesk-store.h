@@ -52,9 +52,16 @@ void helpdesk_store_deinit(struct helpdesk_store **store);
 /* Unload the lib-sql driver modules this plugin loaded (module deinit). */
 void helpdesk_store_drivers_deinit(void);
 
-/* Make sure the store is reachable, writable and has the current schema.
-   Cheap after the first success in a process. */
-int helpdesk_store_check(struct helpdesk_store *store, const char **error_r);
+/* Make sure the store is reachable and has the current schema. A missing
+   store (no SQLite file, no tables) is created only when may_create;
+   *created_r tells that it was. Cheap after the first success in a
+   process. */
+int helpdesk_store_check(struct helpdesk_store *store, bool may_create,
+			 bool *created_r, const char **error_r);
+
+/* TRUE when the SQLite file this handle has open was removed or replaced
+   (restored from a backup, rebuilt by reconcile): open it again. */
+bool helpdesk_store_replaced(struct helpdesk_store *store);
 
 /* The message with this key was recorded before: *found_r, *ticket_r. */
 int helpdesk_store_find_message(struct helpdesk_store *store, const char *key,
@@ -78,6 +85,14 @@ int helpdesk_store_create_ticket(struct helpdesk_store *store,
 				 const char *requester, const char *priority,
 				 const char *team, int64_t now,
 				 uint64_t *id_r, const char **error_r);
+/* Rebuild: insert ticket row->id as it was (from a queue message's
+   header) unless it exists. Then helpdesk_store_sync_sequence() makes new
+   numbers continue after the highest one. */
+int helpdesk_store_adopt_ticket(struct helpdesk_store *store,
+				const struct helpdesk_ticket_row *row,
+				const char *origin_key, const char **error_r);
+int helpdesk_store_sync_sequence(struct helpdesk_store *store,
+				 const char **error_r);
 /* Record a message, its participants and its events in one transaction;
    reopens the ticket when ev_reopened. */
 int helpdesk_store_record_message(struct helpdesk_store *store,
