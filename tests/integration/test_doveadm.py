@@ -99,7 +99,7 @@ def main():
 def run(t, dc):
     # ------------------------------------------------------- empty store
     p = dc.doveadm("helpdesk", "reconcile", user="support", check=False)
-    rows = [l.split() for l in p.stdout.splitlines()]
+    rows = [l.split()[:3] for l in p.stdout.splitlines()]
     t.ok(p.returncode == 0 and ["support", "0", "0"] in rows
          and re.search(r"^user\s+reconciled\s+pending", p.stdout, re.M),
          "reconcile on an empty queue: support 0 reconciled 0 pending", out(p))
@@ -253,7 +253,7 @@ def run(t, dc):
 
     # ------------------------------------------------- reconcile (clean)
     p = dc.doveadm("helpdesk", "reconcile", user="support", check=False)
-    rows = [l.split() for l in p.stdout.splitlines()]
+    rows = [l.split()[:3] for l in p.stdout.splitlines()]
     t.ok(p.returncode == 0 and ["support", "0", "0"] in rows,
          "reconcile on a clean queue: 0 reconciled, 0 pending", out(p))
     t.eq(len(dc.queue("alice")), 4, "reconcile leaves the clean queue alone (4 mails)")

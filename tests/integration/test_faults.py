@@ -95,7 +95,8 @@ def reconcile(dc):
     rows = {}
     for line in p.stdout.splitlines():
         f = line.split()
-        if len(f) == 3 and f[1].isdigit() and f[2].isdigit():
+        # user reconciled pending [more counters, e.g. rebuilt]
+        if len(f) >= 3 and all(x.isdigit() for x in f[1:]):
             rows[f[0]] = (int(f[1]), int(f[2]))
     return p.returncode, rows, p.stdout + p.stderr
 
@@ -142,7 +143,8 @@ def check_reconciled(t, dc, name, mids, before_ids, extra_ids=()):
         found = by_msgid(q, mid)
         if len(found) != 1:
             bad.append((mid, "copies=%d" % len(found)))
-            continue
+            if not found:
+                continue
         m = found[0]
         n = ticket_hdr(m)
         if not n or not n.isdigit():
@@ -408,9 +410,9 @@ def scenario_corrupt(t):
         q = dc.queue("alice")
         nums = [ticket_hdr(m) for m in q if ticket_hdr(m)]
         dup = sorted(set(n for n in nums if nums.count(n) > 1))
-        t.todo(not dup, "%s: no ticket number is used by two different mails in the "
-               "queue (got duplicates %s)" % (name, dup),
-               "a fresh store restarts numbering at 1; the old tickets are lost")
+        t.ok(not dup, "%s: no ticket number is used by two different mails in the "
+             "queue (the fresh store adopts the queue's earlier tickets)" % name,
+             lambda: "duplicates %s\n%s" % (dup, summary(q)))
     finally:
         dc.cleanup()
 
