@@ -88,7 +88,7 @@ static void cmd_helpdesk_ticket_list(struct doveadm_cmd_context *cctx)
 {
 	struct helpdesk_store *store;
 	enum helpdesk_ticket_status status;
-	const char *status_str = "", *error, *query;
+	const char *status_str = "", *limit_str, *error, *query;
 	int64_t limit = DOVEADM_HELPDESK_DEFAULT_LIMIT;
 
 	if (doveadm_cmd_param_str(cctx, "status", &status_str) &&
@@ -98,8 +98,11 @@ static void cmd_helpdesk_ticket_list(struct doveadm_cmd_context *cctx)
 		doveadm_exit_code = EX_USAGE;
 		return;
 	}
-	if (doveadm_cmd_param_int64(cctx, "limit", &limit) && limit <= 0) {
-		i_error("helpdesk ticket list: -n must be positive");
+	/* a string: doveadm silently drops an int64 option it can't parse */
+	if (doveadm_cmd_param_str(cctx, "limit", &limit_str) &&
+	    (str_to_int64(limit_str, &limit) < 0 || limit <= 0)) {
+		i_error("helpdesk ticket list: -n needs a positive number, "
+			"not '%s'", limit_str);
 		doveadm_exit_code = EX_USAGE;
 		return;
 	}
@@ -279,7 +282,7 @@ static struct doveadm_cmd_ver2 helpdesk_commands[] = {
 		.usage = "[-s new|open|waiting|resolved] [-n <limit>]",
 DOVEADM_CMD_PARAMS_START
 DOVEADM_CMD_PARAM('s', "status", CMD_PARAM_STR, 0)
-DOVEADM_CMD_PARAM('n', "limit", CMD_PARAM_INT64, 0)
+DOVEADM_CMD_PARAM('n', "limit", CMD_PARAM_STR, 0)
 DOVEADM_CMD_PARAMS_END
 	},
 	{

@@ -356,7 +356,7 @@ intake_decide(struct helpdesk_user *huser, struct helpdesk_store *store,
 {
 	struct helpdesk_thread_input in;
 	struct helpdesk_thread_decision decision;
-	struct helpdesk_ticket_row row;
+	struct helpdesk_ticket_row ref_row, tag_row, *row = NULL;
 	struct helpdesk_store_message msg;
 	const char *const *ref_keys;
 	unsigned int ref_count;
@@ -376,22 +376,23 @@ intake_decide(struct helpdesk_user *huser, struct helpdesk_store *store,
 			return -1;
 		if (in.ref_ticket != 0) {
 			if (helpdesk_store_get_ticket(store, in.ref_ticket,
-					pool_datastack_create(), &row, &found,
-					error_r) < 0)
+					pool_datastack_create(), &ref_row,
+					&found, error_r) < 0)
 				return -1;
 			in.ref_ticket_resolved = found &&
-				row.status == HELPDESK_STATUS_RESOLVED;
+				ref_row.status == HELPDESK_STATUS_RESOLVED;
 		}
 		if (h->subject != NULL && in.ref_ticket == 0 &&
 		    helpdesk_tag_parse(h->subject, &tag)) {
 			if (helpdesk_store_get_ticket(store, tag,
-					pool_datastack_create(), &row, &found,
-					error_r) < 0)
+					pool_datastack_create(), &tag_row,
+					&found, error_r) < 0)
 				return -1;
 			if (found) {
 				in.tag_ticket = tag;
 				in.tag_ticket_resolved =
-					row.status == HELPDESK_STATUS_RESOLVED;
+					tag_row.status ==
+					HELPDESK_STATUS_RESOLVED;
 				if (h->from_addr != NULL &&
 				    helpdesk_store_is_participant(store, tag,
 						h->from_addr,
@@ -405,18 +406,11 @@ intake_decide(struct helpdesk_user *huser, struct helpdesk_store *store,
 	intake->action = decision.action;
 	intake->ticket = decision.ticket;
 	intake->reopen = decision.reopen;
-
-	if (decision.action == HELPDESK_THREAD_NEW) {
-		if (helpdesk_store_create_ticket(store, key,
-				store_text(h->subject == NULL ? "" : h->subject),
-				h->from_addr == NULL ? "" : h->from_addr,
-				prio == NULL ? "normal" : prio,
-				team == NULL ? "" : team, now,
-				&intake->ticket, error_r) < 0)
-			return -1;
-	}
+	if (decision.action == HELPDESK_THREAD_FOLLOWUP)
+		row = decision.ticket == in.ref_ticket ? &ref_row : &tag_row;
 
 	if (decision.action != HELPDESK_THREAD_REPLAY) {
+		/* one write transaction per delivery */
 		i_zero(&msg);
 		msg.key = key;
 		msg.ticket = intake->ticket;
@@ -429,21 +423,29 @@ intake_decide(struct helpdesk_user *huser, struct helpdesk_store *store,
 		msg.auto_reason = in.is_auto ?
 			helpdesk_auto_reason_name(intake->auto_reason) : NULL;
 		msg.now = now;
-		if (helpdesk_store_record_message(store, &msg, error_r) < 0)
+		msg.ticket_subject = msg.subject;
+		msg.ticket_requester = h->from_addr;
+		msg.ticket_priority = prio;
+		msg.ticket_team = team;
+		if (helpdesk_store_record_message(store, &msg, &intake->ticket,
+						  error_r) < 0)
 			return -1;
 	}
 
+	/* the state the ticket's keywords show */
 	*status_r = HELPDESK_STATUS_NEW;
-	*prio_r = NULL;
-	if (intake->ticket != 0) {
+	*prio_r = prio;
+	if (decision.action == HELPDESK_THREAD_REPLAY) {
 		if (helpdesk_store_get_ticket(store, intake->ticket,
-				pool_datastack_create(), &row, &found,
+				pool_datastack_create(), &ref_row, &found,
 				error_r) < 0)
 			return -1;
-		if (found) {
-			*status_r = row.status;
-			*prio_r = row.priority;
-		}
+		row = found ? &ref_row : NULL;
+	}
+	if (row != NULL) {
+		*status_r = decision.reopen ? HELPDESK_STATUS_OPEN :
+			row->status;
+		*prio_r = row->priority;
 	}
 	e_debug(huser->event, "message %s: %s ticket %llu (%s)", key,
 		helpdesk_thread_action_name(decision.action),

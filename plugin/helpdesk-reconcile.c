@@ -304,7 +304,7 @@ rebuild_one(struct helpdesk_user *huser, struct helpdesk_store *store,
 	msg.subject = row.subject;
 	msg.kind = "customer";
 	msg.now = received;
-	if (helpdesk_store_record_message(store, &msg, error_r) < 0 ||
+	if (helpdesk_store_record_message(store, &msg, &ticket, error_r) < 0 ||
 	    helpdesk_store_set_location(store, key, guid, mail->uid,
 					error_r) < 0)
 		return -1;

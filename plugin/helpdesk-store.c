@@ -631,38 +631,6 @@ int helpdesk_store_is_participant(struct helpdesk_store *store,
 	return ret < 0 ? -1 : 0;
 }
 
-int helpdesk_store_create_ticket(struct helpdesk_store *store,
-				 const char *origin_key, const char *subject,
-				 const char *requester, const char *priority,
-				 const char *team, int64_t now,
-				 uint64_t *id_r, const char **error_r)
-{
-	const char *now_str = dec2str(now), *value;
-	const char *ins_args[] = {
-		origin_key, subject, requester, priority, team,
-		now_str, now_str, NULL
-	};
-	const char *sel_args[] = { origin_key, NULL };
-	int ret;
-
-	if (store_exec(store,
-		"INSERT INTO hd_tickets (origin_key, subject, requester, "
-		"status, priority, team, created, updated) "
-		"VALUES (?, ?, ?, 'new', ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-		ins_args, error_r) < 0)
-		return -1;
-	ret = store_get_value(store,
-		"SELECT id FROM hd_tickets WHERE origin_key = ?",
-		sel_args, &value, error_r);
-	if (ret < 0)
-		return -1;
-	if (ret == 0) {
-		*error_r = "ticket vanished right after it was created";
-		return -1;
-	}
-	return parse_ticket(value, id_r, error_r);
-}
-
 int helpdesk_store_adopt_ticket(struct helpdesk_store *store,
 				const struct helpdesk_ticket_row *row,
 				const char *origin_key, const char **error_r)
@@ -698,63 +666,98 @@ int helpdesk_store_sync_sequence(struct helpdesk_store *store,
 		NULL, &value, error_r) < 0 ? -1 : 0;
 }
 
+/* The ticket column of a statement: the number itself, or for a ticket
+   opened in the same transaction a lookup by its origin key. Either way
+   one parameter, bound to ticket_arg. */
+#define TICKET_BY_ID "?"
+#define TICKET_BY_ORIGIN "(SELECT id FROM hd_tickets WHERE origin_key = ?)"
+
 static void
-store_add_event(struct sql_transaction_context *trans, const char *kind,
-		uint64_t ticket, const char *actor, const char *message_key,
-		const char *detail, const char *now)
+store_add_event(struct sql_transaction_context *trans, bool by_origin,
+		const char *kind, const char *ticket_arg, const char *actor,
+		const char *message_key, const char *detail, const char *now)
 {
 	const char *args[] = {
-		t_strconcat(kind, ":", message_key, NULL), dec2str(ticket),
+		t_strconcat(kind, ":", message_key, NULL), ticket_arg,
 		kind, actor, message_key, detail, now, NULL
 	};
 
-	store_update(trans,
+	store_update(trans, t_strconcat(
 		"INSERT INTO hd_events (event_key, ticket_id, kind, actor, "
-		"message_key, detail, created) VALUES (?, ?, ?, ?, ?, ?, ?) "
-		"ON CONFLICT DO NOTHING", args);
+		"message_key, detail, created) VALUES (?, ",
+		by_origin ? TICKET_BY_ORIGIN : TICKET_BY_ID,
+		", ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING", NULL), args);
 }
 
 int helpdesk_store_record_message(struct helpdesk_store *store,
 				  const struct helpdesk_store_message *msg,
-				  const char **error_r)
+				  uint64_t *ticket_r, const char **error_r)
 {
 	struct sql_transaction_context *trans;
-	const char *now = dec2str(msg->now);
-	const char *ticket = t_strdup(dec2str(msg->ticket));
+	const char *now = t_strdup(dec2str(msg->now));
 	const char *sender = msg->sender == NULL ? "" : msg->sender;
 	const char *subject = msg->subject == NULL ? "" : msg->subject;
+	const char *ticket_col, *ticket_arg, *value;
 	const char *const *p;
+	bool by_origin = msg->ev_created;
+	bool has_ticket = msg->ticket != 0 || by_origin;
+	int ret;
+
+	*ticket_r = msg->ticket;
+	ticket_col = by_origin ? TICKET_BY_ORIGIN : TICKET_BY_ID;
+	ticket_arg = by_origin ? msg->key : t_strdup(dec2str(msg->ticket));
 
 	trans = sql_transaction_begin(store->db);
+	if (by_origin) {
+		const char *args[] = {
+			msg->key,
+			msg->ticket_subject == NULL ? "" : msg->ticket_subject,
+			msg->ticket_requester == NULL ? "" :
+			msg->ticket_requester,
+			msg->ticket_priority == NULL ? "normal" :
+			msg->ticket_priority,
+			msg->ticket_team == NULL ? "" : msg->ticket_team,
+			now, now, NULL
+		};
+		/* idempotent: a replay finds the ticket it opened before */
+		store_update(trans,
+			"INSERT INTO hd_tickets (origin_key, subject, "
+			"requester, status, priority, team, created, updated) "
+			"VALUES (?, ?, ?, 'new', ?, ?, ?, ?) "
+			"ON CONFLICT DO NOTHING", args);
+	}
 	{
 		const char *args[] = {
-			msg->key, ticket, sender, subject, msg->kind, now, NULL
+			msg->key, has_ticket ? ticket_arg : "0", sender,
+			subject, msg->kind, now, NULL
 		};
-		store_update(trans,
+		store_update(trans, t_strconcat(
 			"INSERT INTO hd_messages (message_key, ticket_id, "
-			"sender, subject, kind, created) "
-			"VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-			args);
+			"sender, subject, kind, created) VALUES (?, ",
+			has_ticket ? ticket_col : TICKET_BY_ID,
+			", ?, ?, ?, ?) ON CONFLICT DO NOTHING", NULL), args);
 	}
-	if (msg->ticket != 0 && msg->participants != NULL) {
+	if (has_ticket && msg->participants != NULL) {
 		for (p = msg->participants; *p != NULL; p++) {
-			const char *args[] = { ticket, *p, NULL };
+			const char *args[] = { ticket_arg, *p, NULL };
 
-			store_update(trans,
+			store_update(trans, t_strconcat(
 				"INSERT INTO hd_participants (ticket_id, "
-				"address) VALUES (?, ?) ON CONFLICT DO NOTHING",
-				args);
+				"address) VALUES (", ticket_col,
+				", ?) ON CONFLICT DO NOTHING", NULL), args);
 		}
 	}
-	if (msg->ticket != 0) {
-		store_add_event(trans, msg->ev_created ? "created" : "message",
-				msg->ticket, sender, msg->key,
-				msg->auto_reason == NULL ? "" :
+	if (has_ticket) {
+		store_add_event(trans, by_origin,
+				by_origin ? "created" : "message", ticket_arg,
+				sender, msg->key, msg->auto_reason == NULL ? "" :
 				msg->auto_reason, now);
-		if (msg->ev_reopened) {
-			const char *args[] = { now, ticket, NULL };
+	}
+	if (msg->ticket != 0 && !by_origin) {
+		const char *args[] = { now, ticket_arg, NULL };
 
-			store_add_event(trans, "reopened", msg->ticket,
+		if (msg->ev_reopened) {
+			store_add_event(trans, FALSE, "reopened", ticket_arg,
 					sender, msg->key, "customer reply",
 					now);
 			store_update(trans,
@@ -762,18 +765,32 @@ int helpdesk_store_record_message(struct helpdesk_store *store,
 				"updated = ? WHERE id = ? "
 				"AND status = 'resolved'", args);
 		}
-		{
-			const char *args[] = { now, ticket, NULL };
-
-			store_update(trans,
-				"UPDATE hd_tickets SET updated = ? "
-				"WHERE id = ?", args);
-		}
-	} else if (msg->auto_reason != NULL) {
-		store_add_event(trans, "auto", 0, sender, msg->key,
+		store_update(trans,
+			"UPDATE hd_tickets SET updated = ? WHERE id = ?",
+			args);
+	} else if (!has_ticket && msg->auto_reason != NULL) {
+		store_add_event(trans, FALSE, "auto", "0", sender, msg->key,
 				msg->auto_reason, now);
 	}
-	return store_commit(store, &trans, error_r);
+	if (store_commit(store, &trans, error_r) < 0)
+		return -1;
+	if (!by_origin)
+		return 0;
+
+	{
+		const char *args[] = { msg->key, NULL };
+
+		ret = store_get_value(store,
+			"SELECT id FROM hd_tickets WHERE origin_key = ?",
+			args, &value, error_r);
+	}
+	if (ret < 0)
+		return -1;
+	if (ret == 0) {
+		*error_r = "ticket vanished right after it was created";
+		return -1;
+	}
+	return parse_ticket(value, ticket_r, error_r);
 }
 
 int helpdesk_store_set_location(struct helpdesk_store *store, const char *key,

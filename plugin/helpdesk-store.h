@@ -39,6 +39,10 @@ struct helpdesk_store_message {
 	bool ev_created, ev_reopened;
 	const char *auto_reason;	/* for the "auto" event, or NULL */
 	int64_t now;
+
+	/* ev_created: the ticket to open, keyed by this message's key */
+	const char *ticket_subject, *ticket_requester;
+	const char *ticket_priority, *ticket_team;
 };
 
 /* Create a store handle for a "sqlite:PATH" or "pgsql:CONNECT" string.
@@ -78,13 +82,6 @@ int helpdesk_store_get_ticket(struct helpdesk_store *store, uint64_t id,
 int helpdesk_store_is_participant(struct helpdesk_store *store,
 				  uint64_t ticket, const char *address,
 				  bool *result_r, const char **error_r);
-/* Create the ticket opened by the message origin_key, or return the one it
-   already opened (a replay, or a concurrent delivery of the same mail). */
-int helpdesk_store_create_ticket(struct helpdesk_store *store,
-				 const char *origin_key, const char *subject,
-				 const char *requester, const char *priority,
-				 const char *team, int64_t now,
-				 uint64_t *id_r, const char **error_r);
 /* Rebuild: insert ticket row->id as it was (from a queue message's
    header) unless it exists. Then helpdesk_store_sync_sequence() makes new
    numbers continue after the highest one. */
@@ -94,10 +91,13 @@ int helpdesk_store_adopt_ticket(struct helpdesk_store *store,
 int helpdesk_store_sync_sequence(struct helpdesk_store *store,
 				 const char **error_r);
 /* Record a message, its participants and its events in one transaction;
-   reopens the ticket when ev_reopened. */
+   reopens the ticket when ev_reopened. With ev_created the ticket is
+   opened in the same transaction (or found, when this message opened it
+   before: a replay or a concurrent delivery) and *ticket_r is its number;
+   otherwise *ticket_r = msg->ticket. */
 int helpdesk_store_record_message(struct helpdesk_store *store,
 				  const struct helpdesk_store_message *msg,
-				  const char **error_r);
+				  uint64_t *ticket_r, const char **error_r);
 /* Remember where the message was saved (after the mail commit). */
 int helpdesk_store_set_location(struct helpdesk_store *store, const char *key,
 				const char *mailbox_guid, uint32_t uid,
