@@ -11,6 +11,8 @@
 #include "message-id.h"
 #include "message-address.h"
 #include "message-size.h"
+#include "message-header-parser.h"
+#include "message-header-decode.h"
 #include "istream-header-filter.h"
 #include "mail-storage.h"
 #include "helpdesk-plugin.h"
@@ -112,40 +114,97 @@ static const char *first_localpart(const char *value)
 	return addr->mailbox;
 }
 
-static int get_hdr(struct mail *mail, const char *name, const char **value_r)
-{
-	int ret = mail_get_first_header(mail, name, value_r);
+/* The headers the decision reads, in one pass over the header block (a
+   mail_get_first_header() per field would parse it again and again). */
+enum intake_field {
+	FIELD_MESSAGE_ID, FIELD_IN_REPLY_TO, FIELD_REFERENCES, FIELD_FROM,
+	FIELD_SENDER, FIELD_REPLY_TO, FIELD_CC, FIELD_AUTO_SUBMITTED,
+	FIELD_PRECEDENCE, FIELD_LIST_ID, FIELD_RETURN_PATH,
+	FIELD_CONTENT_TYPE, FIELD_X_AUTOREPLY, FIELD_X_AUTORESPOND,
+	FIELD_X_FAILED_RECIPIENTS, FIELD_SUBJECT,
 
-	if (ret <= 0)
-		*value_r = NULL;
-	return ret < 0 ? -1 : 0;
+	FIELD_COUNT
+};
+static const char *const intake_field_names[FIELD_COUNT] = {
+	"Message-ID", "In-Reply-To", "References", "From", "Sender",
+	"Reply-To", "Cc", "Auto-Submitted", "Precedence", "List-Id",
+	"Return-Path", "Content-Type", "X-Autoreply", "X-Autorespond",
+	"X-Failed-Recipients", "Subject"
+};
+
+static int intake_read_fields(struct mail *mail, const char **values)
+{
+	struct message_header_parser_ctx *parser;
+	struct message_header_line *hdr;
+	struct istream *input;
+	unsigned int i, field = FIELD_COUNT;
+	int ret;
+
+	if (mail_get_hdr_stream(mail, NULL, &input) < 0)
+		return -1;
+	parser = message_parse_header_init(input, NULL,
+		MESSAGE_HEADER_PARSER_FLAG_CLEAN_ONELINE |
+		MESSAGE_HEADER_PARSER_FLAG_SKIP_INITIAL_LWSP);
+	while ((ret = message_parse_header_next(parser, &hdr)) > 0) {
+		if (hdr->eoh)
+			break;
+		if (!hdr->continued) {
+			field = FIELD_COUNT;
+			for (i = 0; i < FIELD_COUNT; i++) {
+				if (values[i] == NULL &&
+				    strcasecmp(hdr->name,
+					       intake_field_names[i]) == 0) {
+					field = i;
+					break;
+				}
+			}
+		}
+		if (field == FIELD_COUNT)
+			continue;
+		if (hdr->continues) {
+			hdr->use_full_value = TRUE;
+			continue;
+		}
+		values[field] = t_strndup(hdr->full_value,
+					  hdr->full_value_len);
+		field = FIELD_COUNT;
+	}
+	message_parse_header_deinit(&parser);
+	return input->stream_errno != 0 ? -1 : 0;
 }
 
 static int intake_read_headers(struct mail *mail, struct intake_headers *h)
 {
 	struct helpdesk_auto_headers *a = &h->auto_hdr;
-	const char *x_autoreply, *x_autorespond;
+	const char *v[FIELD_COUNT];
 
 	i_zero(h);
-	if (get_hdr(mail, "Message-ID", &h->message_id) < 0 ||
-	    get_hdr(mail, "In-Reply-To", &h->in_reply_to) < 0 ||
-	    get_hdr(mail, "References", &h->references) < 0 ||
-	    get_hdr(mail, "From", &h->from) < 0 ||
-	    get_hdr(mail, "Sender", &h->sender) < 0 ||
-	    get_hdr(mail, "Reply-To", &h->reply_to) < 0 ||
-	    get_hdr(mail, "Cc", &h->cc) < 0 ||
-	    get_hdr(mail, "Auto-Submitted", &a->auto_submitted) < 0 ||
-	    get_hdr(mail, "Precedence", &a->precedence) < 0 ||
-	    get_hdr(mail, "List-Id", &a->list_id) < 0 ||
-	    get_hdr(mail, "Return-Path", &a->return_path) < 0 ||
-	    get_hdr(mail, "Content-Type", &a->content_type) < 0 ||
-	    get_hdr(mail, "X-Autoreply", &x_autoreply) < 0 ||
-	    get_hdr(mail, "X-Autorespond", &x_autorespond) < 0 ||
-	    get_hdr(mail, "X-Failed-Recipients", &a->x_failed_recipients) < 0)
+	memset(v, 0, sizeof(v));
+	if (intake_read_fields(mail, v) < 0)
 		return -1;
-	if (mail_get_first_header_utf8(mail, "Subject", &h->subject) < 0)
-		return -1;
-	a->x_autoreply = x_autoreply != NULL ? x_autoreply : x_autorespond;
+	h->message_id = v[FIELD_MESSAGE_ID];
+	h->in_reply_to = v[FIELD_IN_REPLY_TO];
+	h->references = v[FIELD_REFERENCES];
+	h->from = v[FIELD_FROM];
+	h->sender = v[FIELD_SENDER];
+	h->reply_to = v[FIELD_REPLY_TO];
+	h->cc = v[FIELD_CC];
+	a->auto_submitted = v[FIELD_AUTO_SUBMITTED];
+	a->precedence = v[FIELD_PRECEDENCE];
+	a->list_id = v[FIELD_LIST_ID];
+	a->return_path = v[FIELD_RETURN_PATH];
+	a->content_type = v[FIELD_CONTENT_TYPE];
+	a->x_autoreply = v[FIELD_X_AUTOREPLY] != NULL ?
+		v[FIELD_X_AUTOREPLY] : v[FIELD_X_AUTORESPOND];
+	a->x_failed_recipients = v[FIELD_X_FAILED_RECIPIENTS];
+	if (v[FIELD_SUBJECT] != NULL) {
+		string_t *str = t_str_new(128);
+
+		message_header_decode_utf8(
+			(const unsigned char *)v[FIELD_SUBJECT],
+			strlen(v[FIELD_SUBJECT]), str, NULL);
+		h->subject = str_c(str);
+	}
 	a->subject = h->subject;
 	a->from_localpart = first_localpart(h->from);
 	a->sender_localpart = first_localpart(h->sender);
@@ -356,7 +415,8 @@ intake_decide(struct helpdesk_user *huser, struct helpdesk_store *store,
 {
 	struct helpdesk_thread_input in;
 	struct helpdesk_thread_decision decision;
-	struct helpdesk_ticket_row ref_row, tag_row, *row = NULL;
+	struct helpdesk_store_lookup lookup;
+	struct helpdesk_ticket_row tag_row;
 	struct helpdesk_store_message msg;
 	const char *const *ref_keys;
 	unsigned int ref_count;
@@ -365,23 +425,19 @@ intake_decide(struct helpdesk_user *huser, struct helpdesk_store *store,
 	int64_t now = ioloop_time;
 
 	i_zero(&in);
+	i_zero(&tag_row);
 	in.is_auto = intake->auto_reason != HELPDESK_AUTO_NONE;
-	if (helpdesk_store_find_message(store, key, &in.known_message,
-					&in.known_ticket, error_r) < 0)
+	ref_keys = intake_ref_keys(h, &ref_count);
+	if (helpdesk_store_lookup_message(store, key, ref_keys, ref_count,
+					  pool_datastack_create(), &lookup,
+					  error_r) < 0)
 		return -1;
+	in.known_message = lookup.known;
+	in.known_ticket = lookup.known_ticket;
 	if (!in.known_message) {
-		ref_keys = intake_ref_keys(h, &ref_count);
-		if (helpdesk_store_find_refs(store, ref_keys, ref_count,
-					     &in.ref_ticket, error_r) < 0)
-			return -1;
-		if (in.ref_ticket != 0) {
-			if (helpdesk_store_get_ticket(store, in.ref_ticket,
-					pool_datastack_create(), &ref_row,
-					&found, error_r) < 0)
-				return -1;
-			in.ref_ticket_resolved = found &&
-				ref_row.status == HELPDESK_STATUS_RESOLVED;
-		}
+		in.ref_ticket = lookup.ref_ticket;
+		in.ref_ticket_resolved =
+			lookup.ref_status == HELPDESK_STATUS_RESOLVED;
 		if (h->subject != NULL && in.ref_ticket == 0 &&
 		    helpdesk_tag_parse(h->subject, &tag)) {
 			if (helpdesk_store_get_ticket(store, tag,
@@ -406,9 +462,6 @@ intake_decide(struct helpdesk_user *huser, struct helpdesk_store *store,
 	intake->action = decision.action;
 	intake->ticket = decision.ticket;
 	intake->reopen = decision.reopen;
-	if (decision.action == HELPDESK_THREAD_FOLLOWUP)
-		row = decision.ticket == in.ref_ticket ? &ref_row : &tag_row;
-
 	if (decision.action != HELPDESK_THREAD_REPLAY) {
 		/* one write transaction per delivery */
 		i_zero(&msg);
@@ -436,16 +489,14 @@ intake_decide(struct helpdesk_user *huser, struct helpdesk_store *store,
 	*status_r = HELPDESK_STATUS_NEW;
 	*prio_r = prio;
 	if (decision.action == HELPDESK_THREAD_REPLAY) {
-		if (helpdesk_store_get_ticket(store, intake->ticket,
-				pool_datastack_create(), &ref_row, &found,
-				error_r) < 0)
-			return -1;
-		row = found ? &ref_row : NULL;
-	}
-	if (row != NULL) {
+		*status_r = lookup.known_status;
+		*prio_r = lookup.known_priority;
+	} else if (decision.action == HELPDESK_THREAD_FOLLOWUP) {
+		bool by_ref = decision.ticket == in.ref_ticket;
+
 		*status_r = decision.reopen ? HELPDESK_STATUS_OPEN :
-			row->status;
-		*prio_r = row->priority;
+			by_ref ? lookup.ref_status : tag_row.status;
+		*prio_r = by_ref ? lookup.ref_priority : tag_row.priority;
 	}
 	e_debug(huser->event, "message %s: %s ticket %llu (%s)", key,
 		helpdesk_thread_action_name(decision.action),

@@ -503,62 +503,56 @@ static int parse_ticket(const char *value, uint64_t *ticket_r,
 	return 0;
 }
 
-int helpdesk_store_find_message(struct helpdesk_store *store, const char *key,
-				bool *found_r, uint64_t *ticket_r,
-				const char **error_r)
+int helpdesk_store_lookup_message(struct helpdesk_store *store,
+				  const char *key,
+				  const char *const *ref_ids,
+				  unsigned int ref_count, pool_t pool,
+				  struct helpdesk_store_lookup *lookup_r,
+				  const char **error_r)
 {
-	const char *args[] = { key, NULL }, *value;
-	int ret;
-
-	*found_r = FALSE;
-	*ticket_r = 0;
-	ret = store_get_value(store,
-		"SELECT ticket_id FROM hd_messages WHERE message_key = ?",
-		args, &value, error_r);
-	if (ret <= 0)
-		return ret;
-	*found_r = TRUE;
-	return parse_ticket(value, ticket_r, error_r);
-}
-
-int helpdesk_store_find_refs(struct helpdesk_store *store,
-			     const char *const *ids, unsigned int count,
-			     uint64_t *ticket_r, const char **error_r)
-{
+	struct sql_statement *stmt;
 	struct sql_result *result;
 	string_t *query;
-	const char **found;
+	const char *mkey, *status, **found_ticket, **found_status;
+	const char **found_prio;
 	unsigned int i;
 	int ret;
 
-	*ticket_r = 0;
-	if (count == 0)
-		return 0;
-	if (count > HELPDESK_STORE_MAX_REFS)
-		count = HELPDESK_STORE_MAX_REFS;
+	i_zero(lookup_r);
+	if (ref_count > HELPDESK_STORE_MAX_REFS)
+		ref_count = HELPDESK_STORE_MAX_REFS;
 
-	query = t_str_new(128);
-	str_append(query, "SELECT message_key, ticket_id FROM hd_messages "
-		   "WHERE ticket_id > 0 AND message_key IN (");
-	for (i = 0; i < count; i++)
-		str_append(query, i == 0 ? "?" : ",?");
+	/* the message itself, the messages it refers to and their tickets
+	   in one query: this runs for every delivery */
+	query = t_str_new(256);
+	str_append(query, "SELECT m.message_key, m.ticket_id, t.status, "
+		   "t.priority FROM hd_messages m "
+		   "LEFT JOIN hd_tickets t ON t.id = m.ticket_id "
+		   "WHERE m.message_key IN (?");
+	for (i = 0; i < ref_count; i++)
+		str_append(query, ",?");
 	str_append_c(query, ')');
+	stmt = sql_statement_init(store->db, str_c(query));
+	sql_statement_bind_str(stmt, 0, key);
+	for (i = 0; i < ref_count; i++)
+		sql_statement_bind_str(stmt, i + 1, ref_ids[i]);
+	result = sql_statement_query_s(&stmt);
 
-	found = t_new(const char *, count);
-	{
-		struct sql_statement *stmt =
-			sql_statement_init(store->db, str_c(query));
-		for (i = 0; i < count; i++)
-			sql_statement_bind_str(stmt, i, ids[i]);
-		result = sql_statement_query_s(&stmt);
-	}
+	found_ticket = t_new(const char *, ref_count + 1);
+	found_status = t_new(const char *, ref_count + 1);
+	found_prio = t_new(const char *, ref_count + 1);
 	while ((ret = sql_result_next_row(result)) > 0) {
-		const char *key = sql_result_get_field_value(result, 0);
-
-		for (i = 0; i < count; i++) {
-			if (found[i] == NULL && strcmp(ids[i], key) == 0)
-				found[i] = t_strdup(
-					sql_result_get_field_value(result, 1));
+		mkey = sql_result_get_field_value(result, 0);
+		for (i = 0; i <= ref_count; i++) {
+			if (found_ticket[i] != NULL ||
+			    strcmp(i == 0 ? key : ref_ids[i - 1], mkey) != 0)
+				continue;
+			found_ticket[i] = t_strdup(
+				sql_result_get_field_value(result, 1));
+			found_status[i] = t_strdup(
+				sql_result_get_field_value(result, 2));
+			found_prio[i] = t_strdup(
+				sql_result_get_field_value(result, 3));
 		}
 	}
 	if (ret < 0) {
@@ -567,9 +561,29 @@ int helpdesk_store_find_refs(struct helpdesk_store *store,
 		return -1;
 	}
 	sql_result_unref(result);
-	for (i = 0; i < count; i++) {
-		if (found[i] != NULL)
-			return parse_ticket(found[i], ticket_r, error_r);
+
+	for (i = 0; i <= ref_count; i++) {
+		uint64_t ticket;
+		enum helpdesk_ticket_status st = HELPDESK_STATUS_NEW;
+
+		if (found_ticket[i] == NULL)
+			continue;
+		if (parse_ticket(found_ticket[i], &ticket, error_r) < 0)
+			return -1;
+		status = found_status[i];
+		if (status != NULL && !helpdesk_status_parse(status, &st))
+			st = HELPDESK_STATUS_OPEN;
+		if (i == 0) {
+			lookup_r->known = TRUE;
+			lookup_r->known_ticket = ticket;
+			lookup_r->known_status = st;
+			lookup_r->known_priority = p_strdup(pool, found_prio[i]);
+		} else if (ticket != 0 && lookup_r->ref_ticket == 0) {
+			/* the earliest in the list wins */
+			lookup_r->ref_ticket = ticket;
+			lookup_r->ref_status = st;
+			lookup_r->ref_priority = p_strdup(pool, found_prio[i]);
+		}
 	}
 	return 0;
 }
@@ -760,12 +774,11 @@ int helpdesk_store_record_message(struct helpdesk_store *store,
 			store_add_event(trans, FALSE, "reopened", ticket_arg,
 					sender, msg->key, "customer reply",
 					now);
-			store_update(trans,
-				"UPDATE hd_tickets SET status = 'open', "
-				"updated = ? WHERE id = ? "
-				"AND status = 'resolved'", args);
 		}
-		store_update(trans,
+		store_update(trans, msg->ev_reopened ?
+			"UPDATE hd_tickets SET updated = ?, status = "
+			"CASE status WHEN 'resolved' THEN 'open' "
+			"ELSE status END WHERE id = ?" :
 			"UPDATE hd_tickets SET updated = ? WHERE id = ?",
 			args);
 	} else if (!has_ticket && msg->auto_reason != NULL) {

@@ -67,15 +67,26 @@ int helpdesk_store_check(struct helpdesk_store *store, bool may_create,
    (restored from a backup, rebuilt by reconcile): open it again. */
 bool helpdesk_store_replaced(struct helpdesk_store *store);
 
-/* The message with this key was recorded before: *found_r, *ticket_r. */
-int helpdesk_store_find_message(struct helpdesk_store *store, const char *key,
-				bool *found_r, uint64_t *ticket_r,
-				const char **error_r);
-/* The ticket owning one of the given Message-IDs, preferring the earliest
-   in the array. *ticket_r = 0 when none is known. */
-int helpdesk_store_find_refs(struct helpdesk_store *store,
-			     const char *const *ids, unsigned int count,
-			     uint64_t *ticket_r, const char **error_r);
+struct helpdesk_store_lookup {
+	/* the message itself was recorded before (a replay) */
+	bool known;
+	uint64_t known_ticket;
+	enum helpdesk_ticket_status known_status;
+	const char *known_priority;
+	/* the ticket of the first message of ref_ids that has one */
+	uint64_t ref_ticket;
+	enum helpdesk_ticket_status ref_status;
+	const char *ref_priority;
+};
+
+/* Look up a message by its key and the tickets of the messages it refers
+   to (Message-IDs, most relevant first), in one query. */
+int helpdesk_store_lookup_message(struct helpdesk_store *store,
+				  const char *key,
+				  const char *const *ref_ids,
+				  unsigned int ref_count, pool_t pool,
+				  struct helpdesk_store_lookup *lookup_r,
+				  const char **error_r);
 int helpdesk_store_get_ticket(struct helpdesk_store *store, uint64_t id,
 			      pool_t pool, struct helpdesk_ticket_row *row_r,
 			      bool *found_r, const char **error_r);
