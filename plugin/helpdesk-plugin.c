@@ -33,6 +33,10 @@ static char *helpdesk_store_dsn = NULL;
 static bool helpdesk_store_failing = FALSE;
 static bool helpdesk_store_came_back = FALSE;
 static time_t helpdesk_last_reconcile = 0;
+static struct timeout *helpdesk_to_flush = NULL;
+
+/* How long saved messages' UIDs may wait for the next write transaction */
+#define HELPDESK_FLUSH_MSECS 1000
 
 static const char *helpdesk_user_getenv(const char *name, void *context)
 {
@@ -53,6 +57,7 @@ struct helpdesk_store *helpdesk_user_store(struct helpdesk_user *huser,
 	if (helpdesk_store != NULL &&
 	    (strcmp(helpdesk_store_dsn, huser->set.db) != 0 ||
 	     helpdesk_store_replaced(helpdesk_store))) {
+		timeout_remove(&helpdesk_to_flush);
 		helpdesk_store_deinit(&helpdesk_store);
 		i_free(helpdesk_store_dsn);
 	}
@@ -78,6 +83,27 @@ struct helpdesk_store *helpdesk_user_store(struct helpdesk_user *huser,
 	if (created_r != NULL)
 		*created_r = created;
 	return helpdesk_store;
+}
+
+static void helpdesk_store_flush_timeout(void *context ATTR_UNUSED)
+{
+	const char *error;
+
+	timeout_remove(&helpdesk_to_flush);
+	if (helpdesk_store != NULL &&
+	    helpdesk_store_flush(helpdesk_store, &error) < 0) {
+		e_warning(helpdesk_process_event,
+			  "recording message locations failed: %s", error);
+	}
+}
+
+void helpdesk_store_flush_later(void)
+{
+	if (helpdesk_to_flush == NULL && current_ioloop != NULL) {
+		helpdesk_to_flush = timeout_add(HELPDESK_FLUSH_MSECS,
+						helpdesk_store_flush_timeout,
+						NULL);
+	}
 }
 
 void helpdesk_store_failed(struct helpdesk_user *huser, const char *error)
@@ -176,6 +202,8 @@ void helpdesk_plugin_init(struct module *module)
 void helpdesk_plugin_deinit(void)
 {
 	mail_storage_hooks_remove(&helpdesk_mail_storage_hooks);
+	timeout_remove(&helpdesk_to_flush);
+	/* writes the pending locations */
 	helpdesk_store_deinit(&helpdesk_store);
 	i_free(helpdesk_store_dsn);
 	helpdesk_store_drivers_deinit();

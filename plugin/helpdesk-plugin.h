@@ -54,6 +54,10 @@ void helpdesk_store_failed(struct helpdesk_user *huser, const char *error);
    a failure (so pending messages should be reconciled now). */
 bool helpdesk_store_succeeded(struct helpdesk_user *huser);
 
+/* Write the store's pending message locations within a second, unless a
+   delivery's write transaction takes them along before. */
+void helpdesk_store_flush_later(void);
+
 /* helpdesk-storage.c */
 void helpdesk_mailbox_allocated(struct mailbox *box);
 

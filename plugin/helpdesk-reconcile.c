@@ -304,10 +304,9 @@ rebuild_one(struct helpdesk_user *huser, struct helpdesk_store *store,
 	msg.subject = row.subject;
 	msg.kind = "customer";
 	msg.now = received;
-	if (helpdesk_store_record_message(store, &msg, &ticket, error_r) < 0 ||
-	    helpdesk_store_set_location(store, key, guid, mail->uid,
-					error_r) < 0)
+	if (helpdesk_store_record_message(store, &msg, &ticket, error_r) < 0)
 		return -1;
+	helpdesk_store_set_location(store, key, guid, mail->uid);
 	return 1;
 }
 
@@ -359,7 +358,8 @@ reconcile_rebuild(struct helpdesk_user *huser, struct helpdesk_store *store,
 		ret = -1;
 	}
 	(void)mailbox_transaction_commit(&t);
-	if (ret == 0 && helpdesk_store_sync_sequence(store, error_r) < 0)
+	if (ret == 0 && (helpdesk_store_flush(store, error_r) < 0 ||
+			 helpdesk_store_sync_sequence(store, error_r) < 0))
 		ret = -1;
 	return ret;
 }

@@ -307,13 +307,10 @@ helpdesk_set_locations(struct mailbox *box, struct helpdesk_user *huser,
 		if (store == NULL || intake->pending || intake->key == NULL ||
 		    !seq_range_array_iter_nth(&iter, intake->save_idx, &uid))
 			continue;
-		if (helpdesk_store_set_location(store, intake->key, guid, uid,
-						&error) < 0) {
-			e_warning(huser->event,
-				  "recording the UID of %s failed: %s",
-				  intake->key, error);
-		}
+		helpdesk_store_set_location(store, intake->key, guid, uid);
 	}
+	if (store != NULL && helpdesk_store_have_pending(store))
+		helpdesk_store_flush_later();
 }
 
 /* Mirror a reopen onto the ticket's other messages in this queue. */

@@ -16,6 +16,14 @@
 /* Most Message-IDs from In-Reply-To/References that are looked up. */
 #define HELPDESK_STORE_MAX_REFS 64
 
+struct store_location {
+	const char *key, *guid;
+	uint32_t uid;
+};
+
+/* Locations kept at most while the store can't be written. */
+#define HELPDESK_STORE_MAX_PENDING_LOCATIONS 1000
+
 struct helpdesk_store {
 	struct sql_db *db;
 	struct event *event;
@@ -27,6 +35,11 @@ struct helpdesk_store {
 	/* sqlite: the file the connection has open */
 	dev_t dev;
 	ino_t ino;
+
+	/* locations of saved messages not written yet: they go with the
+	   next write transaction (or helpdesk_store_flush()) */
+	pool_t loc_pool;
+	ARRAY(struct store_location) locations;
 	bool schema_ok:1;
 };
 
@@ -198,12 +211,16 @@ int helpdesk_store_init(const char *dsn, const char *moduledir,
 		store->path = i_strdup(connect);
 	store->event = event_create(event_parent);
 	event_set_append_log_prefix(store->event, "store: ");
+	store->loc_pool = pool_alloconly_create("helpdesk locations", 1024);
+	i_array_init(&store->locations, 16);
 
 	i_zero(&sql_set);
 	sql_set.driver = driver;
 	sql_set.connect_string = connect;
 	sql_set.event_parent = store->event;
 	if (sql_init_full(&sql_set, &store->db, error_r) < 0) {
+		array_free(&store->locations);
+		pool_unref(&store->loc_pool);
 		event_unref(&store->event);
 		i_free(store->path);
 		i_free(store->driver);
@@ -217,10 +234,19 @@ int helpdesk_store_init(const char *dsn, const char *moduledir,
 void helpdesk_store_deinit(struct helpdesk_store **_store)
 {
 	struct helpdesk_store *store = *_store;
+	const char *error;
 
 	if (store == NULL)
 		return;
 	*_store = NULL;
+	if (array_count(&store->locations) > 0 &&
+	    helpdesk_store_flush(store, &error) < 0) {
+		e_warning(store->event, "%u message location(s) not "
+			  "recorded: %s", array_count(&store->locations),
+			  error);
+	}
+	array_free(&store->locations);
+	pool_unref(&store->loc_pool);
 	sql_unref(&store->db);
 	event_unref(&store->event);
 	i_free(store->path);
@@ -680,6 +706,27 @@ int helpdesk_store_sync_sequence(struct helpdesk_store *store,
 		NULL, &value, error_r) < 0 ? -1 : 0;
 }
 
+static void store_add_locations(struct helpdesk_store *store,
+				struct sql_transaction_context *trans)
+{
+	const struct store_location *loc;
+
+	array_foreach(&store->locations, loc) {
+		const char *args[] = {
+			loc->guid, t_strdup(dec2str(loc->uid)), loc->key, NULL
+		};
+		store_update(trans,
+			"UPDATE hd_messages SET mailbox_guid = ?, uid = ? "
+			"WHERE message_key = ? AND uid = 0", args);
+	}
+}
+
+static void store_clear_locations(struct helpdesk_store *store)
+{
+	array_clear(&store->locations);
+	p_clear(store->loc_pool);
+}
+
 /* The ticket column of a statement: the number itself, or for a ticket
    opened in the same transaction a lookup by its origin key. Either way
    one parameter, bound to ticket_arg. */
@@ -785,8 +832,11 @@ int helpdesk_store_record_message(struct helpdesk_store *store,
 		store_add_event(trans, FALSE, "auto", "0", sender, msg->key,
 				msg->auto_reason, now);
 	}
+	/* earlier deliveries' locations ride along */
+	store_add_locations(store, trans);
 	if (store_commit(store, &trans, error_r) < 0)
 		return -1;
+	store_clear_locations(store);
 	if (!by_origin)
 		return 0;
 
@@ -806,15 +856,42 @@ int helpdesk_store_record_message(struct helpdesk_store *store,
 	return parse_ticket(value, ticket_r, error_r);
 }
 
-int helpdesk_store_set_location(struct helpdesk_store *store, const char *key,
-				const char *mailbox_guid, uint32_t uid,
-				const char **error_r)
+void helpdesk_store_set_location(struct helpdesk_store *store,
+				 const char *key, const char *mailbox_guid,
+				 uint32_t uid)
 {
-	const char *args[] = { mailbox_guid, dec2str(uid), key, NULL };
+	struct store_location *loc;
 
-	return store_exec(store,
-		"UPDATE hd_messages SET mailbox_guid = ?, uid = ? "
-		"WHERE message_key = ? AND uid = 0", args, error_r);
+	if (array_count(&store->locations) >=
+	    HELPDESK_STORE_MAX_PENDING_LOCATIONS) {
+		/* the store has been unwritable for long: the ticket still
+		   finds these messages by their header */
+		array_clear(&store->locations);
+		p_clear(store->loc_pool);
+	}
+	loc = array_append_space(&store->locations);
+	loc->key = p_strdup(store->loc_pool, key);
+	loc->guid = p_strdup(store->loc_pool, mailbox_guid);
+	loc->uid = uid;
+}
+
+bool helpdesk_store_have_pending(struct helpdesk_store *store)
+{
+	return array_count(&store->locations) > 0;
+}
+
+int helpdesk_store_flush(struct helpdesk_store *store, const char **error_r)
+{
+	struct sql_transaction_context *trans;
+
+	if (array_count(&store->locations) == 0)
+		return 0;
+	trans = sql_transaction_begin(store->db);
+	store_add_locations(store, trans);
+	if (store_commit(store, &trans, error_r) < 0)
+		return -1;
+	store_clear_locations(store);
+	return 0;
 }
 
 int helpdesk_store_ticket_uids(struct helpdesk_store *store, uint64_t ticket,
@@ -827,6 +904,8 @@ int helpdesk_store_ticket_uids(struct helpdesk_store *store, uint64_t ticket,
 	uint32_t uid;
 	int ret;
 
+	if (helpdesk_store_flush(store, error_r) < 0)
+		return -1;
 	result = store_query(store,
 		"SELECT uid FROM hd_messages WHERE ticket_id = ? "
 		"AND mailbox_guid = ? AND uid > 0", args);

@@ -109,10 +109,16 @@ int helpdesk_store_sync_sequence(struct helpdesk_store *store,
 int helpdesk_store_record_message(struct helpdesk_store *store,
 				  const struct helpdesk_store_message *msg,
 				  uint64_t *ticket_r, const char **error_r);
-/* Remember where the message was saved (after the mail commit). */
-int helpdesk_store_set_location(struct helpdesk_store *store, const char *key,
-				const char *mailbox_guid, uint32_t uid,
-				const char **error_r);
+/* Remember where the message was saved (after the mail commit). Written
+   with the next write transaction, or by helpdesk_store_flush(): a
+   delivery costs one write transaction, not two. */
+void helpdesk_store_set_location(struct helpdesk_store *store,
+				 const char *key, const char *mailbox_guid,
+				 uint32_t uid);
+/* TRUE when locations wait to be written. */
+bool helpdesk_store_have_pending(struct helpdesk_store *store);
+/* Write the pending locations now. */
+int helpdesk_store_flush(struct helpdesk_store *store, const char **error_r);
 /* UIDs of the ticket's messages in the given mailbox (by GUID). */
 int helpdesk_store_ticket_uids(struct helpdesk_store *store, uint64_t ticket,
 			       const char *mailbox_guid,
