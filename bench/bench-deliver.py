@@ -152,6 +152,28 @@ def queue_count(dc, search=("ALL",)):
     return len([l for l in p.stdout.splitlines() if l.strip()])
 
 
+def lmtp_cpu_seconds(dc):
+    """utime+stime of this instance's LMTP processes (they live on across
+    the run: client_limit 1, one process per connection)."""
+    hz = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open("/proc/%s/cmdline" % pid, "rb") as f:
+                cmd = f.read()
+            if not cmd.startswith(b"dovecot-") or b"/lmtp" not in cmd.split(b"\0")[0] \
+                    or dc.instance_name.encode() not in cmd:
+                continue
+            with open("/proc/%s/stat" % pid) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / hz
+        except OSError:
+            continue
+    return total
+
+
 def one_run(variant, plugin, msgs, clients):
     dc = Dovecot(plugin=plugin)
     try:
@@ -162,13 +184,16 @@ def one_run(variant, plugin, msgs, clients):
                 for i in range(clients * 2)]
         run_clients(dc, warm, clients)
         before = queue_count(dc)
+        cpu0 = lmtp_cpu_seconds(dc)
         elapsed, codes = run_clients(dc, msgs, clients)
+        cpu = lmtp_cpu_seconds(dc) - cpu0
         ok = sum(1 for c in codes if c == 250)
         stored = queue_count(dc) - before
         pending = queue_count(dc, ("KEYWORD", "hd-pending")) if plugin else 0
         errlines = dc.log_errors()
         errors = len(errlines)
         return {"errlines": errlines, "rate": len(msgs) / elapsed, "elapsed": elapsed, "ok": ok,
+                "cpu_ms": 1000.0 * cpu / len(msgs),
                 "fail": len(codes) - ok, "stored": stored, "pending": pending,
                 "errors": errors}
     finally:
@@ -210,9 +235,10 @@ def main():
                 for variant in order:
                     r = one_run(variant, plugin if variant == "plugin" else None, msgs, clients)
                     res[variant].append(r)
-                    print("  %-16s clients=%d %-8s run %d: %7.1f msg/s  (%.2f s, ok %d, "
-                          "fail %d, stored %d, pending %d, log errors %d)"
+                    print("  %-16s clients=%d %-8s run %d: %7.1f msg/s  (%.2f s, LMTP CPU "
+                          "%.2f ms/msg, ok %d, fail %d, stored %d, pending %d, log errors %d)"
                           % (wname, clients, variant, rep + 1, r["rate"], r["elapsed"],
+                             r["cpu_ms"],
                              r["ok"], r["fail"], r["stored"], r["pending"], r["errors"]),
                           flush=True)
             base = statistics.median(r["rate"] for r in res["baseline"])
@@ -225,14 +251,20 @@ def main():
                             v, r["fail"], r["stored"], len(msgs), r["pending"]))
                     for line in r["errlines"][:5]:
                         problems.append("%s: log: %s" % (v, line[:400]))
-            rows.append((wname, clients, len(msgs), nbytes, base, plug, plug / base, problems))
+            cpu_b = statistics.median(r["cpu_ms"] for r in res["baseline"])
+            cpu_p = statistics.median(r["cpu_ms"] for r in res["plugin"])
+            rows.append((wname, clients, len(msgs), nbytes, base, plug, plug / base, problems,
+                         cpu_b, cpu_p))
 
     print()
-    print("| workload | clients | msgs | baseline msg/s | plugin msg/s | ratio plugin/baseline |")
-    print("|---|---:|---:|---:|---:|---:|")
-    for wname, clients, count, nbytes, base, plug, ratio, problems in rows:
-        print("| %s | %d | %d | %.1f | %.1f | %.3f |" % (wname, clients, count, base, plug, ratio))
-    for wname, clients, count, nbytes, base, plug, ratio, problems in rows:
+    print("| workload | clients | msgs | baseline msg/s | plugin msg/s | ratio plugin/baseline "
+          "| LMTP CPU ms/msg baseline | plugin | CPU ratio baseline/plugin |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for wname, clients, count, nbytes, base, plug, ratio, problems, cpu_b, cpu_p in rows:
+        print("| %s | %d | %d | %.1f | %.1f | %.3f | %.2f | %.2f | %.3f |"
+              % (wname, clients, count, base, plug, ratio, cpu_b, cpu_p,
+                 cpu_b / cpu_p if cpu_p else 0.0))
+    for wname, clients, count, nbytes, base, plug, ratio, problems, cpu_b, cpu_p in rows:
         for p in problems:
             print("WARNING %s clients=%d: %s" % (wname, clients, p))
     worst = min(r[6] for r in rows) if rows else 0.0

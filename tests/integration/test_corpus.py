@@ -17,15 +17,13 @@ import email.policy
 import email.utils
 import os
 import re
-import shutil
-import tempfile
 import sys
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "lib"))
 
-from hdtest import Dovecot, decode_header_value  # noqa: E402
+from hdtest import Dovecot, decode_header_value, plugin_or_skip  # noqa: E402
 from tap import Tap  # noqa: E402
 
 CORPUS = os.environ.get("HD_CORPUS") or "/work/shared/corpus"
@@ -162,31 +160,15 @@ def dovecot_fields(dc, user="alice"):
     return out
 
 
-def snapshot_plugin(path):
-    """Copy the plugin to a private directory: someone may rebuild
-    plugin/.libs while the test runs (the harness only symlinks it)."""
-    d = tempfile.mkdtemp(prefix="hdplugin-", dir="/tmp")
-    os.chmod(d, 0o755)
-    dst = os.path.join(d, os.path.basename(path))
-    shutil.copy2(path, dst)
-    os.chmod(dst, 0o755)
-    return d, dst
-
-
 def main():
     t = Tap()
-    if os.geteuid() != 0:
-        t.skip("corpus integration test", "must run as root")
-        return t.done()
-    plugin = os.environ.get("HD_PLUGIN")
-    if not plugin or not os.path.isfile(plugin):
-        t.skip("corpus integration test", "HD_PLUGIN not set or missing")
+    plugin = plugin_or_skip(t, "corpus integration test")
+    if plugin is None:
         return t.done()
     if not os.path.isfile(os.path.join(CORPUS, "INDEX.tsv")):
         t.skip("corpus integration test", "no corpus at %s" % CORPUS)
         return t.done()
     t0 = time.monotonic()
-    snapdir, plugin = snapshot_plugin(plugin)
     dc = Dovecot(plugin=plugin)
     try:
         try:
@@ -200,7 +182,6 @@ def main():
         t.ok(not errors, "no Error/Panic/Fatal in dovecot.log", "\n".join(errors[:40]))
     finally:
         dc.cleanup()
-        shutil.rmtree(snapdir, ignore_errors=True)
     elapsed = time.monotonic() - t0
     t.diag("elapsed %.1f s" % elapsed)
     t.ok(elapsed < 180, "corpus test took %.1f s (< 180 s)" % elapsed)

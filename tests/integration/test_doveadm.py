@@ -18,7 +18,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "lib"))
 
-from hdtest import Dovecot, make_message  # noqa: E402
+from hdtest import Dovecot, make_message, plugin_or_skip  # noqa: E402
 from tap import Tap  # noqa: E402
 
 FIELDS = ["ticket", "status", "priority", "team", "requester", "created",
@@ -71,11 +71,7 @@ def pager_fields(text):
 
 def main():
     t = Tap()
-    if os.geteuid() != 0:
-        t.skip("doveadm tests", "must run as root")
-        return t.done()
-    if not os.environ.get("HD_PLUGIN"):
-        t.skip("doveadm tests", "HD_PLUGIN not set")
+    if plugin_or_skip(t, "doveadm tests") is None:
         return t.done()
     t0 = time.monotonic()
     dc = Dovecot()

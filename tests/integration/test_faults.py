@@ -28,7 +28,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "lib"))
 
-from hdtest import Dovecot, make_message, wait_until  # noqa: E402
+from hdtest import Dovecot, make_message, wait_until, plugin_or_skip  # noqa: E402
 from tap import Tap  # noqa: E402
 
 PREFIX = "hd-"
@@ -654,11 +654,7 @@ def scenario_concurrent_reconcile(t):
 
 def main():
     t = Tap()
-    if os.geteuid() != 0:
-        t.skip("fault tests", "must run as root")
-        return t.done()
-    if not os.environ.get("HD_PLUGIN"):
-        t.skip("fault tests", "HD_PLUGIN not set")
+    if plugin_or_skip(t, "fault tests") is None:
         return t.done()
     t0 = time.monotonic()
     for fn in (scenario_missing, scenario_unwritable, scenario_locked, scenario_corrupt,

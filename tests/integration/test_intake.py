@@ -9,8 +9,6 @@ in the sqlite store.  TAP output.  Run as root:
 
 import os
 import re
-import shutil
-import tempfile
 import sqlite3
 import sys
 import time
@@ -19,7 +17,7 @@ import uuid
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "lib"))
 
-from hdtest import Dovecot, make_message, parse_fetch  # noqa: E402
+from hdtest import Dovecot, make_message, parse_fetch, plugin_or_skip  # noqa: E402
 from tap import Tap  # noqa: E402
 
 PREFIX = "hd-"
@@ -703,28 +701,12 @@ def scenarios(x):
         assert st is not None and st.startswith("w000000"), "store subject %r" % ((st or "")[:50],)
 
 
-def snapshot_plugin(path):
-    """Copy the plugin to a private directory: someone may rebuild
-    plugin/.libs while the test runs (the harness only symlinks it)."""
-    d = tempfile.mkdtemp(prefix="hdplugin-", dir="/tmp")
-    os.chmod(d, 0o755)
-    dst = os.path.join(d, os.path.basename(path))
-    shutil.copy2(path, dst)
-    os.chmod(dst, 0o755)
-    return d, dst
-
-
 def main():
     t = Tap()
-    if os.geteuid() != 0:
-        t.skip("intake integration test", "must run as root")
-        return t.done()
-    plugin = os.environ.get("HD_PLUGIN")
-    if not plugin or not os.path.isfile(plugin):
-        t.skip("intake integration test", "HD_PLUGIN not set or missing")
+    plugin = plugin_or_skip(t, "intake integration test")
+    if plugin is None:
         return t.done()
     t0 = time.monotonic()
-    snapdir, plugin = snapshot_plugin(plugin)
     dc = Dovecot(plugin=plugin)
     try:
         try:
@@ -738,7 +720,6 @@ def main():
         t.ok(not errors, "no Error/Panic/Fatal in dovecot.log", "\n".join(errors[:40]))
     finally:
         dc.cleanup()
-        shutil.rmtree(snapdir, ignore_errors=True)
     elapsed = time.monotonic() - t0
     t.diag("elapsed %.1f s" % elapsed)
     t.ok(elapsed < 180, "intake test took %.1f s (< 180 s)" % elapsed)
