@@ -14,6 +14,7 @@
 #include "message-header-parser.h"
 #include "seq-range-array.h"
 #include "mail-storage-private.h"
+#include "mail-search-build.h"
 #include "helpdesk-plugin.h"
 #include "helpdesk-store.h"
 #include "helpdesk-intake.h"
@@ -335,6 +336,45 @@ static void helpdesk_propagate_reopen(struct mailbox *box,
 	}
 }
 
+/* Find the ticket's messages by their X-Helpdesk-Ticket header, for those
+   whose location the store doesn't know (yet). */
+static int
+ticket_uids_by_header(struct mailbox_transaction_context *t, uint64_t ticket,
+		      ARRAY_TYPE(uint32_t) *uids)
+{
+	struct mail_search_args *args;
+	struct mail_search_arg *arg;
+	struct mail_search_context *ctx;
+	const char *number = dec2str(ticket), *value;
+	struct mail *mail;
+	const uint32_t *uidp;
+	bool known;
+
+	args = mail_search_build_init();
+	arg = mail_search_build_add(args, SEARCH_HEADER);
+	arg->hdr_field_name = HELPDESK_TICKET_HEADER;
+	arg->value.str = p_strdup(args->pool, number);
+	mail_search_args_init(args, t->box, FALSE, NULL);
+	ctx = mailbox_search_init(t, args, NULL, 0, NULL);
+	while (mailbox_search_next(ctx, &mail)) {
+		/* SEARCH HEADER matches substrings: 1 would find 12 */
+		if (mail_get_first_header(mail, HELPDESK_TICKET_HEADER,
+					  &value) <= 0 ||
+		    strcmp(t_str_trim(value, " \t"), number) != 0)
+			continue;
+		known = FALSE;
+		array_foreach(uids, uidp) {
+			if (*uidp == mail->uid)
+				known = TRUE;
+		}
+		if (!known)
+			array_push_back(uids, &mail->uid);
+	}
+	mail_search_args_deinit(args);
+	mail_search_args_unref(&args);
+	return mailbox_search_deinit(&ctx);
+}
+
 int helpdesk_ticket_update_keywords(struct mailbox *box,
 				    struct helpdesk_user *huser,
 				    uint64_t ticket, const char *const *add,
@@ -347,6 +387,7 @@ int helpdesk_ticket_update_keywords(struct mailbox *box,
 	struct mail_keywords *kw_add, *kw_remove;
 	struct mail *mail;
 	ARRAY_TYPE(uint32_t) uids;
+	unsigned int unknown;
 	uint32_t uid;
 	int ret = 0;
 
@@ -359,10 +400,10 @@ int helpdesk_ticket_update_keywords(struct mailbox *box,
 	}
 	t_array_init(&uids, 8);
 	if (helpdesk_store_ticket_uids(store, ticket,
-			guid_128_to_string(metadata.guid), &uids,
+			guid_128_to_string(metadata.guid), &uids, &unknown,
 			error_r) < 0)
 		return -1;
-	if (array_count(&uids) == 0)
+	if (array_count(&uids) == 0 && unknown == 0)
 		return 0;
 	if (mailbox_sync(box, 0) < 0) {
 		*error_r = mailbox_get_last_internal_error(box, NULL);
@@ -371,6 +412,11 @@ int helpdesk_ticket_update_keywords(struct mailbox *box,
 
 	t = mailbox_transaction_begin(box, MAILBOX_TRANSACTION_FLAG_EXTERNAL,
 				      "helpdesk ticket keywords");
+	if (unknown > 0 && ticket_uids_by_header(t, ticket, &uids) < 0) {
+		*error_r = mailbox_get_last_internal_error(box, NULL);
+		mailbox_transaction_rollback(&t);
+		return -1;
+	}
 	mail = mail_alloc(t, 0, NULL);
 	kw_add = mailbox_keywords_create_valid(box, add);
 	kw_remove = mailbox_keywords_create_valid(box, remove);

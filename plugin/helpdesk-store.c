@@ -897,7 +897,7 @@ int helpdesk_store_flush(struct helpdesk_store *store, const char **error_r)
 int helpdesk_store_ticket_uids(struct helpdesk_store *store, uint64_t ticket,
 			       const char *mailbox_guid,
 			       ARRAY_TYPE(uint32_t) *uids,
-			       const char **error_r)
+			       unsigned int *unknown_r, const char **error_r)
 {
 	const char *args[] = { t_strdup(dec2str(ticket)), mailbox_guid, NULL };
 	struct sql_result *result;
@@ -906,12 +906,17 @@ int helpdesk_store_ticket_uids(struct helpdesk_store *store, uint64_t ticket,
 
 	if (helpdesk_store_flush(store, error_r) < 0)
 		return -1;
+	*unknown_r = 0;
 	result = store_query(store,
 		"SELECT uid FROM hd_messages WHERE ticket_id = ? "
-		"AND mailbox_guid = ? AND uid > 0", args);
+		"AND (mailbox_guid = ? OR uid = 0)", args);
 	while ((ret = sql_result_next_row(result)) > 0) {
 		if (str_to_uint32(sql_result_get_field_value(result, 0),
-				  &uid) == 0)
+				  &uid) < 0)
+			continue;
+		if (uid == 0)
+			(*unknown_r)++;
+		else
 			array_push_back(uids, &uid);
 	}
 	if (ret < 0)

@@ -119,11 +119,13 @@ void helpdesk_store_set_location(struct helpdesk_store *store,
 bool helpdesk_store_have_pending(struct helpdesk_store *store);
 /* Write the pending locations now. */
 int helpdesk_store_flush(struct helpdesk_store *store, const char **error_r);
-/* UIDs of the ticket's messages in the given mailbox (by GUID). */
+/* UIDs of the ticket's messages in the given mailbox (by GUID), and how
+   many of its messages have no location yet (*unknown_r: another process
+   has not written it yet, or it was lost in a crash). */
 int helpdesk_store_ticket_uids(struct helpdesk_store *store, uint64_t ticket,
 			       const char *mailbox_guid,
 			       ARRAY_TYPE(uint32_t) *uids,
-			       const char **error_r);
+			       unsigned int *unknown_r, const char **error_r);
 
 /* Run a read-only query with string parameters (NULL-terminated) and call
    row_callback for each row. For doveadm listings. */

@@ -305,6 +305,36 @@ def scenarios(x):
         assert x.max_ticket() == n
 
     # 10 ------------------------------------------------------------------
+    @scenario("reopen reaches a message whose location the store lost (found by its header)")
+    def _():
+        msg = make_message(subject="Printer jams again", sender="hugo@example.org")
+        mid = msgid_of(msg)
+        n = x.max_ticket() + 1
+        x.deliver(msg, sender="hugo@example.org")
+        m = x.expect_ticket(mid, n)
+        # a crash between the mail commit and the store write loses the UID
+        db = sqlite3.connect(dc.db_path, timeout=10)
+        try:
+            db.execute("PRAGMA busy_timeout = 10000")
+            # wait until the plugin wrote it, then forget it
+            deadline = time.monotonic() + 5
+            while time.monotonic() < deadline and not db.execute(
+                    "SELECT uid FROM hd_messages WHERE message_key = ? AND uid > 0",
+                    (mid.strip("<>"),)).fetchall():
+                time.sleep(0.1)
+            db.execute("UPDATE hd_messages SET uid = 0, mailbox_guid = '' "
+                       "WHERE message_key = ?", (mid.strip("<>"),))
+            db.commit()
+        finally:
+            db.close()
+        resolve(dc, n, [m["uid"]])
+        msg2 = make_message(subject="Re: Printer jams again", sender="hugo@example.org",
+                            in_reply_to=mid, references=mid)
+        x.deliver(msg2, sender="hugo@example.org")
+        old = [mm for mm in dc.queue("bob") if mm["message_id"] == mid][0]
+        assert "hd-open" in hd_kw(old) and "hd-resolved" not in hd_kw(old), \
+            "earlier message keywords as bob: %r" % sorted(hd_kw(old))
+
     @scenario("follow-up to a resolved ticket reopens it (hd-open, status open, event, old msgs hd-open)")
     def _():
         msg = make_message(subject="VPN does not connect", sender="gina@example.org")
