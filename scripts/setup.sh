@@ -28,7 +28,8 @@ if [ -n "$missing" ]; then
 fi
 
 if [ ! -x configure ] || [ configure.ac -nt configure ]; then
-	autoreconf -fi >/dev/null
+	# autoconf 2.71 warns about Dovecot's own m4 macros: keep the log
+	autoreconf -fi >autoreconf.log 2>&1 || { cat autoreconf.log; exit 1; }
 fi
 if [ ! -f Makefile ] || [ configure -nt Makefile ]; then
 	./configure --quiet
