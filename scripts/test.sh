@@ -1,25 +1,39 @@
 #!/bin/sh
-# Set up (scripts/setup.sh), run every test (make check: unit tests,
-# integration tests against private Dovecots), print the summary line.
+# Set up (scripts/setup.sh), run every test, print the summary line:
+#  1. make check: unit tests (under valgrind), the parser fuzz replay and
+#     the integration tests against private Dovecots (and PostgreSQL);
+#  2. make check-valgrind: the integration tests again with every LMTP
+#     process (the plugin's whole save path) under valgrind.
 set -u
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh || exit 1
 
-make -j2 check >check.out 2>&1
-status=$?
-grep -E '^(PASS|FAIL|XFAIL|XPASS|ERROR|SKIP):' check.out || true
-if [ $status -ne 0 ]; then
-	for log in tests/*.log tests/integration/*.log; do
-		[ -f "$log" ] || continue
-		if grep -qE '^(FAIL|ERROR)' "$log" 2>/dev/null ||
-		   grep -q '^not ok' "$log" 2>/dev/null; then
-			echo "----- $log"
-			tail -60 "$log"
-		fi
-	done
-fi
+status=0
+: >check.out
+for target in check check-valgrind; do
+	echo "== make $target"
+	if [ "$target" = check ]; then
+		make -j2 check >check.part 2>&1 || status=1
+	else
+		make -C tests -j2 check-valgrind >check.part 2>&1 || status=1
+	fi
+	grep -E '^(PASS|FAIL|XFAIL|XPASS|ERROR|SKIP):' check.part |
+		sed "s/^/[$target] /"
+	cat check.part >>check.out
+	if grep -qE '^(FAIL|XPASS|ERROR):' check.part; then
+		for log in tests/*.log tests/integration/*.log; do
+			[ -f "$log" ] || continue
+			[ "$(basename "$log")" = test-suite.log ] && continue
+			if grep -qE '^(not ok|Bail out!)|^(FAIL|ERROR)' "$log"; then
+				echo "----- $log ($target)"
+				tail -60 "$log"
+			fi
+		done
+	fi
+done
+rm -f check.part
 # Count the test points automake's drivers report (one per TAP line or
-# unit test program).
+# unit test program), over both runs.
 passed=$(grep -cE '^(PASS|XFAIL):' check.out)
 failed=$(grep -cE '^(FAIL|XPASS|ERROR):' check.out)
 if [ "$passed" -eq 0 ] && [ "$failed" -eq 0 ]; then
