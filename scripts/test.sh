@@ -15,7 +15,7 @@ for target in check check-valgrind; do
 	if [ "$target" = check ]; then
 		make -j2 check >check.part 2>&1 || status=1
 	else
-		make -C tests -j2 check-valgrind >check.part 2>&1 || status=1
+		make -j2 check-valgrind >check.part 2>&1 || status=1
 	fi
 	grep -E '^(PASS|FAIL|XFAIL|XPASS|ERROR|SKIP):' check.part |
 		sed "s/^/[$target] /"
