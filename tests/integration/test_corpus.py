@@ -183,8 +183,7 @@ def main():
     finally:
         dc.cleanup()
     elapsed = time.monotonic() - t0
-    t.diag("elapsed %.1f s" % elapsed)
-    t.ok(elapsed < 180, "corpus test took %.1f s (< 180 s)" % elapsed)
+    t.diag("test_corpus.py took %.1f s" % elapsed)
     return t.done()
 
 

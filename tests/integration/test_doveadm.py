@@ -88,7 +88,7 @@ def main():
     finally:
         dc.cleanup()
     elapsed = time.monotonic() - t0
-    t.ok(elapsed < 60, "doveadm tests took %.1f s (< 60 s)" % elapsed)
+    t.diag("test_doveadm.py took %.1f s" % elapsed)
     return t.done()
 
 

@@ -348,9 +348,10 @@ def scenario_locked(t):
             for m in msgs:
                 res, _ = dc._transaction(conn, m, ["support@example.com"], "customer@example.org")
                 results.append(res["support@example.com"])
-            elapsed = time.monotonic() - t0
-            t.ok(elapsed < 30, "%s: %d deliveries against a locked store took %.1f s"
-                 % (name, N_FAULT, elapsed))
+            # they all came back while the lock is still held: the plugin
+            # gave up on the store instead of waiting for it
+            t.diag("%s: %d deliveries against a locked store took %.1f s"
+                   % (name, N_FAULT, time.monotonic() - t0))
             check_during_outage(t, dc, name, results, mids, mark)
             lock.execute("ROLLBACK")
             lock.close()
@@ -676,7 +677,7 @@ def main():
             fn(t)
         t.diag("%s: %.1f s" % (fn.__name__, time.monotonic() - s))
     elapsed = time.monotonic() - t0
-    t.ok(elapsed < 180, "fault tests took %.1f s (< 180 s)" % elapsed)
+    t.diag("test_faults.py took %.1f s" % elapsed)
     return t.done()
 
 

@@ -47,7 +47,7 @@ def main():
         dc.cleanup()
     t.ok(not dc.running, "Dovecot stopped")
     elapsed = time.monotonic() - t0
-    t.ok(elapsed < 30, "smoke test took %.1f s (< 30 s)" % elapsed)
+    t.diag("test_harness_smoke.py took %.1f s" % elapsed)
     return t.done()
 
 
