@@ -533,7 +533,11 @@ class Dovecot:
                 self.settings.pop(k, None)
             else:
                 self.settings[k] = str(v)
-        self.queue_mailbox = self.settings.get("helpdesk_queue", "Public/Queue")
+        # helpdesk_queue may name several mailboxes: Sieve files into the
+        # first, all of them are created with the agents' rights
+        self.queues = (self.settings.get("helpdesk_queue") or
+                       "Public/Queue").replace(",", " ").split() or ["Public/Queue"]
+        self.queue_mailbox = self.queues[0]
         db = self.settings.get("helpdesk_db", "")
         self.db_path = db[len("sqlite:"):] if db.startswith("sqlite:") else None
 
@@ -575,9 +579,8 @@ class Dovecot:
                 f.write("%s:{PLAIN}%s::::::\n" % (u, PASSWORD))
         os.chmod(os.path.join(r, "passwd"), 0o644)
         acl_rights = "lrwstipekxa"
-        queue = self.queue_mailbox
         with open(os.path.join(r, "global-acl"), "w") as f:
-            for mb in dict.fromkeys((queue, "Public/Queue", "Public/Resolved")):
+            for mb in dict.fromkeys(self.queues + ["Public/Queue", "Public/Resolved"]):
                 f.write("%s authenticated %s\n" % (mb, acl_rights))
         os.chmod(os.path.join(r, "global-acl"), 0o644)
 
@@ -811,7 +814,7 @@ service lmtp {{
                 if time.monotonic() > deadline:
                     raise DovecotError("IMAP/LMTP ports not ready after %.0fs" % timeout)
                 time.sleep(0.05)
-            for mb in dict.fromkeys((self.queue_mailbox, "Public/Resolved")):
+            for mb in dict.fromkeys(self.queues + ["Public/Resolved"]):
                 self.create_mailbox(mb, user="support")
         except Exception as e:
             try:

@@ -1,0 +1,124 @@
+#!/usr/bin/python3
+"""Settings in a real Dovecot: several queue mailboxes (helpdesk_queue)
+sharing one ticket sequence, a custom keyword prefix, the subject tag
+switched off."""
+
+import os
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "lib"))
+
+from hdtest import Dovecot, make_message, plugin_or_skip  # noqa: E402
+from tap import Tap  # noqa: E402
+
+
+def by_id(msgs, mid):
+    return [m for m in msgs if m["message_id"] == mid]
+
+
+ROUTE_TWO_QUEUES = """require ["envelope", "subaddress", "fileinto", "imap4flags"];
+if envelope :detail "to" "billing" {
+    fileinto "Public/Billing";
+    stop;
+}
+if envelope :user "to" "support" {
+    fileinto "Public/Queue";
+    stop;
+}
+"""
+
+
+def two_queues(t, plugin):
+    import tempfile
+    sdir = tempfile.mkdtemp(prefix="hdsieve-")
+    script = os.path.join(sdir, "two-queues.sieve")
+    with open(script, "w") as f:
+        f.write(ROUTE_TWO_QUEUES)
+    dc = Dovecot(plugin=plugin, sieve=script, settings={
+        "helpdesk_queue": "Public/Queue Public/Billing"})
+    dc.start()
+    try:
+        r1 = dc.deliver(make_message(subject="Through Sieve",
+                                     message_id="<s-1@customer.example>"))
+        r2 = dc.deliver(make_message(subject="Invoice twice",
+                                     sender="erin@shop.example",
+                                     to="support+billing@example.com",
+                                     message_id="<s-2@shop.example>"),
+                        rcpt="support+billing@example.com",
+                        sender="erin@shop.example")
+        t.ok(r1.ok and r2.ok, "deliveries into both queues", "%s %s" % (r1, r2))
+        q1 = by_id(dc.queue("alice", "Public/Queue"), "<s-1@customer.example>")
+        q2 = by_id(dc.queue("bob", "Public/Billing"), "<s-2@shop.example>")
+        t.ok(len(q1) == 1 and q1[0]["headers"].get("X-Helpdesk-Ticket") == "1"
+             and q1[0]["subject"] == "[#1] Through Sieve",
+             "first queue: ticket 1", str(q1 and q1[0]["subject"]))
+        t.ok(len(q2) == 1 and q2[0]["headers"].get("X-Helpdesk-Ticket") == "2"
+             and q2[0]["subject"] == "[#2] Invoice twice" and
+             {"hd-new", "hd-prio-normal"} <= set(q2[0]["keywords"]),
+             "second queue: ticket 2 from the shared sequence, tagged",
+             str(q2 and (q2[0]["subject"], q2[0]["keywords"])))
+        # the reply lands in the other queue and still joins its ticket
+        reply = make_message(subject="Re: Invoice twice", sender="erin@shop.example",
+                             message_id="<s-3@shop.example>",
+                             in_reply_to="<s-2@shop.example>")
+        dc.deliver(reply, sender="erin@shop.example")
+        q = by_id(dc.queue("alice", "Public/Queue"), "<s-3@shop.example>")
+        t.ok(len(q) == 1 and q[0]["headers"].get("X-Helpdesk-Ticket") == "2",
+             "a reply in the other queue joins ticket 2",
+             str(q and q[0]["headers"].get("X-Helpdesk-Ticket")))
+        n = dc.db().execute("SELECT COUNT(*) FROM hd_tickets").fetchone()[0]
+        t.eq(n, 2, "two tickets in the store")
+        # doveadm save is no delivery: it saves the stream as it is
+        other = make_message(subject="Imported note", message_id="<s-4@x.example>")
+        dc.doveadm("save", "-m", "Public/Billing", user="support",
+                   input=other.decode())
+        m = by_id(dc.queue("alice", "Public/Billing"), "<s-4@x.example>")
+        t.ok(len(m) == 1 and "X-Helpdesk-Ticket" not in m[0]["headers"] and
+             m[0]["subject"] == "Imported note",
+             "doveadm save into a queue stores the message unchanged")
+        t.eq(dc.log_errors(), [], "no errors in the log")
+    finally:
+        dc.stop()
+        dc.cleanup()
+        import shutil
+        shutil.rmtree(sdir, ignore_errors=True)
+
+
+def prefix_and_no_tag(t, plugin):
+    dc = Dovecot(plugin=plugin, settings={"helpdesk_keyword_prefix": "tix.",
+                                          "helpdesk_subject_tag": "no"})
+    dc.start()
+    try:
+        dc.deliver(make_message(subject="Custom prefix",
+                                message_id="<p-1@customer.example>"))
+        q = by_id(dc.queue("alice"), "<p-1@customer.example>")
+        t.ok(len(q) == 1 and q[0]["subject"] == "Custom prefix",
+             "helpdesk_subject_tag = no: subject unchanged",
+             str(q and q[0]["subject"]))
+        t.ok(len(q) == 1 and q[0]["headers"].get("X-Helpdesk-Ticket") == "1",
+             "the ticket header is still added")
+        kws = set(q[0]["keywords"]) if q else set()
+        t.ok({"tix.new", "tix.prio-normal"} <= kws and
+             not [k for k in kws if k.startswith("hd-") and k != "hd-prio-high"],
+             "helpdesk_keyword_prefix = tix.: state keywords use it",
+             str(sorted(kws)))
+        t.eq(dc.log_errors(), [], "no errors in the log")
+    finally:
+        dc.stop()
+        dc.cleanup()
+
+
+def main():
+    t = Tap()
+    plugin = plugin_or_skip(t, "settings tests")
+    if plugin is None:
+        return t.done()
+    for fn in (two_queues, prefix_and_no_tag):
+        with t.check("%s runs to the end" % fn.__name__):
+            fn(t, plugin)
+    return t.done()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
