@@ -18,22 +18,13 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "lib"))
 
-from hdtest import Dovecot, make_message, plugin_or_skip  # noqa: E402
+from hdtest import Dovecot, make_message, plugin_or_skip, msgid_of  # noqa: E402
 from tap import Tap  # noqa: E402
 
 FIELDS = ["ticket", "status", "priority", "team", "requester", "created",
           "updated", "messages", "subject"]
 ISO_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d([+-]\d\d:\d\d|Z)$")
 EX_USAGE = 64
-
-
-def msgid_of(msg):
-    for line in msg.split(b"\r\n"):
-        if not line:
-            break
-        if line.lower().startswith(b"message-id:"):
-            return line.split(b":", 1)[1].strip().decode()
-    return None
 
 
 def out(p):

@@ -28,7 +28,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "lib"))
 
-from hdtest import Dovecot, make_message, wait_until, plugin_or_skip  # noqa: E402
+from hdtest import Dovecot, make_message, wait_until, plugin_or_skip, msgid_of  # noqa: E402
 from tap import Tap  # noqa: E402
 
 PREFIX = "hd-"
@@ -37,15 +37,6 @@ N_FAULT = 3
 
 
 # ----------------------------------------------------------------- helpers
-
-def msgid_of(msg):
-    for line in msg.split(b"\r\n"):
-        if not line:
-            break
-        if line.lower().startswith(b"message-id:"):
-            return line.split(b":", 1)[1].strip().decode()
-    return None
-
 
 def by_msgid(msgs, mid):
     return [m for m in msgs if m["message_id"] == mid]

@@ -17,7 +17,7 @@ import uuid
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "lib"))
 
-from hdtest import Dovecot, make_message, parse_fetch, plugin_or_skip  # noqa: E402
+from hdtest import Dovecot, make_message, parse_fetch, plugin_or_skip, msgid_of  # noqa: E402
 from tap import Tap  # noqa: E402
 
 PREFIX = "hd-"
@@ -30,15 +30,6 @@ KNOWN_BUGS = {}
 
 
 # ------------------------------------------------------------------ helpers
-
-def msgid_of(msg):
-    for line in msg.split(b"\r\n"):
-        if not line:
-            break
-        if line.lower().startswith(b"message-id:"):
-            return line.split(b":", 1)[1].strip().decode()
-    return None
-
 
 def new_id(tag="t"):
     return "<%s-%s@example.org>" % (tag, uuid.uuid4().hex)

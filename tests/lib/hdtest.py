@@ -448,6 +448,16 @@ class DovecotError(RuntimeError):
     pass
 
 
+def msgid_of(msg):
+    """The Message-ID header of a message made by make_message() (bytes)."""
+    for line in msg.split(b"\r\n"):
+        if not line:
+            break
+        if line.lower().startswith(b"message-id:"):
+            return line.split(b":", 1)[1].strip().decode()
+    return None
+
+
 def plugin_or_skip(t, what):
     """The built plugin ($HD_PLUGIN) for an integration test file, or None
     after reporting the whole file as skipped on Tap t (not root, or no
