@@ -109,9 +109,10 @@ helpdesk_auto_detect(const struct helpdesk_auto_headers *hdr)
 	if (hdr->precedence != NULL &&
 	    (value_word_is(hdr->precedence, "bulk") ||
 	     value_word_is(hdr->precedence, "junk") ||
-	     value_word_is(hdr->precedence, "list")))
+	     value_word_is(hdr->precedence, "list") ||
+	     value_word_is(hdr->precedence, "auto_reply")))
 		return HELPDESK_AUTO_PRECEDENCE;
-	if (hdr->list_id != NULL)
+	if (hdr->list_id != NULL || hdr->list_other != NULL)
 		return HELPDESK_AUTO_LIST;
 	if (hdr->return_path != NULL &&
 	    helpdesk_auto_is_null_path(hdr->return_path))
