@@ -427,7 +427,7 @@ intake_participants(const struct intake_headers *h)
 /* Look everything up, decide and record. Returns -1 with *error_r when
    the store failed; the caller then delivers the message as pending. */
 static int
-intake_decide(struct helpdesk_user *huser, struct helpdesk_store *store,
+intake_decide(struct helpdesk_store *store,
 	      const struct intake_headers *h, const char *key,
 	      const char *prio, const char *team,
 	      struct helpdesk_intake *intake,
@@ -519,10 +519,31 @@ intake_decide(struct helpdesk_user *huser, struct helpdesk_store *store,
 			by_ref ? lookup.ref_status : tag_row.status;
 		*prio_r = by_ref ? lookup.ref_priority : tag_row.priority;
 	}
-	e_debug(huser->event, "message %s: %s ticket %llu (%s)", key,
-		helpdesk_thread_action_name(decision.action),
-		(unsigned long long)intake->ticket, decision.reason);
+	intake->reason = decision.reason;
 	return 0;
+}
+
+/* One named event per filed message, for log filters and the stats
+   service: helpdesk_message_filed with action, ticket, auto and sender. */
+static void helpdesk_intake_event(struct helpdesk_user *huser,
+				  const struct helpdesk_intake *intake,
+				  const char *sender)
+{
+	const char *action = intake->pending ? "pending" :
+		helpdesk_thread_action_name(intake->action);
+	struct event_passthrough *e =
+		event_create_passthrough(huser->event)->
+		set_name("helpdesk_message_filed")->
+		add_str("action", action)->
+		add_int("ticket", (intmax_t)intake->ticket)->
+		add_str("auto", intake->auto_reason == HELPDESK_AUTO_NONE ? "" :
+			helpdesk_auto_reason_name(intake->auto_reason))->
+		add_str("sender", sender == NULL ? "" : sender);
+
+	e_debug(e->event(), "message %s: %s, ticket %llu (%s)",
+		intake->key == NULL ? "(unknown)" : intake->key, action,
+		(unsigned long long)intake->ticket,
+		intake->reason == NULL ? "store unavailable" : intake->reason);
 }
 
 static bool queue_is_empty(struct mailbox *box)
@@ -573,7 +594,7 @@ helpdesk_intake_run(struct helpdesk_user *huser, struct mailbox *queue_box,
 			ret = -1;
 		if (ret == 0) {
 			intake->key = p_strdup(pool, key);
-			ret = intake_decide(huser, store, &h, key, prio, team,
+			ret = intake_decide(store, &h, key, prio, team,
 					    intake, &status, &ticket_prio,
 					    &error);
 		}
@@ -621,6 +642,7 @@ helpdesk_intake_run(struct helpdesk_user *huser, struct mailbox *queue_box,
 		intake->keywords = p_memdup(pool, array_front(&keywords),
 			sizeof(const char *) * array_count(&keywords));
 
+		helpdesk_intake_event(huser, intake, h.from_addr);
 		intake->tag_subject = intake->ticket != 0 && set->subject_tag &&
 			(h.subject == NULL ||
 			 !helpdesk_tag_has(h.subject, intake->ticket));

@@ -20,6 +20,8 @@ struct helpdesk_intake {
 	const char *key;
 	/* the keywords the saved message gets (full names) */
 	const char *const *keywords;
+	/* why (for the log) */
+	const char *reason;
 	/* index of this save in its mailbox transaction, for the UID */
 	unsigned int save_idx;
 };

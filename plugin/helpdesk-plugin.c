@@ -109,7 +109,9 @@ void helpdesk_store_flush_later(void)
 void helpdesk_store_failed(struct helpdesk_user *huser, const char *error)
 {
 	if (!helpdesk_store_failing) {
-		e_error(huser->event,
+		e_error(event_create_passthrough(huser->event)->
+			set_name("helpdesk_store_unavailable")->
+			add_str("error", error)->event(),
 			"store %s unavailable, queue mail is delivered as "
 			"%spending until it is back: %s", huser->set.db,
 			huser->set.keyword_prefix, error);
@@ -123,7 +125,9 @@ bool helpdesk_store_succeeded(struct helpdesk_user *huser)
 {
 	if (!helpdesk_store_failing)
 		return FALSE;
-	e_info(huser->event, "store %s is available again", huser->set.db);
+	e_info(event_create_passthrough(huser->event)->
+	       set_name("helpdesk_store_available")->event(),
+	       "store %s is available again", huser->set.db);
 	helpdesk_store_failing = FALSE;
 	helpdesk_store_came_back = TRUE;
 	return TRUE;

@@ -186,8 +186,11 @@ reconcile_locked(struct helpdesk_user *huser, struct mailbox *box,
 		return -1;
 	}
 	*left_r = count - done;
-	e_info(huser->event, "reconciled %u pending message(s) in %s, "
-	       "%u left", done, mailbox_get_vname(box), *left_r);
+	e_info(event_create_passthrough(huser->event)->
+	       set_name("helpdesk_reconciled")->
+	       add_int("reconciled", done)->add_int("pending", *left_r)->
+	       event(), "reconciled %u pending message(s) in %s, %u left",
+	       done, mailbox_get_vname(box), *left_r);
 	return (int)done;
 }
 

@@ -109,12 +109,37 @@ def prefix_and_no_tag(t, plugin):
         dc.cleanup()
 
 
+def named_events(t, plugin):
+    """helpdesk_message_filed is a named event: an admin selects it with
+    log_debug (or a stats metric) without turning on mail_debug."""
+    dc = Dovecot(plugin=plugin)
+    dc.extra_config = "log_debug = event=helpdesk_message_filed\n"
+    dc.start()
+    try:
+        dc.deliver(make_message(subject="Evented", message_id="<e-1@customer.example>"))
+        dc.deliver(make_message(subject="Re: Evented", message_id="<e-2@customer.example>",
+                                in_reply_to="<e-1@customer.example>"))
+        dc.deliver(make_message(subject="Out of Office: back Monday",
+                                message_id="<e-3@customer.example>"))
+        lines = [l for l in dc.log().splitlines() if "helpdesk: message " in l]
+        t.ok(any("e-1@customer.example: new, ticket 1" in l for l in lines) and
+             any("e-2@customer.example: followup, ticket 1" in l for l in lines) and
+             any("e-3@customer.example: none, ticket 0" in l for l in lines),
+             "log_debug = event=helpdesk_message_filed logs each decision",
+             "\n".join(lines))
+        t.ok(all("Debug:" in l for l in lines) and len(lines) == 3,
+             "exactly one debug line per filed message", "\n".join(lines))
+    finally:
+        dc.stop()
+        dc.cleanup()
+
+
 def main():
     t = Tap()
     plugin = plugin_or_skip(t, "settings tests")
     if plugin is None:
         return t.done()
-    for fn in (two_queues, prefix_and_no_tag):
+    for fn in (two_queues, prefix_and_no_tag, named_events):
         with t.check("%s runs to the end" % fn.__name__):
             fn(t, plugin)
     return t.done()
