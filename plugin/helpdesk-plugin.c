@@ -193,6 +193,7 @@ static void helpdesk_mail_user_created(struct mail_user *user)
 static struct mail_storage_hooks helpdesk_mail_storage_hooks = {
 	.mail_user_created = helpdesk_mail_user_created,
 	.mailbox_allocated = helpdesk_mailbox_allocated,
+	.mail_allocated = helpdesk_mail_allocated,
 };
 
 void helpdesk_plugin_init(struct module *module)

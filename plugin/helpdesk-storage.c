@@ -8,6 +8,8 @@
 #include "lib.h"
 #include "array.h"
 #include "str.h"
+#include "strnum.h"
+#include "ioloop.h"
 #include "istream.h"
 #include "istream-chain.h"
 #include "istream-header-filter.h"
@@ -28,6 +30,8 @@
 /* Pending messages reconciled by one delivery at most, so that a backlog
    never delays the delivery that found the store back. */
 #define HELPDESK_RECONCILE_PER_DELIVERY 20
+/* An agent's claim may wait this long for other writers of the store */
+#define HELPDESK_AGENT_BUSY_MSECS 10000
 
 struct helpdesk_mailbox {
 	union mailbox_module_context module_ctx;
@@ -35,6 +39,8 @@ struct helpdesk_mailbox {
 
 static MODULE_CONTEXT_DEFINE_INIT(helpdesk_storage_module,
 				  &mail_storage_module_register);
+static MODULE_CONTEXT_DEFINE_INIT(helpdesk_mail_module,
+				  &mail_module_register);
 
 static const char *const rewrite_exclude_headers[] = {
 	HELPDESK_TICKET_HEADER
@@ -272,6 +278,7 @@ helpdesk_transaction_begin(struct mailbox *box,
 	ht = p_new(pool, struct helpdesk_transaction, 1);
 	ht->pool = pool;
 	p_array_init(&ht->intakes, pool, 2);
+	p_array_init(&ht->claims, pool, 2);
 	MODULE_CONTEXT_SET(t, helpdesk_storage_module, ht);
 	return t;
 }
@@ -436,6 +443,179 @@ int helpdesk_ticket_update_keywords(struct mailbox *box,
 	return ret;
 }
 
+/* Remove keywords from one message (a refused or failed claim). */
+static void uid_remove_keywords(struct mailbox *box, uint32_t uid,
+				const char *const *remove)
+{
+	struct mailbox_transaction_context *t;
+	struct mail_keywords *kw;
+	struct mail *mail;
+
+	t = mailbox_transaction_begin(box, MAILBOX_TRANSACTION_FLAG_EXTERNAL,
+				      "helpdesk claim");
+	mail = mail_alloc(t, 0, NULL);
+	if (mail_set_uid(mail, uid)) {
+		kw = mailbox_keywords_create_valid(box, remove);
+		mail_update_keywords(mail, MODIFY_REMOVE, kw);
+		mailbox_keywords_unref(&kw);
+	}
+	mail_free(&mail);
+	(void)mailbox_transaction_commit(&t);
+}
+
+/* The ticket number a queue message carries, 0 if none. */
+static uint64_t uid_ticket(struct mailbox *box, uint32_t uid)
+{
+	struct mailbox_transaction_context *t;
+	struct mail *mail;
+	const char *value;
+	uint64_t ticket = 0;
+
+	t = mailbox_transaction_begin(box, 0, "helpdesk claim lookup");
+	mail = mail_alloc(t, 0, NULL);
+	if (mail_set_uid(mail, uid) &&
+	    mail_get_first_header(mail, HELPDESK_TICKET_HEADER, &value) > 0 &&
+	    str_to_uint64(t_str_trim(value, " \t"), &ticket) < 0)
+		ticket = 0;
+	mail_free(&mail);
+	mailbox_transaction_rollback(&t);
+	return ticket;
+}
+
+/* An agent set the claim keyword: the first claim of a ticket wins it
+   (atomically in the store, across processes); the winner's owner
+   keyword goes on every message of the ticket and hd-new and the claim
+   keyword go away; a late claim is just removed again. */
+static void helpdesk_claims_process(struct mailbox *committed,
+				    struct helpdesk_user *huser,
+				    const ARRAY_TYPE(uint32_t) *claims)
+{
+	const struct helpdesk_settings *set = &huser->set;
+	const char *username = committed->storage->user->username;
+	const char *owner_kw, *claim_kw, *error, *owner;
+	const char *add[2], *remove[3];
+	struct helpdesk_store *store;
+	struct mailbox *box;
+	uint32_t uid;
+	uint64_t ticket;
+	bool won;
+
+	owner_kw = helpdesk_keyword(set, t_strconcat("owner-", username, NULL));
+	claim_kw = helpdesk_keyword(set, "claim");
+	/* the committing mailbox can't be synced from inside its commit */
+	box = mailbox_alloc(committed->list, committed->vname, 0);
+	if (mailbox_sync(box, 0) < 0) {
+		e_error(huser->event, "claim: syncing %s failed: %s",
+			mailbox_get_vname(box),
+			mailbox_get_last_internal_error(box, NULL));
+		mailbox_free(&box);
+		return;
+	}
+	remove[0] = claim_kw;
+	remove[1] = NULL;
+	if (!mailbox_keyword_is_valid(box, owner_kw, &error)) {
+		e_error(huser->event, "claim by %s refused: keyword %s: %s",
+			username, owner_kw, error);
+		array_foreach_elem(claims, uid)
+			uid_remove_keywords(box, uid, remove);
+		mailbox_free(&box);
+		return;
+	}
+	store = helpdesk_user_store(huser, FALSE, NULL, &error);
+	if (store != NULL)
+		helpdesk_store_set_busy_timeout(store, HELPDESK_AGENT_BUSY_MSECS);
+	array_foreach_elem(claims, uid) {
+		ticket = uid_ticket(box, uid);
+		if (ticket == 0 || store == NULL ||
+		    helpdesk_store_claim(store, ticket, username, ioloop_time,
+					 &won, &owner, &error) < 0) {
+			if (ticket != 0) {
+				e_error(huser->event, "claim of ticket %llu by "
+					"%s failed: %s",
+					(unsigned long long)ticket, username,
+					store == NULL ? "store unavailable" :
+					error);
+			}
+			uid_remove_keywords(box, uid, remove);
+			continue;
+		}
+		if (!won && (owner == NULL || strcmp(owner, username) != 0)) {
+			/* someone else was first */
+			e_debug(huser->event, "claim of ticket %llu by %s: "
+				"owned by %s", (unsigned long long)ticket,
+				username, owner == NULL ? "nobody" : owner);
+			uid_remove_keywords(box, uid, remove);
+			continue;
+		}
+		add[0] = owner_kw;
+		add[1] = NULL;
+		remove[1] = helpdesk_keyword(set, HELPDESK_KW_NEW);
+		remove[2] = NULL;
+		if (helpdesk_ticket_update_keywords(box, huser, ticket, add,
+						    remove, &error) < 0) {
+			e_error(huser->event, "claim of ticket %llu by %s: "
+				"updating its messages failed: %s",
+				(unsigned long long)ticket, username, error);
+		}
+		/* the claimed message itself, even if the store doesn't know
+		   its location yet */
+		uid_remove_keywords(box, uid, remove);
+		remove[1] = NULL;
+		e_info(event_create_passthrough(huser->event)->
+		       set_name("helpdesk_ticket_claimed")->
+		       add_int("ticket", (intmax_t)ticket)->
+		       add_str("owner", username)->event(),
+		       "ticket %llu claimed by %s",
+		       (unsigned long long)ticket, username);
+	}
+	mailbox_free(&box);
+}
+
+static void
+helpdesk_mail_update_keywords(struct mail *_mail, enum modify_type modify_type,
+			      struct mail_keywords *keywords)
+{
+	struct mail_private *mail = (struct mail_private *)_mail;
+	union mail_module_context *hmail =
+		MODULE_CONTEXT_REQUIRE(mail, helpdesk_mail_module);
+	struct helpdesk_transaction *ht = HELPDESK_CONTEXT(_mail->transaction);
+	struct helpdesk_user *huser =
+		HELPDESK_USER_CONTEXT(_mail->box->storage->user);
+	const ARRAY_TYPE(keywords) *names;
+	const char *claim_kw;
+	unsigned int i;
+
+	hmail->super.update_keywords(_mail, modify_type, keywords);
+	if (ht == NULL || huser == NULL || modify_type == MODIFY_REMOVE ||
+	    keywords == NULL)
+		return;
+	claim_kw = helpdesk_keyword(&huser->set, "claim");
+	names = mail_index_get_keywords(_mail->box->index);
+	for (i = 0; i < keywords->count; i++) {
+		if (strcmp(array_idx_elem(names, keywords->idx[i]),
+			   claim_kw) == 0) {
+			array_push_back(&ht->claims, &_mail->uid);
+			break;
+		}
+	}
+}
+
+void helpdesk_mail_allocated(struct mail *_mail)
+{
+	struct helpdesk_mailbox *hbox = HELPDESK_CONTEXT(_mail->box);
+	struct mail_private *mail = (struct mail_private *)_mail;
+	struct mail_vfuncs *v = mail->vlast;
+	union mail_module_context *hmail;
+
+	if (hbox == NULL)
+		return;
+	hmail = p_new(mail->pool, union mail_module_context, 1);
+	hmail->super = *v;
+	mail->vlast = &hmail->super;
+	v->update_keywords = helpdesk_mail_update_keywords;
+	MODULE_CONTEXT_SET_SELF(mail, helpdesk_mail_module, hmail);
+}
+
 static void helpdesk_reconcile_after_delivery(struct mailbox *box,
 					      struct helpdesk_user *huser)
 {
@@ -465,6 +645,11 @@ helpdesk_transaction_commit(struct mailbox_transaction_context *t,
 	int ret;
 
 	ret = hbox->module_ctx.super.transaction_commit(t, changes_r);
+	if (ret == 0 && huser != NULL && array_count(&ht->claims) > 0) {
+		T_BEGIN {
+			helpdesk_claims_process(box, huser, &ht->claims);
+		} T_END;
+	}
 	if (ret < 0 || huser == NULL || array_count(&ht->intakes) == 0) {
 		helpdesk_transaction_free(ht);
 		return ret;
@@ -514,9 +699,7 @@ void helpdesk_mailbox_allocated(struct mailbox *box)
 	struct mailbox_vfuncs *v = box->vlast;
 	struct helpdesk_mailbox *hbox;
 
-	/* Only delivering processes (lmtp, lda, doveadm) change what is
-	   saved; IMAP sessions are left untouched for now. */
-	if (huser == NULL || !huser->delivery ||
+	if (huser == NULL ||
 	    !helpdesk_settings_is_queue(&huser->set, box->vname))
 		return;
 

@@ -17,6 +17,8 @@ struct helpdesk_transaction {
 	ARRAY_TYPE(helpdesk_intake_p) intakes;
 	/* saves finished in this transaction (all of them, ours or not) */
 	unsigned int save_count;
+	/* UIDs on which this transaction sets the claim keyword */
+	ARRAY_TYPE(uint32_t) claims;
 	bool in_copy:1;
 	/* this transaction is reconcile's own: no nested reconcile */
 	bool reconciling:1;
@@ -39,6 +41,9 @@ int helpdesk_ticket_update_keywords(struct mailbox *box,
 				    uint64_t ticket, const char *const *add,
 				    const char *const *remove,
 				    const char **error_r);
+
+/* mail_allocated hook: watches keyword changes in queue mailboxes. */
+void helpdesk_mail_allocated(struct mail *mail);
 
 /* TRUE when this process should look for pending messages now (the store
    just came back, or it has not looked for a while). */

@@ -12,7 +12,8 @@
 
 #include <sys/stat.h>
 
-#define HELPDESK_SCHEMA_VERSION 1
+/* 1: tickets, messages, participants, events; 2: tickets.owner */
+#define HELPDESK_SCHEMA_VERSION 2
 /* Most Message-IDs from In-Reply-To/References that are looked up. */
 #define HELPDESK_STORE_MAX_REFS 64
 
@@ -35,6 +36,8 @@ struct helpdesk_store {
 	/* sqlite: the file the connection has open */
 	dev_t dev;
 	ino_t ino;
+	/* sqlite: busy timeout set on the connection, 0 = driver's 1 s */
+	unsigned int busy_timeout_msecs;
 
 	/* locations of saved messages not written yet: they go with the
 	   next write transaction (or helpdesk_store_flush()) */
@@ -76,6 +79,7 @@ static const char *const schema_common[] = {
 	" status TEXT NOT NULL DEFAULT 'new'," \
 	" priority TEXT NOT NULL DEFAULT 'normal'," \
 	" team TEXT NOT NULL DEFAULT ''," \
+	" owner TEXT NOT NULL DEFAULT ''," \
 	" created BIGINT NOT NULL," \
 	" updated BIGINT NOT NULL)"
 #define SCHEMA_EVENTS(id_column) \
@@ -404,6 +408,30 @@ static int store_sqlite_precheck(struct helpdesk_store *store,
 	return 0;
 }
 
+static int store_upgrade_schema(struct helpdesk_store *store,
+				unsigned int version, const char **error_r)
+{
+	struct sql_transaction_context *trans;
+	const char *args[] = { dec2str(HELPDESK_SCHEMA_VERSION), NULL };
+
+	trans = sql_transaction_begin(store->db);
+	if (version < 2) {
+		sql_update(trans, "ALTER TABLE hd_tickets ADD COLUMN "
+			   "owner TEXT NOT NULL DEFAULT ''");
+	}
+	sql_update(trans, "DELETE FROM hd_schema");
+	store_update(trans, "INSERT INTO hd_schema (version) VALUES (?)",
+		     args);
+	if (store_commit(store, &trans, error_r) < 0) {
+		*error_r = t_strdup_printf("upgrading the schema from version "
+					   "%u failed: %s", version, *error_r);
+		return -1;
+	}
+	e_info(store->event, "schema upgraded from version %u to %u",
+	       version, HELPDESK_SCHEMA_VERSION);
+	return 0;
+}
+
 static int store_create_schema(struct helpdesk_store *store, bool may_create,
 			       bool *created_r, const char **error_r)
 {
@@ -451,6 +479,9 @@ static int store_create_schema(struct helpdesk_store *store, bool may_create,
 		}
 		if (version == HELPDESK_SCHEMA_VERSION)
 			return 0;
+		if (store_upgrade_schema(store, version, error_r) < 0)
+			return -1;
+		return 0;
 	}
 
 	dialect = sqlite ? schema_sqlite : schema_pgsql;
@@ -470,6 +501,17 @@ static int store_create_schema(struct helpdesk_store *store, bool may_create,
 		return -1;
 	}
 	return 0;
+}
+
+void helpdesk_store_set_busy_timeout(struct helpdesk_store *store,
+				     unsigned int msecs)
+{
+	if (store->path == NULL || store->busy_timeout_msecs == msecs)
+		return;
+	/* driver-sqlite fixes 1 s at connect; the connection stays open */
+	sql_exec(store->db, t_strdup_printf("PRAGMA busy_timeout = %u",
+					    msecs));
+	store->busy_timeout_msecs = msecs;
 }
 
 bool helpdesk_store_replaced(struct helpdesk_store *store)
@@ -669,6 +711,53 @@ int helpdesk_store_is_participant(struct helpdesk_store *store,
 		"WHERE ticket_id = ? AND address = ?", args, &value, error_r);
 	*result_r = ret > 0;
 	return ret < 0 ? -1 : 0;
+}
+
+int helpdesk_store_claim(struct helpdesk_store *store, uint64_t ticket,
+			 const char *user, int64_t now, bool *won_r,
+			 const char **owner_r, const char **error_r)
+{
+	struct sql_transaction_context *trans;
+	struct sql_statement *stmt;
+	const char *ticket_str = t_strdup(dec2str(ticket));
+	const char *now_str = t_strdup(dec2str(now));
+	const char *args[] = { ticket_str, NULL }, *value;
+	unsigned int rows = 0;
+
+	*won_r = FALSE;
+	*owner_r = NULL;
+	trans = sql_transaction_begin(store->db);
+	/* exactly one owner: only the first claim finds owner = '' */
+	stmt = sql_statement_init(store->db,
+		"UPDATE hd_tickets SET owner = ?, updated = ?, status = "
+		"CASE status WHEN 'new' THEN 'open' ELSE status END "
+		"WHERE id = ? AND owner = ''");
+	sql_statement_bind_str(stmt, 0, user);
+	sql_statement_bind_str(stmt, 1, now_str);
+	sql_statement_bind_str(stmt, 2, ticket_str);
+	sql_update_stmt_get_rows(trans, &stmt, &rows);
+	{
+		const char *ev_args[] = {
+			t_strdup_printf("claimed:%s:%s:%s", ticket_str, user,
+					now_str),
+			ticket_str, user, now_str, ticket_str, user, NULL
+		};
+		store_update(trans,
+			"INSERT INTO hd_events (event_key, ticket_id, kind, "
+			"actor, message_key, detail, created) "
+			"SELECT ?, ?, 'claimed', ?, '', '', ? "
+			"WHERE EXISTS (SELECT 1 FROM hd_tickets "
+			"WHERE id = ? AND owner = ?) ON CONFLICT DO NOTHING",
+			ev_args);
+	}
+	if (store_commit(store, &trans, error_r) < 0)
+		return -1;
+	*won_r = rows > 0;
+	if (store_get_value(store, "SELECT owner FROM hd_tickets WHERE id = ?",
+			    args, &value, error_r) < 0)
+		return -1;
+	*owner_r = value;
+	return 0;
 }
 
 int helpdesk_store_adopt_ticket(struct helpdesk_store *store,

@@ -63,6 +63,12 @@ void helpdesk_store_drivers_deinit(void);
 int helpdesk_store_check(struct helpdesk_store *store, bool may_create,
 			 bool *created_r, const char **error_r);
 
+/* How long an SQLite write waits for another writer (the driver's default
+   is 1 s, right for deliveries, which must not be delayed; agents' IMAP
+   actions may wait longer under contention). No-op for PostgreSQL. */
+void helpdesk_store_set_busy_timeout(struct helpdesk_store *store,
+				     unsigned int msecs);
+
 /* TRUE when the SQLite file this handle has open was removed or replaced
    (restored from a backup, rebuilt by reconcile): open it again. */
 bool helpdesk_store_replaced(struct helpdesk_store *store);
@@ -93,6 +99,14 @@ int helpdesk_store_get_ticket(struct helpdesk_store *store, uint64_t id,
 int helpdesk_store_is_participant(struct helpdesk_store *store,
 				  uint64_t ticket, const char *address,
 				  bool *result_r, const char **error_r);
+/* An agent claims a ticket: it becomes the owner only when the ticket
+   has none (*won_r), atomically, so concurrent claims from several
+   processes leave exactly one owner; the "claimed" event is recorded for
+   the winner. *owner_r is the owner afterwards (NULL: no such ticket). */
+int helpdesk_store_claim(struct helpdesk_store *store, uint64_t ticket,
+			 const char *user, int64_t now, bool *won_r,
+			 const char **owner_r, const char **error_r);
+
 /* Rebuild: insert ticket row->id as it was (from a queue message's
    header) unless it exists. Then helpdesk_store_sync_sequence() makes new
    numbers continue after the highest one. */

@@ -703,13 +703,16 @@ service imap-login {{
     port = 0
   }}
 }}
+service imap {{
+{imap_executable}}}
 service lmtp {{
   inet_listener lmtp {{
     address = {host}
     port = {lmtp_port}
   }}
 {lmtp_executable}}}
-{extra}""".format(lmtp_executable=self._valgrind_executable("lmtp"),inst=self.instance_name,
+{extra}""".format(lmtp_executable=self._valgrind_executable("lmtp"),
+           imap_executable=self._valgrind_executable("imap"),inst=self.instance_name,
            mail_debug="yes" if os.environ.get("HD_MAIL_DEBUG") else "no",
            extra=("\n# extra_config\n" + self.extra_config + "\n") if self.extra_config else "", r=r, host=HOST, mail_plugins=mail_plugins,
            uid=MAIL_USER, gid=MAIL_GROUP, lmtp_plugins=lmtp_plugins,
@@ -720,15 +723,16 @@ service lmtp {{
         os.chmod(self.conf, 0o644)
 
     def _valgrind_executable(self, service):
-        """With $HD_VALGRIND set, the service runs under valgrind and each
-        process writes ROOT/valgrind/SERVICE.PID.log (see valgrind_errors)."""
+        """With $HD_VALGRIND set, the service (lmtp, imap) runs under
+        valgrind and each process writes ROOT/valgrind/SERVICE.PID.log (see
+        valgrind_errors)."""
         if not os.environ.get("HD_VALGRIND") or not self.plugin:
             return ""
         vdir = os.path.join(self.root, "valgrind")
         os.makedirs(vdir, exist_ok=True)
         os.chmod(vdir, 0o777)
         supp = os.path.join(REPO, "tests", "valgrind.supp")
-        return ("  executable = /usr/bin/valgrind -q --error-exitcode=213"
+        return ("  executable = /usr/bin/valgrind -q --vgdb=no --error-exitcode=213"
                 " --leak-check=full --show-leak-kinds=definite"
                 " --errors-for-leak-kinds=definite --num-callers=30"
                 " --suppressions=%s --log-file=%s/%s.%%p.log"
