@@ -134,12 +134,71 @@ def named_events(t, plugin):
         dc.cleanup()
 
 
+SCHEMA_V1 = [
+    "CREATE TABLE hd_schema (version INTEGER NOT NULL)",
+    "INSERT INTO hd_schema VALUES (1)",
+    "CREATE TABLE hd_tickets (id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " origin_key TEXT NOT NULL UNIQUE, subject TEXT NOT NULL DEFAULT '',"
+    " requester TEXT NOT NULL DEFAULT '', status TEXT NOT NULL DEFAULT 'new',"
+    " priority TEXT NOT NULL DEFAULT 'normal', team TEXT NOT NULL DEFAULT '',"
+    " created BIGINT NOT NULL, updated BIGINT NOT NULL)",
+    "CREATE TABLE hd_events (id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " event_key TEXT NOT NULL UNIQUE, ticket_id BIGINT NOT NULL, kind TEXT NOT NULL,"
+    " actor TEXT NOT NULL DEFAULT '', message_key TEXT NOT NULL DEFAULT '',"
+    " detail TEXT NOT NULL DEFAULT '', created BIGINT NOT NULL)",
+    "CREATE TABLE hd_messages (message_key TEXT PRIMARY KEY,"
+    " ticket_id BIGINT NOT NULL DEFAULT 0, sender TEXT NOT NULL DEFAULT '',"
+    " subject TEXT NOT NULL DEFAULT '', kind TEXT NOT NULL DEFAULT 'customer',"
+    " mailbox_guid TEXT NOT NULL DEFAULT '', uid BIGINT NOT NULL DEFAULT 0,"
+    " created BIGINT NOT NULL)",
+    "CREATE INDEX hd_messages_ticket ON hd_messages (ticket_id)",
+    "CREATE TABLE hd_participants (ticket_id BIGINT NOT NULL, address TEXT NOT NULL,"
+    " PRIMARY KEY (ticket_id, address))",
+    "CREATE INDEX hd_events_ticket ON hd_events (ticket_id)",
+    "INSERT INTO hd_tickets (origin_key, subject, created, updated)"
+    " VALUES ('old@x', 'old ticket', 1, 1)",
+]
+
+
+def schema_upgrade(t, plugin):
+    """A store of schema version 1 (no owner column) is upgraded in place
+    by the first process that opens it; numbering continues."""
+    import sqlite3
+    import shutil
+    dc = Dovecot(plugin=plugin)
+    dc.start()
+    try:
+        db = sqlite3.connect(dc.db_path)
+        for q in SCHEMA_V1:
+            db.execute(q)
+        db.commit()
+        db.close()
+        st = os.stat(os.path.dirname(dc.db_path))
+        os.chown(dc.db_path, st.st_uid, st.st_gid)
+        dc.deliver(make_message(subject="After the upgrade",
+                                message_id="<u-1@customer.example>"))
+        q = by_id(dc.queue("alice"), "<u-1@customer.example>")
+        t.ok(len(q) == 1 and q[0]["headers"].get("X-Helpdesk-Ticket") == "2",
+             "a version 1 store is upgraded and numbering continues (ticket 2)",
+             str(q and q[0]["headers"].get("X-Helpdesk-Ticket")))
+        v = dc.db().execute("SELECT version FROM hd_schema").fetchall()
+        cols = [r[1] for r in dc.db().execute("PRAGMA table_info(hd_tickets)")]
+        t.ok(v == [(2,)] and "owner" in cols, "schema version 2 with tickets.owner",
+             "%r %r" % (v, cols))
+        t.ok(any("schema upgraded from version 1 to 2" in l for l in dc.log().splitlines()),
+             "the upgrade is logged")
+        t.eq(dc.log_errors(), [], "no errors in the log")
+    finally:
+        dc.stop()
+        dc.cleanup()
+
+
 def main():
     t = Tap()
     plugin = plugin_or_skip(t, "settings tests")
     if plugin is None:
         return t.done()
-    for fn in (two_queues, prefix_and_no_tag, named_events):
+    for fn in (two_queues, prefix_and_no_tag, named_events, schema_upgrade):
         with t.check("%s runs to the end" % fn.__name__):
             fn(t, plugin)
     return t.done()
