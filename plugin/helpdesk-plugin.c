@@ -158,7 +158,7 @@ static void helpdesk_mail_user_created(struct mail_user *user)
 	struct mail_user_vfuncs *v = user->vlast;
 	struct helpdesk_user *huser;
 	struct helpdesk_settings set;
-	const char *error;
+	const char *error, *lead;
 	int ret;
 
 	ret = helpdesk_settings_parse(user->pool, helpdesk_user_getenv, user,
@@ -184,6 +184,9 @@ static void helpdesk_mail_user_created(struct mail_user *user)
 	huser->event = event_create(user->event);
 	event_add_category(huser->event, &event_category_helpdesk);
 	event_set_append_log_prefix(huser->event, "helpdesk: ");
+	lead = mail_user_plugin_getenv(user, "helpdesk_lead");
+	huser->lead = lead != NULL &&
+		(strcasecmp(lead, "yes") == 0 || strcmp(lead, "1") == 0);
 	huser->delivery = strcmp(user->service, "lmtp") == 0 ||
 		strcmp(user->service, "lda") == 0 ||
 		strcmp(user->service, "doveadm") == 0;

@@ -27,6 +27,8 @@ struct helpdesk_user {
 	const char *moduledir;
 	/* lmtp, lda or doveadm save: incoming mail is filed as tickets */
 	bool delivery;
+	/* a team lead (userdb field helpdesk_lead = yes): may assign */
+	bool lead;
 	bool maildir_warned;
 };
 

@@ -279,6 +279,7 @@ helpdesk_transaction_begin(struct mailbox *box,
 	ht->pool = pool;
 	p_array_init(&ht->intakes, pool, 2);
 	p_array_init(&ht->claims, pool, 2);
+	p_array_init(&ht->assigns, pool, 1);
 	MODULE_CONTEXT_SET(t, helpdesk_storage_module, ht);
 	return t;
 }
@@ -419,6 +420,7 @@ int helpdesk_ticket_update_keywords(struct mailbox *box,
 
 	t = mailbox_transaction_begin(box, MAILBOX_TRANSACTION_FLAG_EXTERNAL,
 				      "helpdesk ticket keywords");
+	helpdesk_transaction_get(t)->internal = TRUE;
 	if (unknown > 0 && ticket_uids_by_header(t, ticket, &uids) < 0) {
 		*error_r = mailbox_get_last_internal_error(box, NULL);
 		mailbox_transaction_rollback(&t);
@@ -453,6 +455,7 @@ static void uid_remove_keywords(struct mailbox *box, uint32_t uid,
 
 	t = mailbox_transaction_begin(box, MAILBOX_TRANSACTION_FLAG_EXTERNAL,
 				      "helpdesk claim");
+	helpdesk_transaction_get(t)->internal = TRUE;
 	mail = mail_alloc(t, 0, NULL);
 	if (mail_set_uid(mail, uid)) {
 		kw = mailbox_keywords_create_valid(box, remove);
@@ -486,9 +489,14 @@ static uint64_t uid_ticket(struct mailbox *box, uint32_t uid)
    (atomically in the store, across processes); the winner's owner
    keyword goes on every message of the ticket and hd-new and the claim
    keyword go away; a late claim is just removed again. */
-static void helpdesk_claims_process(struct mailbox *committed,
+static void
+helpdesk_assigns_process(struct mailbox *box, struct helpdesk_user *huser,
+			 const ARRAY_TYPE(helpdesk_assign_t) *assigns);
+
+static void helpdesk_owners_process(struct mailbox *committed,
 				    struct helpdesk_user *huser,
-				    const ARRAY_TYPE(uint32_t) *claims)
+				    const ARRAY_TYPE(uint32_t) *claims,
+				    const ARRAY_TYPE(helpdesk_assign_t) *assigns)
 {
 	const struct helpdesk_settings *set = &huser->set;
 	const char *username = committed->storage->user->username;
@@ -524,6 +532,8 @@ static void helpdesk_claims_process(struct mailbox *committed,
 	store = helpdesk_user_store(huser, FALSE, NULL, &error);
 	if (store != NULL)
 		helpdesk_store_set_busy_timeout(store, HELPDESK_AGENT_BUSY_MSECS);
+	if (array_count(assigns) > 0)
+		helpdesk_assigns_process(box, huser, assigns);
 	array_foreach_elem(claims, uid) {
 		ticket = uid_ticket(box, uid);
 		if (ticket == 0 || store == NULL ||
@@ -540,11 +550,15 @@ static void helpdesk_claims_process(struct mailbox *committed,
 			continue;
 		}
 		if (!won && (owner == NULL || strcmp(owner, username) != 0)) {
-			/* someone else was first */
+			/* someone else was first: take back the claim (and
+			   the owner keyword, if that was the claim) */
 			e_debug(huser->event, "claim of ticket %llu by %s: "
 				"owned by %s", (unsigned long long)ticket,
 				username, owner == NULL ? "nobody" : owner);
+			remove[1] = owner_kw;
+			remove[2] = NULL;
 			uid_remove_keywords(box, uid, remove);
+			remove[1] = NULL;
 			continue;
 		}
 		add[0] = owner_kw;
@@ -571,6 +585,153 @@ static void helpdesk_claims_process(struct mailbox *committed,
 	mailbox_free(&box);
 }
 
+static bool keywords_contain(const ARRAY_TYPE(keywords) *names,
+			     const struct mail_keywords *keywords,
+			     const char *name)
+{
+	unsigned int i;
+
+	for (i = 0; i < keywords->count; i++) {
+		if (strcmp(array_idx_elem(names, keywords->idx[i]), name) == 0)
+			return TRUE;
+	}
+	return FALSE;
+}
+
+/* Check an owner keyword change: an agent may claim (set the own owner
+   keyword), a lead may assign anyone; nobody else may set or remove
+   another agent's owner keyword. Returns the refusal reason or NULL. */
+static const char *
+owner_change_refused(struct helpdesk_user *huser, struct mail *mail,
+		     enum modify_type modify_type,
+		     const struct mail_keywords *keywords,
+		     const ARRAY_TYPE(keywords) *names,
+		     struct helpdesk_transaction *ht)
+{
+	const char *owner_prefix = helpdesk_keyword(&huser->set, "owner-");
+	const char *user = mail->box->storage->user->username;
+	const char *self = t_strconcat(owner_prefix, user, NULL);
+	const char *const *current = mail_get_keywords(mail);
+	struct helpdesk_assign *assign;
+	unsigned int i;
+
+	/* owner keywords being set */
+	if (modify_type != MODIFY_REMOVE) {
+		for (i = 0; i < keywords->count; i++) {
+			const char *kw = array_idx_elem(names, keywords->idx[i]);
+
+			if (!str_begins(kw, owner_prefix) ||
+			    str_array_find(current, kw))
+				continue;
+			if (strcmp(kw, self) == 0) {
+				/* taking it yourself is a claim */
+				array_push_back(&ht->claims, &mail->uid);
+				continue;
+			}
+			if (!huser->lead) {
+				return t_strdup_printf(
+					"Only a team lead can assign a ticket "
+					"to %s", kw + strlen(owner_prefix));
+			}
+			assign = array_append_space(&ht->assigns);
+			assign->uid = mail->uid;
+			assign->agent = p_strdup(ht->pool,
+						 kw + strlen(owner_prefix));
+		}
+	}
+	/* owner keywords being removed */
+	for (; current != NULL && *current != NULL; current++) {
+		bool removed;
+
+		if (!str_begins(*current, owner_prefix) ||
+		    strcmp(*current, self) == 0 || huser->lead)
+			continue;
+		removed = modify_type == MODIFY_REMOVE ?
+			keywords_contain(names, keywords, *current) :
+			modify_type == MODIFY_REPLACE &&
+			!keywords_contain(names, keywords, *current);
+		if (removed) {
+			return t_strdup_printf(
+				"Only a team lead can take a ticket away from "
+				"%s", *current + strlen(owner_prefix));
+		}
+	}
+	return NULL;
+}
+
+/* A lead set an agent's owner keyword: the ticket is assigned to that
+   agent, on all its messages, replacing any other owner. */
+static void
+helpdesk_assigns_process(struct mailbox *box, struct helpdesk_user *huser,
+			 const ARRAY_TYPE(helpdesk_assign_t) *assigns)
+{
+	const struct helpdesk_settings *set = &huser->set;
+	const char *lead = box->storage->user->username;
+	const char *owner_prefix = helpdesk_keyword(set, "owner-");
+	const struct helpdesk_assign *assign;
+	struct helpdesk_store *store;
+	struct mailbox_transaction_context *t;
+	struct mail *mail;
+	ARRAY_TYPE(const_string) remove;
+	const char *add[2], *error, *const *kw, *new_kw;
+	uint64_t ticket;
+
+	store = helpdesk_user_store(huser, FALSE, NULL, &error);
+	array_foreach(assigns, assign) {
+		ticket = uid_ticket(box, assign->uid);
+		if (ticket == 0 || store == NULL ||
+		    helpdesk_store_assign(store, ticket, assign->agent, lead,
+					  ioloop_time, &error) < 0) {
+			if (ticket != 0) {
+				e_error(huser->event, "assigning ticket %llu "
+					"to %s failed: %s",
+					(unsigned long long)ticket,
+					assign->agent, store == NULL ?
+					"store unavailable" : error);
+			}
+			continue;
+		}
+		new_kw = t_strconcat(owner_prefix, assign->agent, NULL);
+		/* the previous owners: from the assigned message */
+		t_array_init(&remove, 4);
+		t = mailbox_transaction_begin(box, 0, "helpdesk assign");
+		mail = mail_alloc(t, 0, NULL);
+		if (mail_set_uid(mail, assign->uid)) {
+			for (kw = mail_get_keywords(mail); *kw != NULL; kw++) {
+				if (str_begins(*kw, owner_prefix) &&
+				    strcmp(*kw, new_kw) != 0) {
+					const char *k = t_strdup(*kw);
+					array_push_back(&remove, &k);
+				}
+			}
+		}
+		mail_free(&mail);
+		mailbox_transaction_rollback(&t);
+		{
+			const char *s = helpdesk_keyword(set, HELPDESK_KW_NEW);
+			array_push_back(&remove, &s);
+			s = helpdesk_keyword(set, "claim");
+			array_push_back(&remove, &s);
+		}
+		array_append_zero(&remove);
+		add[0] = new_kw;
+		add[1] = NULL;
+		if (helpdesk_ticket_update_keywords(box, huser, ticket, add,
+				array_front(&remove), &error) < 0) {
+			e_error(huser->event, "assigning ticket %llu: updating "
+				"its messages failed: %s",
+				(unsigned long long)ticket, error);
+		}
+		e_info(event_create_passthrough(huser->event)->
+		       set_name("helpdesk_ticket_assigned")->
+		       add_int("ticket", (intmax_t)ticket)->
+		       add_str("owner", assign->agent)->
+		       add_str("lead", lead)->event(),
+		       "ticket %llu assigned to %s by %s",
+		       (unsigned long long)ticket, assign->agent, lead);
+	}
+}
+
 static void
 helpdesk_mail_update_keywords(struct mail *_mail, enum modify_type modify_type,
 			      struct mail_keywords *keywords)
@@ -582,22 +743,31 @@ helpdesk_mail_update_keywords(struct mail *_mail, enum modify_type modify_type,
 	struct helpdesk_user *huser =
 		HELPDESK_USER_CONTEXT(_mail->box->storage->user);
 	const ARRAY_TYPE(keywords) *names;
-	const char *claim_kw;
-	unsigned int i;
+	const char *refused;
 
-	hmail->super.update_keywords(_mail, modify_type, keywords);
-	if (ht == NULL || huser == NULL || modify_type == MODIFY_REMOVE ||
-	    keywords == NULL)
+	if (ht == NULL || huser == NULL || keywords == NULL ||
+	    ht->internal) {
+		hmail->super.update_keywords(_mail, modify_type, keywords);
 		return;
-	claim_kw = helpdesk_keyword(&huser->set, "claim");
-	names = mail_index_get_keywords(_mail->box->index);
-	for (i = 0; i < keywords->count; i++) {
-		if (strcmp(array_idx_elem(names, keywords->idx[i]),
-			   claim_kw) == 0) {
-			array_push_back(&ht->claims, &_mail->uid);
-			break;
-		}
 	}
+	if (ht->refused != NULL)
+		return;
+	names = mail_index_get_keywords(_mail->box->index);
+	T_BEGIN {
+		refused = owner_change_refused(huser, _mail, modify_type,
+					       keywords, names, ht);
+		if (refused != NULL)
+			ht->refused = p_strdup(ht->pool, refused);
+	} T_END;
+	if (ht->refused != NULL) {
+		/* nothing of this STORE is applied: refused at commit */
+		return;
+	}
+	hmail->super.update_keywords(_mail, modify_type, keywords);
+	if (modify_type != MODIFY_REMOVE &&
+	    keywords_contain(names, keywords,
+			     helpdesk_keyword(&huser->set, "claim")))
+		array_push_back(&ht->claims, &_mail->uid);
 }
 
 void helpdesk_mail_allocated(struct mail *_mail)
@@ -644,10 +814,21 @@ helpdesk_transaction_commit(struct mailbox_transaction_context *t,
 	bool reconcile = FALSE;
 	int ret;
 
+	if (ht->refused != NULL) {
+		/* as the acl plugin does: nothing of the STORE is applied and
+		   the client gets NO [NOPERM] */
+		hbox->module_ctx.super.transaction_rollback(t);
+		mail_storage_set_error(box->storage, MAIL_ERROR_PERM,
+				       ht->refused);
+		helpdesk_transaction_free(ht);
+		return -1;
+	}
 	ret = hbox->module_ctx.super.transaction_commit(t, changes_r);
-	if (ret == 0 && huser != NULL && array_count(&ht->claims) > 0) {
+	if (ret == 0 && huser != NULL &&
+	    (array_count(&ht->claims) > 0 || array_count(&ht->assigns) > 0)) {
 		T_BEGIN {
-			helpdesk_claims_process(box, huser, &ht->claims);
+			helpdesk_owners_process(box, huser, &ht->claims,
+						&ht->assigns);
 		} T_END;
 	}
 	if (ret < 0 || huser == NULL || array_count(&ht->intakes) == 0) {

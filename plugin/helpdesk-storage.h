@@ -7,6 +7,12 @@ struct helpdesk_intake;
 struct helpdesk_user;
 ARRAY_DEFINE_TYPE(helpdesk_intake_p, struct helpdesk_intake *);
 
+struct helpdesk_assign {
+	uint32_t uid;
+	const char *agent;
+};
+ARRAY_DEFINE_TYPE(helpdesk_assign_t, struct helpdesk_assign);
+
 /* Per mailbox transaction state of a queue mailbox. */
 struct helpdesk_transaction {
 	union mailbox_transaction_module_context module_ctx;
@@ -17,9 +23,17 @@ struct helpdesk_transaction {
 	ARRAY_TYPE(helpdesk_intake_p) intakes;
 	/* saves finished in this transaction (all of them, ours or not) */
 	unsigned int save_count;
-	/* UIDs on which this transaction sets the claim keyword */
+	/* UIDs on which this transaction sets the claim keyword (or the
+	   agent's own owner keyword) */
 	ARRAY_TYPE(uint32_t) claims;
+	/* a lead sets someone's owner keyword: uid -> agent */
+	ARRAY_TYPE(helpdesk_assign_t) assigns;
+	/* a keyword change this user may not make: the whole STORE is
+	   refused at commit with NO [NOPERM] and this reason */
+	const char *refused;
 	bool in_copy:1;
+	/* the plugin's own keyword changes: not checked, not claims */
+	bool internal:1;
 	/* this transaction is reconcile's own: no nested reconcile */
 	bool reconciling:1;
 };

@@ -107,6 +107,11 @@ int helpdesk_store_claim(struct helpdesk_store *store, uint64_t ticket,
 			 const char *user, int64_t now, bool *won_r,
 			 const char **owner_r, const char **error_r);
 
+/* A team lead assigns the ticket to agent (whoever owned it before). */
+int helpdesk_store_assign(struct helpdesk_store *store, uint64_t ticket,
+			  const char *agent, const char *actor, int64_t now,
+			  const char **error_r);
+
 /* Rebuild: insert ticket row->id as it was (from a queue message's
    header) unless it exists. Then helpdesk_store_sync_sequence() makes new
    numbers continue after the highest one. */

@@ -87,6 +87,64 @@ def basic(t, dc):
          "store: the late claim changed nothing")
 
 
+def permissions(t, dc):
+    """Owner keywords: an agent may take a ticket (own keyword = claim), a
+    lead (userdb helpdesk_lead=yes) may assign it to anyone; any other
+    change of someone's owner keyword is refused with NO [NOPERM] and
+    nothing of that STORE is applied."""
+    m1 = make_message(subject="Laptop broken", sender="finn@customer.example")
+    m2 = make_message(subject="Re: Laptop broken", sender="finn@customer.example",
+                      in_reply_to=msgid_of(m1))
+    dc.deliver(m1)
+    dc.deliver(m2)
+    q = by_id(dc)
+    u1, u2 = q[msgid_of(m1)]["uid"], q[msgid_of(m2)]["uid"]
+    ticket = int(q[msgid_of(m1)]["headers"]["X-Helpdesk-Ticket"])
+
+    with dc.imap("alice") as c:
+        c.select("Public/Queue")
+        typ, dat = c.uid("STORE", str(u1), "+FLAGS", "(hd-owner-bob hd-prio-high)")
+        t.ok(typ == "NO" and b"[NOPERM]" in dat[0] and b"team lead" in dat[0],
+             "a non-lead setting another agent's owner keyword: NO [NOPERM]", str(dat))
+        q = by_id(dc)
+        kws = set(q[msgid_of(m1)]["keywords"])
+        t.ok(not owners(q[msgid_of(m1)]) and "hd-prio-high" not in kws,
+             "the refused STORE changed nothing (not even the other keyword)",
+             str(sorted(kws)))
+        typ, dat = c.uid("STORE", str(u1), "+FLAGS", "(hd-owner-alice)")
+        t.ok(typ == "OK", "setting one's own owner keyword is a claim", str(dat))
+    q = by_id(dc)
+    t.ok(owners(q[msgid_of(m2)]) == ["hd-owner-alice"],
+         "the claim by owner keyword reaches the ticket's other message",
+         str(sorted(q[msgid_of(m2)]["keywords"])))
+
+    with dc.imap("bob") as c:
+        c.select("Public/Queue")
+        typ, dat = c.uid("STORE", str(u1), "-FLAGS", "(hd-owner-alice)")
+        t.ok(typ == "NO" and b"[NOPERM]" in dat[0],
+             "a non-lead removing another agent's owner keyword: NO [NOPERM]", str(dat))
+        typ, dat = c.uid("STORE", str(u2), "FLAGS", "(hd-prio-normal)")
+        t.ok(typ == "NO" and b"[NOPERM]" in dat[0],
+             "STORE FLAGS that would drop another's owner keyword: NO [NOPERM]", str(dat))
+    t.eq(store(dc, "SELECT owner FROM hd_tickets WHERE id = ?", (ticket,)), [("alice",)],
+         "store: refused changes left alice the owner")
+
+    with dc.imap("carol") as c:   # a lead
+        c.select("Public/Queue")
+        typ, dat = c.uid("STORE", str(u2), "+FLAGS", "(hd-owner-bob)")
+        t.ok(typ == "OK", "a lead assigns the ticket to bob", str(dat))
+    q = by_id(dc)
+    t.ok(owners(q[msgid_of(m1)]) == ["hd-owner-bob"] and
+         owners(q[msgid_of(m2)]) == ["hd-owner-bob"],
+         "assignment replaces the owner on every message of the ticket",
+         "%s %s" % (owners(q[msgid_of(m1)]), owners(q[msgid_of(m2)])))
+    t.eq(store(dc, "SELECT owner FROM hd_tickets WHERE id = ?", (ticket,)), [("bob",)],
+         "store: owner bob")
+    t.eq(store(dc, "SELECT actor, detail FROM hd_events WHERE ticket_id = ? "
+               "AND kind = 'assigned'", (ticket,)), [("carol", "bob")],
+         "store: 'assigned' event by carol for bob")
+
+
 def race(t, dc, run, n_tickets=50):
     mids = []
     msgs = []
@@ -150,11 +208,14 @@ def main():
     plugin = plugin_or_skip(t, "claim tests")
     if plugin is None:
         return t.done()
-    dc = Dovecot(plugin=plugin, users=("support", "alice", "bob", "carol") + AGENTS)
+    dc = Dovecot(plugin=plugin, users=("support", "alice", "bob", "carol") + AGENTS,
+                 user_fields={"carol": {"helpdesk_lead": "yes"}})
     dc.start()
     try:
         with t.check("basic claims run to the end"):
             basic(t, dc)
+        with t.check("owner permissions run to the end"):
+            permissions(t, dc)
         for run in range(int(os.environ.get("HD_RACE_RUNS") or "1")):
             with t.check("race %d runs to the end" % run):
                 race(t, dc, run)

@@ -498,8 +498,9 @@ class Dovecot:
     _UNSET = object()
 
     def __init__(self, root=None, plugin=_UNSET, sieve=True, settings=None,
-                 users=("support", "alice", "bob", "carol")):
+                 users=("support", "alice", "bob", "carol"), user_fields=None):
         global _instance_counter
+        self.user_fields = dict(user_fields or {})
         if plugin is Dovecot._UNSET:
             plugin = os.environ.get("HD_PLUGIN") or None
         if plugin is not None:
@@ -586,7 +587,11 @@ class Dovecot:
         self._make_modules()
         with open(os.path.join(r, "passwd"), "w") as f:
             for u in self.users:
-                f.write("%s:{PLAIN}%s::::::\n" % (u, PASSWORD))
+                # userdb extra fields per user: user_fields = {"carol":
+                # {"helpdesk_lead": "yes"}} -> userdb_helpdesk_lead=yes
+                extra = " ".join("userdb_%s=%s" % kv for kv in
+                                 sorted(self.user_fields.get(u, {}).items()))
+                f.write("%s:{PLAIN}%s::::::%s\n" % (u, PASSWORD, extra))
         os.chmod(os.path.join(r, "passwd"), 0o644)
         acl_rights = "lrwstipekxa"
         with open(os.path.join(r, "global-acl"), "w") as f:
