@@ -77,6 +77,7 @@ static void ticket_list_row(struct sql_result *result,
 	doveadm_print(sql_result_get_field_value(result, 1));
 	doveadm_print(sql_result_get_field_value(result, 2));
 	doveadm_print(sql_result_get_field_value(result, 3));
+	doveadm_print(sql_result_get_field_value(result, 9));
 	doveadm_print(sql_result_get_field_value(result, 4));
 	doveadm_print(format_time(sql_result_get_field_value(result, 6)));
 	doveadm_print(format_time(sql_result_get_field_value(result, 7)));
@@ -114,6 +115,7 @@ static void cmd_helpdesk_ticket_list(struct doveadm_cmd_context *cctx)
 	doveadm_print_header_simple("status");
 	doveadm_print_header_simple("priority");
 	doveadm_print_header_simple("team");
+	doveadm_print_header_simple("owner");
 	doveadm_print_header_simple("requester");
 	doveadm_print_header_simple("created");
 	doveadm_print_header_simple("updated");
@@ -124,7 +126,8 @@ static void cmd_helpdesk_ticket_list(struct doveadm_cmd_context *cctx)
 	query = t_strdup_printf(
 		"SELECT t.id, t.status, t.priority, t.team, t.requester, "
 		"t.subject, t.created, t.updated, "
-		"(SELECT COUNT(*) FROM hd_messages m WHERE m.ticket_id = t.id) "
+		"(SELECT COUNT(*) FROM hd_messages m WHERE m.ticket_id = t.id), "
+		"t.owner "
 		"FROM hd_tickets t WHERE (? = '' OR t.status = ?) "
 		"ORDER BY t.id LIMIT %lld", (long long)limit);
 	const char *args[] = { status_str, status_str, NULL };
@@ -139,7 +142,7 @@ static void cmd_helpdesk_ticket_list(struct doveadm_cmd_context *cctx)
 struct ticket_show_ctx {
 	string_t *history;
 	unsigned int rows;
-	const char *fields[9];
+	const char *fields[10];
 };
 
 static void ticket_show_row(struct sql_result *result,
@@ -171,9 +174,17 @@ static void ticket_event_row(struct sql_result *result,
 
 static void cmd_helpdesk_ticket_show(struct doveadm_cmd_context *cctx)
 {
-	static const char *const names[] = {
-		"ticket", "status", "priority", "team", "requester",
-		"subject", "created", "updated", "messages"
+	/* output field -> column of the query */
+	static const struct {
+		const char *name;
+		unsigned int column;
+		bool time;
+	} show_fields[] = {
+		{ "ticket", 0, FALSE }, { "status", 1, FALSE },
+		{ "priority", 2, FALSE }, { "team", 3, FALSE },
+		{ "owner", 9, FALSE }, { "requester", 4, FALSE },
+		{ "subject", 5, FALSE }, { "created", 6, TRUE },
+		{ "updated", 7, TRUE }, { "messages", 8, FALSE },
 	};
 	struct helpdesk_store *store;
 	struct ticket_show_ctx ctx;
@@ -196,8 +207,8 @@ static void cmd_helpdesk_ticket_show(struct doveadm_cmd_context *cctx)
 	if (helpdesk_store_select(store,
 		"SELECT t.id, t.status, t.priority, t.team, t.requester, "
 		"t.subject, t.created, t.updated, "
-		"(SELECT COUNT(*) FROM hd_messages m WHERE m.ticket_id = t.id) "
-		"FROM hd_tickets t WHERE t.id = ?", args,
+		"(SELECT COUNT(*) FROM hd_messages m WHERE m.ticket_id = t.id), "
+		"t.owner FROM hd_tickets t WHERE t.id = ?", args,
 		(helpdesk_store_row_callback_t *)ticket_show_row, &ctx,
 		&error) < 0 ||
 	    helpdesk_store_select(store,
@@ -218,15 +229,16 @@ static void cmd_helpdesk_ticket_show(struct doveadm_cmd_context *cctx)
 	}
 
 	doveadm_print_init(DOVEADM_PRINT_TYPE_PAGER);
-	for (i = 0; i < N_ELEMENTS(names); i++)
-		doveadm_print_header_simple(names[i]);
+	for (i = 0; i < N_ELEMENTS(show_fields); i++)
+		doveadm_print_header_simple(show_fields[i].name);
 	doveadm_print_header_simple("history");
-	for (i = 0; i < N_ELEMENTS(names); i++) {
-		if (i == 6 || i == 7)
-			doveadm_print(format_time(ctx.fields[i]));
+	for (i = 0; i < N_ELEMENTS(show_fields); i++) {
+		const char *value = ctx.fields[show_fields[i].column];
+
+		if (show_fields[i].time)
+			doveadm_print(format_time(value));
 		else
-			doveadm_print(ctx.fields[i] == NULL ? "" :
-				      ctx.fields[i]);
+			doveadm_print(value == NULL ? "" : value);
 	}
 	doveadm_print(str_c(ctx.history));
 }

@@ -66,6 +66,13 @@ def basic(t, dc):
          [("alice", "open")], "store: owner alice, status open")
     t.eq(store(dc, "SELECT actor FROM hd_events WHERE ticket_id = ? AND kind = 'claimed'",
                (t1,)), [("alice",)], "store: one 'claimed' event by alice")
+    import json
+    shown = json.loads(dc.doveadm("-f", "json", "helpdesk", "ticket", "show",
+                                  str(t1)).stdout)
+    t.ok(shown and shown[0].get("owner") == "alice" and
+         "claimed by alice" in shown[0].get("history", ""),
+         "doveadm helpdesk ticket show: owner alice, 'claimed by alice' in the history",
+         repr(shown))
 
     with dc.imap("bob") as c:
         c.select("Public/Queue")
