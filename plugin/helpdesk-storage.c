@@ -344,6 +344,48 @@ static void helpdesk_propagate_reopen(struct mailbox *box,
 	}
 }
 
+/* Add and remove keywords (either list may be NULL) on the given UIDs, in
+   a transaction of the plugin's own (not checked, not taken for claims).
+   UIDs expunged meanwhile are skipped. */
+static int uids_update_keywords(struct mailbox *box,
+				const ARRAY_TYPE(uint32_t) *uids,
+				const char *const *add,
+				const char *const *remove,
+				const char **error_r)
+{
+	struct mailbox_transaction_context *t;
+	struct mail_keywords *kw_add = NULL, *kw_remove = NULL;
+	struct mail *mail;
+	uint32_t uid;
+
+	t = mailbox_transaction_begin(box, MAILBOX_TRANSACTION_FLAG_EXTERNAL,
+				      "helpdesk ticket keywords");
+	helpdesk_transaction_get(t)->internal = TRUE;
+	mail = mail_alloc(t, 0, NULL);
+	if (add != NULL)
+		kw_add = mailbox_keywords_create_valid(box, add);
+	if (remove != NULL)
+		kw_remove = mailbox_keywords_create_valid(box, remove);
+	array_foreach_elem(uids, uid) {
+		if (!mail_set_uid(mail, uid))
+			continue;
+		if (kw_remove != NULL)
+			mail_update_keywords(mail, MODIFY_REMOVE, kw_remove);
+		if (kw_add != NULL)
+			mail_update_keywords(mail, MODIFY_ADD, kw_add);
+	}
+	if (kw_add != NULL)
+		mailbox_keywords_unref(&kw_add);
+	if (kw_remove != NULL)
+		mailbox_keywords_unref(&kw_remove);
+	mail_free(&mail);
+	if (mailbox_transaction_commit(&t) < 0) {
+		*error_r = mailbox_get_last_internal_error(box, NULL);
+		return -1;
+	}
+	return 0;
+}
+
 /* Find the ticket's messages by their X-Helpdesk-Ticket header, for those
    whose location the store doesn't know (yet). */
 static int
@@ -392,12 +434,9 @@ int helpdesk_ticket_update_keywords(struct mailbox *box,
 	struct helpdesk_store *store;
 	struct mailbox_metadata metadata;
 	struct mailbox_transaction_context *t;
-	struct mail_keywords *kw_add, *kw_remove;
-	struct mail *mail;
 	ARRAY_TYPE(uint32_t) uids;
 	unsigned int unknown;
-	uint32_t uid;
-	int ret = 0;
+	int ret;
 
 	store = helpdesk_user_store(huser, FALSE, NULL, error_r);
 	if (store == NULL)
@@ -417,53 +456,31 @@ int helpdesk_ticket_update_keywords(struct mailbox *box,
 		*error_r = mailbox_get_last_internal_error(box, NULL);
 		return -1;
 	}
-
-	t = mailbox_transaction_begin(box, MAILBOX_TRANSACTION_FLAG_EXTERNAL,
-				      "helpdesk ticket keywords");
-	helpdesk_transaction_get(t)->internal = TRUE;
-	if (unknown > 0 && ticket_uids_by_header(t, ticket, &uids) < 0) {
-		*error_r = mailbox_get_last_internal_error(box, NULL);
+	if (unknown > 0) {
+		t = mailbox_transaction_begin(box, 0, "helpdesk ticket lookup");
+		ret = ticket_uids_by_header(t, ticket, &uids);
 		mailbox_transaction_rollback(&t);
-		return -1;
+		if (ret < 0) {
+			*error_r = mailbox_get_last_internal_error(box, NULL);
+			return -1;
+		}
 	}
-	mail = mail_alloc(t, 0, NULL);
-	kw_add = mailbox_keywords_create_valid(box, add);
-	kw_remove = mailbox_keywords_create_valid(box, remove);
-	array_foreach_elem(&uids, uid) {
-		if (!mail_set_uid(mail, uid))
-			continue; /* expunged meanwhile */
-		mail_update_keywords(mail, MODIFY_REMOVE, kw_remove);
-		mail_update_keywords(mail, MODIFY_ADD, kw_add);
-	}
-	mailbox_keywords_unref(&kw_add);
-	mailbox_keywords_unref(&kw_remove);
-	mail_free(&mail);
-	if (mailbox_transaction_commit(&t) < 0) {
-		*error_r = mailbox_get_last_internal_error(box, NULL);
-		ret = -1;
-	}
-	return ret;
+	return uids_update_keywords(box, &uids, add, remove, error_r);
 }
 
 /* Remove keywords from one message (a refused or failed claim). */
 static void uid_remove_keywords(struct mailbox *box, uint32_t uid,
 				const char *const *remove)
 {
-	struct mailbox_transaction_context *t;
-	struct mail_keywords *kw;
-	struct mail *mail;
+	ARRAY_TYPE(uint32_t) uids;
+	const char *error;
 
-	t = mailbox_transaction_begin(box, MAILBOX_TRANSACTION_FLAG_EXTERNAL,
-				      "helpdesk claim");
-	helpdesk_transaction_get(t)->internal = TRUE;
-	mail = mail_alloc(t, 0, NULL);
-	if (mail_set_uid(mail, uid)) {
-		kw = mailbox_keywords_create_valid(box, remove);
-		mail_update_keywords(mail, MODIFY_REMOVE, kw);
-		mailbox_keywords_unref(&kw);
+	t_array_init(&uids, 1);
+	array_push_back(&uids, &uid);
+	if (uids_update_keywords(box, &uids, NULL, remove, &error) < 0) {
+		i_error("helpdesk: removing keywords from UID %u of %s "
+			"failed: %s", uid, mailbox_get_vname(box), error);
 	}
-	mail_free(&mail);
-	(void)mailbox_transaction_commit(&t);
 }
 
 /* The ticket number a queue message carries, 0 if none. */
