@@ -221,6 +221,47 @@ def lmtp_pids(dc):
 
 # --------------------------------------------------------------- scenarios
 
+def outage_then_next_delivery(t, dc, name, mark, before, repair,
+                              trigger_subject, repaired):
+    """The fault's mails over one LMTP connection (so one LMTP process sees
+    the outage, the repair and the next delivery): checked pending, then
+    repair(), then one more mail, which must reconcile the pending ones."""
+    msgs = fault_msgs(name)
+    mids = [msgid_of(m) for m in msgs]
+    conn = dc.lmtp(timeout=60)
+    results = []
+    t0 = time.monotonic()
+    try:
+        for m in msgs:
+            res, _ = dc._transaction(conn, m, ["support@example.com"], "customer@example.org")
+            results.append(res["support@example.com"])
+        # they all came back during the outage: the plugin gave up on the
+        # store instead of waiting for it
+        t.diag("%s: %d deliveries during the outage took %.1f s"
+               % (name, N_FAULT, time.monotonic() - t0))
+        check_during_outage(t, dc, name, results, mids, mark)
+        repair()
+        trigger = make_message(subject="%s: %s" % (name, trigger_subject))
+        res, _ = dc._transaction(conn, trigger, ["support@example.com"],
+                                 "customer@example.org")
+        r = res["support@example.com"]
+    finally:
+        try:
+            conn.quit()
+        except Exception:
+            pass
+    t.ok(r.code == 250, "%s: delivery after %s accepted" % (name, repaired), repr(r))
+    # the reconcile may finish right after the reply
+    try:
+        wait_until(lambda: not [m for m in dc.queue("alice")
+                                if "hd-pending" in m["keywords"]],
+                   timeout=5, what="pending mail reconciled")
+    except TimeoutError:
+        pass
+    check_reconciled(t, dc, name + " (reconciled by the next delivery)", mids, before,
+                     [msgid_of(trigger)])
+
+
 def scenario_missing(t):
     """Store directory vanishes while Dovecot runs; it comes back; the next
     successful delivery in the same LMTP process reconciles the pending mail."""
@@ -236,37 +277,10 @@ def scenario_missing(t):
         os.rename(dbdir, dbdir + ".away")
         dc.start()
         mark = dc.log_mark()
-        msgs = fault_msgs(name)
-        mids = [msgid_of(m) for m in msgs]
-        # one LMTP connection: the outage, the repair and the next delivery
-        # all happen in one LMTP process
-        conn = dc.lmtp()
-        results = []
-        try:
-            for m in msgs:
-                res, _ = dc._transaction(conn, m, ["support@example.com"], "customer@example.org")
-                results.append(res["support@example.com"])
-            check_during_outage(t, dc, name, results, mids, mark)
-            os.rename(dbdir + ".away", dbdir)
-            trigger = make_message(subject="%s: store is back" % name)
-            res, _ = dc._transaction(conn, trigger, ["support@example.com"],
-                                     "customer@example.org")
-            r = res["support@example.com"]
-        finally:
-            try:
-                conn.quit()
-            except Exception:
-                pass
-        t.ok(r.code == 250, "%s: delivery after repair accepted" % name, repr(r))
-        # the reconcile may finish right after the reply
-        try:
-            wait_until(lambda: not [m for m in dc.queue("alice")
-                                    if "hd-pending" in m["keywords"]],
-                       timeout=5, what="pending mail reconciled")
-        except TimeoutError:
-            pass
-        check_reconciled(t, dc, name + " (reconciled by the next delivery)", mids, before,
-                         [msgid_of(trigger)])
+        outage_then_next_delivery(
+            t, dc, name, mark, before,
+            repair=lambda: os.rename(dbdir + ".away", dbdir),
+            trigger_subject="store is back", repaired="repair")
         rc, rows, text = reconcile(dc)
         t.ok(rc == 0 and rows.get("support") == (0, 0),
              "%s: a later doveadm reconcile finds nothing to do" % name, text)
@@ -330,41 +344,15 @@ def scenario_locked(t):
         lock = sqlite3.connect(dc.db_path, timeout=5, isolation_level=None)
         lock.execute("BEGIN EXCLUSIVE")
         mark = dc.log_mark()
-        msgs = fault_msgs(name)
-        mids = [msgid_of(m) for m in msgs]
-        conn = dc.lmtp(timeout=60)
-        results = []
-        t0 = time.monotonic()
-        try:
-            for m in msgs:
-                res, _ = dc._transaction(conn, m, ["support@example.com"], "customer@example.org")
-                results.append(res["support@example.com"])
-            # they all came back while the lock is still held: the plugin
-            # gave up on the store instead of waiting for it
-            t.diag("%s: %d deliveries against a locked store took %.1f s"
-                   % (name, N_FAULT, time.monotonic() - t0))
-            check_during_outage(t, dc, name, results, mids, mark)
+
+        def release():
+            nonlocal lock
             lock.execute("ROLLBACK")
             lock.close()
             lock = None
-            trigger = make_message(subject="%s: lock released" % name)
-            res, _ = dc._transaction(conn, trigger, ["support@example.com"],
-                                     "customer@example.org")
-            r = res["support@example.com"]
-        finally:
-            try:
-                conn.quit()
-            except Exception:
-                pass
-        t.ok(r.code == 250, "%s: delivery after the lock is released accepted" % name, repr(r))
-        try:
-            wait_until(lambda: not [m for m in dc.queue("alice")
-                                    if "hd-pending" in m["keywords"]],
-                       timeout=5, what="pending mail reconciled")
-        except TimeoutError:
-            pass
-        check_reconciled(t, dc, name + " (reconciled by the next delivery)", mids, before,
-                         [msgid_of(trigger)])
+        outage_then_next_delivery(
+            t, dc, name, mark, before, repair=release,
+            trigger_subject="lock released", repaired="the lock is released")
     finally:
         if lock is not None:
             lock.close()
