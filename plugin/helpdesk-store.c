@@ -9,45 +9,37 @@
 #include "sleep.h"
 #include "sql-api-private.h"
 #include "helpdesk-store.h"
+#include "helpdesk-store-private.h"
 
 #include <sys/stat.h>
 
-/* 1: tickets, messages, participants, events; 2: tickets.owner */
-#define HELPDESK_SCHEMA_VERSION 2
+/* 1: tickets, messages, participants, events; 2: tickets.owner;
+   3: tickets.tier and .vip, agents, teams */
+#define HELPDESK_SCHEMA_VERSION 3
 /* Most Message-IDs from In-Reply-To/References that are looked up. */
 #define HELPDESK_STORE_MAX_REFS 64
 
-struct store_location {
-	const char *key, *guid;
-	uint32_t uid;
-};
-
-/* Locations kept at most while the store can't be written. */
-#define HELPDESK_STORE_MAX_PENDING_LOCATIONS 1000
-
-struct helpdesk_store {
-	struct sql_db *db;
-	struct event *event;
-	char *driver;
-	/* sqlite: the database file */
-	char *path;
-	/* sqlite: the file is missing or was created moments ago */
-	bool fresh;
-	/* sqlite: the file the connection has open */
-	dev_t dev;
-	ino_t ino;
-	/* sqlite: busy timeout set on the connection, 0 = driver's 1 s */
-	unsigned int busy_timeout_msecs;
-
-	/* locations of saved messages not written yet: they go with the
-	   next write transaction (or helpdesk_store_flush()) */
-	pool_t loc_pool;
-	ARRAY(struct store_location) locations;
-	bool schema_ok:1;
-};
-
 static struct module *helpdesk_sql_modules = NULL;
 static bool helpdesk_sql_drivers_inited = FALSE;
+
+/* Agents and teams (schema 3). An empty hd_agents table means every user
+   with rights on the queue is an agent; once agents are registered, only
+   they may act on tickets. role: "agent" or "lead". */
+#define SCHEMA_AGENTS \
+	"CREATE TABLE IF NOT EXISTS hd_agents (" \
+	" username TEXT PRIMARY KEY," \
+	" address TEXT NOT NULL DEFAULT ''," \
+	" team TEXT NOT NULL DEFAULT ''," \
+	" role TEXT NOT NULL DEFAULT 'agent'," \
+	" created BIGINT NOT NULL)"
+/* tier: the support tier (1-4) the team serves, 0 = none; an escalation
+   to tier N moves the ticket to the team of tier N, if there is one. */
+#define SCHEMA_TEAMS \
+	"CREATE TABLE IF NOT EXISTS hd_teams (" \
+	" name TEXT PRIMARY KEY," \
+	" tier INTEGER NOT NULL DEFAULT 0," \
+	" description TEXT NOT NULL DEFAULT ''," \
+	" created BIGINT NOT NULL)"
 
 static const char *const schema_common[] = {
 	"CREATE TABLE IF NOT EXISTS hd_schema (version INTEGER NOT NULL)",
@@ -66,6 +58,9 @@ static const char *const schema_common[] = {
 	" address TEXT NOT NULL,"
 	" PRIMARY KEY (ticket_id, address))",
 	"CREATE INDEX IF NOT EXISTS hd_events_ticket ON hd_events (ticket_id)",
+	SCHEMA_AGENTS,
+	"CREATE INDEX IF NOT EXISTS hd_agents_address ON hd_agents (address)",
+	SCHEMA_TEAMS,
 	NULL
 };
 
@@ -80,6 +75,8 @@ static const char *const schema_common[] = {
 	" priority TEXT NOT NULL DEFAULT 'normal'," \
 	" team TEXT NOT NULL DEFAULT ''," \
 	" owner TEXT NOT NULL DEFAULT ''," \
+	" tier INTEGER NOT NULL DEFAULT 1," \
+	" vip INTEGER NOT NULL DEFAULT 0," \
 	" created BIGINT NOT NULL," \
 	" updated BIGINT NOT NULL)"
 #define SCHEMA_EVENTS(id_column) \
@@ -258,8 +255,8 @@ void helpdesk_store_deinit(struct helpdesk_store **_store)
 	i_free(store);
 }
 
-static struct sql_result *
-store_query(struct helpdesk_store *store, const char *query,
+struct sql_result *
+helpdesk_sql_query(struct helpdesk_store *store, const char *query,
 	    const char *const *args)
 {
 	struct sql_statement *stmt;
@@ -276,7 +273,7 @@ store_query(struct helpdesk_store *store, const char *query,
 
 /* Fetch the first column of the first row: 1 with *value_r (data stack),
    0 when there is no row, -1 on error. */
-static int store_get_value(struct helpdesk_store *store, const char *query,
+int helpdesk_sql_get_value(struct helpdesk_store *store, const char *query,
 			   const char *const *args, const char **value_r,
 			   const char **error_r)
 {
@@ -284,7 +281,7 @@ static int store_get_value(struct helpdesk_store *store, const char *query,
 	int ret;
 
 	*value_r = NULL;
-	result = store_query(store, query, args);
+	result = helpdesk_sql_query(store, query, args);
 	ret = sql_result_next_row(result);
 	if (ret < 0) {
 		*error_r = t_strdup_printf("%s (query: %.60s)",
@@ -310,7 +307,7 @@ static void store_commit_callback(const struct sql_commit_result *result,
 		ctx->error = t_strdup(result->error);
 }
 
-static int store_commit(struct helpdesk_store *store,
+int helpdesk_sql_commit(struct helpdesk_store *store,
 			struct sql_transaction_context **trans,
 			const char **error_r)
 {
@@ -331,7 +328,7 @@ static int store_commit(struct helpdesk_store *store,
 	return 0;
 }
 
-static void store_update(struct sql_transaction_context *trans,
+void helpdesk_sql_update(struct sql_transaction_context *trans,
 			 const char *query, const char *const *args)
 {
 	struct sql_statement *stmt;
@@ -350,14 +347,14 @@ static void store_update(struct sql_transaction_context *trans,
 /* Run one statement that returns no rows in a transaction of its own.
    (driver-sqlite's sql_query_s() panics on statements without result
    columns, so writes always go through transactions.) */
-static int store_exec(struct helpdesk_store *store, const char *query,
+int helpdesk_sql_exec(struct helpdesk_store *store, const char *query,
 		      const char *const *args, const char **error_r)
 {
 	struct sql_transaction_context *trans;
 
 	trans = sql_transaction_begin(store->db);
-	store_update(trans, query, args);
-	return store_commit(store, &trans, error_r);
+	helpdesk_sql_update(trans, query, args);
+	return helpdesk_sql_commit(store, &trans, error_r);
 }
 
 static int store_sqlite_precheck(struct helpdesk_store *store,
@@ -419,10 +416,20 @@ static int store_upgrade_schema(struct helpdesk_store *store,
 		sql_update(trans, "ALTER TABLE hd_tickets ADD COLUMN "
 			   "owner TEXT NOT NULL DEFAULT ''");
 	}
+	if (version < 3) {
+		sql_update(trans, "ALTER TABLE hd_tickets ADD COLUMN "
+			   "tier INTEGER NOT NULL DEFAULT 1");
+		sql_update(trans, "ALTER TABLE hd_tickets ADD COLUMN "
+			   "vip INTEGER NOT NULL DEFAULT 0");
+		sql_update(trans, SCHEMA_AGENTS);
+		sql_update(trans, "CREATE INDEX IF NOT EXISTS hd_agents_address "
+			   "ON hd_agents (address)");
+		sql_update(trans, SCHEMA_TEAMS);
+	}
 	sql_update(trans, "DELETE FROM hd_schema");
-	store_update(trans, "INSERT INTO hd_schema (version) VALUES (?)",
+	helpdesk_sql_update(trans, "INSERT INTO hd_schema (version) VALUES (?)",
 		     args);
-	if (store_commit(store, &trans, error_r) < 0) {
+	if (helpdesk_sql_commit(store, &trans, error_r) < 0) {
 		*error_r = t_strdup_printf("upgrading the schema from version "
 					   "%u failed: %s", version, *error_r);
 		return -1;
@@ -445,7 +452,7 @@ static int store_create_schema(struct helpdesk_store *store, bool may_create,
 		/* WAL lets readers (doveadm, other deliveries) run while a
 		   delivery writes; NORMAL sync is durable across crashes of
 		   the process and costs no fsync per delivery. */
-		if (store_get_value(store, "PRAGMA journal_mode=WAL", NULL,
+		if (helpdesk_sql_get_value(store, "PRAGMA journal_mode=WAL", NULL,
 				    &value, error_r) < 0)
 			return -1;
 		sql_exec(store->db, "PRAGMA synchronous=NORMAL");
@@ -453,7 +460,7 @@ static int store_create_schema(struct helpdesk_store *store, bool may_create,
 	/* Look before selecting: with lib-sql's pgsql pool a failed query
 	   ("relation does not exist") leaves no connection for the
 	   synchronous transaction that follows. */
-	if (store_get_value(store, sqlite ?
+	if (helpdesk_sql_get_value(store, sqlite ?
 			"SELECT COUNT(*) FROM sqlite_master "
 			"WHERE type = 'table' AND name = 'hd_schema'" :
 			"SELECT COUNT(*) FROM information_schema.tables "
@@ -467,7 +474,7 @@ static int store_create_schema(struct helpdesk_store *store, bool may_create,
 			return -1;
 		}
 		*created_r = TRUE;
-	} else if (store_get_value(store, "SELECT MAX(version) FROM hd_schema",
+	} else if (helpdesk_sql_get_value(store, "SELECT MAX(version) FROM hd_schema",
 				   NULL, &value, error_r) > 0 &&
 		   value != NULL && str_to_uint(value, &version) == 0) {
 		if (version > HELPDESK_SCHEMA_VERSION) {
@@ -493,9 +500,9 @@ static int store_create_schema(struct helpdesk_store *store, bool may_create,
 	args[0] = dec2str(HELPDESK_SCHEMA_VERSION);
 	args[1] = NULL;
 	sql_update(trans, "DELETE FROM hd_schema");
-	store_update(trans, "INSERT INTO hd_schema (version) VALUES (?)",
+	helpdesk_sql_update(trans, "INSERT INTO hd_schema (version) VALUES (?)",
 		     args);
-	if (store_commit(store, &trans, error_r) < 0) {
+	if (helpdesk_sql_commit(store, &trans, error_r) < 0) {
 		*error_r = t_strdup_printf("creating the schema failed: %s",
 					   *error_r);
 		return -1;
@@ -667,7 +674,7 @@ int helpdesk_store_get_ticket(struct helpdesk_store *store, uint64_t id,
 
 	i_zero(row_r);
 	*found_r = FALSE;
-	result = store_query(store,
+	result = helpdesk_sql_query(store,
 		"SELECT id, status, subject, requester, priority, team, "
 		"created, updated FROM hd_tickets WHERE id = ?", args);
 	ret = sql_result_next_row(result);
@@ -706,7 +713,7 @@ int helpdesk_store_is_participant(struct helpdesk_store *store,
 	const char *args[] = { dec2str(ticket), address, NULL }, *value;
 	int ret;
 
-	ret = store_get_value(store,
+	ret = helpdesk_sql_get_value(store,
 		"SELECT 1 FROM hd_participants "
 		"WHERE ticket_id = ? AND address = ?", args, &value, error_r);
 	*result_r = ret > 0;
@@ -742,7 +749,7 @@ int helpdesk_store_claim(struct helpdesk_store *store, uint64_t ticket,
 					now_str),
 			ticket_str, user, now_str, ticket_str, user, NULL
 		};
-		store_update(trans,
+		helpdesk_sql_update(trans,
 			"INSERT INTO hd_events (event_key, ticket_id, kind, "
 			"actor, message_key, detail, created) "
 			"SELECT ?, ?, 'claimed', ?, '', '', ? "
@@ -750,10 +757,10 @@ int helpdesk_store_claim(struct helpdesk_store *store, uint64_t ticket,
 			"WHERE id = ? AND owner = ?) ON CONFLICT DO NOTHING",
 			ev_args);
 	}
-	if (store_commit(store, &trans, error_r) < 0)
+	if (helpdesk_sql_commit(store, &trans, error_r) < 0)
 		return -1;
 	*won_r = rows > 0;
-	if (store_get_value(store, "SELECT owner FROM hd_tickets WHERE id = ?",
+	if (helpdesk_sql_get_value(store, "SELECT owner FROM hd_tickets WHERE id = ?",
 			    args, &value, error_r) < 0)
 		return -1;
 	*owner_r = value;
@@ -774,16 +781,16 @@ int helpdesk_store_assign(struct helpdesk_store *store, uint64_t ticket,
 	};
 
 	trans = sql_transaction_begin(store->db);
-	store_update(trans,
+	helpdesk_sql_update(trans,
 		"UPDATE hd_tickets SET owner = ?, updated = ?, status = "
 		"CASE status WHEN 'new' THEN 'open' ELSE status END "
 		"WHERE id = ?", args);
-	store_update(trans,
+	helpdesk_sql_update(trans,
 		"INSERT INTO hd_events (event_key, ticket_id, kind, actor, "
 		"message_key, detail, created) "
 		"VALUES (?, ?, 'assigned', ?, '', ?, ?) ON CONFLICT DO NOTHING",
 		ev_args);
-	return store_commit(store, &trans, error_r);
+	return helpdesk_sql_commit(store, &trans, error_r);
 }
 
 int helpdesk_store_adopt_ticket(struct helpdesk_store *store,
@@ -800,7 +807,7 @@ int helpdesk_store_adopt_ticket(struct helpdesk_store *store,
 		row->team == NULL ? "" : row->team, created, created, NULL
 	};
 
-	return store_exec(store,
+	return helpdesk_sql_exec(store,
 		"INSERT INTO hd_tickets (id, origin_key, subject, requester, "
 		"status, priority, team, created, updated) "
 		"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
@@ -815,7 +822,7 @@ int helpdesk_store_sync_sequence(struct helpdesk_store *store,
 	/* SQLite's AUTOINCREMENT follows explicit ids by itself */
 	if (store->path != NULL)
 		return 0;
-	return store_get_value(store,
+	return helpdesk_sql_get_value(store,
 		"SELECT setval(pg_get_serial_sequence('hd_tickets', 'id'), "
 		"(SELECT COALESCE(MAX(id), 0) + 1 FROM hd_tickets), false)",
 		NULL, &value, error_r) < 0 ? -1 : 0;
@@ -830,7 +837,7 @@ static void store_add_locations(struct helpdesk_store *store,
 		const char *args[] = {
 			loc->guid, t_strdup(dec2str(loc->uid)), loc->key, NULL
 		};
-		store_update(trans,
+		helpdesk_sql_update(trans,
 			"UPDATE hd_messages SET mailbox_guid = ?, uid = ? "
 			"WHERE message_key = ? AND uid = 0", args);
 	}
@@ -858,7 +865,7 @@ store_add_event(struct sql_transaction_context *trans, bool by_origin,
 		kind, actor, message_key, detail, now, NULL
 	};
 
-	store_update(trans, t_strconcat(
+	helpdesk_sql_update(trans, t_strconcat(
 		"INSERT INTO hd_events (event_key, ticket_id, kind, actor, "
 		"message_key, detail, created) VALUES (?, ",
 		by_origin ? TICKET_BY_ORIGIN : TICKET_BY_ID,
@@ -896,7 +903,7 @@ int helpdesk_store_record_message(struct helpdesk_store *store,
 			now, now, NULL
 		};
 		/* idempotent: a replay finds the ticket it opened before */
-		store_update(trans,
+		helpdesk_sql_update(trans,
 			"INSERT INTO hd_tickets (origin_key, subject, "
 			"requester, status, priority, team, created, updated) "
 			"VALUES (?, ?, ?, 'new', ?, ?, ?, ?) "
@@ -907,7 +914,7 @@ int helpdesk_store_record_message(struct helpdesk_store *store,
 			msg->key, has_ticket ? ticket_arg : "0", sender,
 			subject, msg->kind, now, NULL
 		};
-		store_update(trans, t_strconcat(
+		helpdesk_sql_update(trans, t_strconcat(
 			"INSERT INTO hd_messages (message_key, ticket_id, "
 			"sender, subject, kind, created) VALUES (?, ",
 			has_ticket ? ticket_col : TICKET_BY_ID,
@@ -917,7 +924,7 @@ int helpdesk_store_record_message(struct helpdesk_store *store,
 		for (p = msg->participants; *p != NULL; p++) {
 			const char *args[] = { ticket_arg, *p, NULL };
 
-			store_update(trans, t_strconcat(
+			helpdesk_sql_update(trans, t_strconcat(
 				"INSERT INTO hd_participants (ticket_id, "
 				"address) VALUES (", ticket_col,
 				", ?) ON CONFLICT DO NOTHING", NULL), args);
@@ -937,7 +944,7 @@ int helpdesk_store_record_message(struct helpdesk_store *store,
 					sender, msg->key, "customer reply",
 					now);
 		}
-		store_update(trans, msg->ev_reopened ?
+		helpdesk_sql_update(trans, msg->ev_reopened ?
 			"UPDATE hd_tickets SET updated = ?, status = "
 			"CASE status WHEN 'resolved' THEN 'open' "
 			"ELSE status END WHERE id = ?" :
@@ -949,7 +956,7 @@ int helpdesk_store_record_message(struct helpdesk_store *store,
 	}
 	/* earlier deliveries' locations ride along */
 	store_add_locations(store, trans);
-	if (store_commit(store, &trans, error_r) < 0)
+	if (helpdesk_sql_commit(store, &trans, error_r) < 0)
 		return -1;
 	store_clear_locations(store);
 	if (!by_origin)
@@ -958,7 +965,7 @@ int helpdesk_store_record_message(struct helpdesk_store *store,
 	{
 		const char *args[] = { msg->key, NULL };
 
-		ret = store_get_value(store,
+		ret = helpdesk_sql_get_value(store,
 			"SELECT id FROM hd_tickets WHERE origin_key = ?",
 			args, &value, error_r);
 	}
@@ -1003,7 +1010,7 @@ int helpdesk_store_flush(struct helpdesk_store *store, const char **error_r)
 		return 0;
 	trans = sql_transaction_begin(store->db);
 	store_add_locations(store, trans);
-	if (store_commit(store, &trans, error_r) < 0)
+	if (helpdesk_sql_commit(store, &trans, error_r) < 0)
 		return -1;
 	store_clear_locations(store);
 	return 0;
@@ -1022,7 +1029,7 @@ int helpdesk_store_ticket_uids(struct helpdesk_store *store, uint64_t ticket,
 	if (helpdesk_store_flush(store, error_r) < 0)
 		return -1;
 	*unknown_r = 0;
-	result = store_query(store,
+	result = helpdesk_sql_query(store,
 		"SELECT uid FROM hd_messages WHERE ticket_id = ? "
 		"AND (mailbox_guid = ? OR uid = 0)", args);
 	while ((ret = sql_result_next_row(result)) > 0) {
@@ -1048,7 +1055,7 @@ int helpdesk_store_select(struct helpdesk_store *store, const char *query,
 	struct sql_result *result;
 	int ret;
 
-	result = store_query(store, query, args);
+	result = helpdesk_sql_query(store, query, args);
 	while ((ret = sql_result_next_row(result)) > 0)
 		callback(result, context);
 	if (ret < 0)

@@ -185,7 +185,7 @@ def schema_upgrade(t, plugin):
         cols = [r[1] for r in dc.db().execute("PRAGMA table_info(hd_tickets)")]
         t.ok(v == [(2,)] and "owner" in cols, "schema version 2 with tickets.owner",
              "%r %r" % (v, cols))
-        t.ok(any("schema upgraded from version 1 to 2" in l for l in dc.log().splitlines()),
+        t.ok(any("schema upgraded from version 1 to 3" in l for l in dc.log().splitlines()),
              "the upgrade is logged")
         t.eq(dc.log_errors(), [], "no errors in the log")
     finally:

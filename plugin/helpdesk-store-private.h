@@ -1,0 +1,57 @@
+#ifndef HELPDESK_STORE_PRIVATE_H
+#define HELPDESK_STORE_PRIVATE_H
+
+/* Internals shared by the store's source files (helpdesk-store*.c). */
+
+#include "sql-api-private.h"
+
+struct store_location {
+	const char *key, *guid;
+	uint32_t uid;
+};
+
+/* Locations kept at most while the store can't be written. */
+#define HELPDESK_STORE_MAX_PENDING_LOCATIONS 1000
+
+struct helpdesk_store {
+	struct sql_db *db;
+	struct event *event;
+	char *driver;
+	/* sqlite: the database file */
+	char *path;
+	/* sqlite: the file is missing or was created moments ago */
+	bool fresh;
+	/* sqlite: the file the connection has open */
+	dev_t dev;
+	ino_t ino;
+	/* sqlite: busy timeout set on the connection, 0 = driver's 1 s */
+	unsigned int busy_timeout_msecs;
+
+	/* locations of saved messages not written yet: they go with the
+	   next write transaction (or helpdesk_store_flush()) */
+	pool_t loc_pool;
+	ARRAY(struct store_location) locations;
+	bool schema_ok:1;
+};
+
+/* Run a read query with string parameters (NULL-terminated, may be NULL). */
+struct sql_result *
+helpdesk_sql_query(struct helpdesk_store *store, const char *query,
+		   const char *const *args);
+/* Fetch the first column of the first row: 1 with *value_r (data stack),
+   0 when there is no row, -1 on error. */
+int helpdesk_sql_get_value(struct helpdesk_store *store, const char *query,
+			   const char *const *args, const char **value_r,
+			   const char **error_r);
+/* Commit, reporting errors for every driver. */
+int helpdesk_sql_commit(struct helpdesk_store *store,
+			struct sql_transaction_context **trans,
+			const char **error_r);
+/* Add a statement with string parameters to a transaction. */
+void helpdesk_sql_update(struct sql_transaction_context *trans,
+			 const char *query, const char *const *args);
+/* One write statement in a transaction of its own. */
+int helpdesk_sql_exec(struct helpdesk_store *store, const char *query,
+		      const char *const *args, const char **error_r);
+
+#endif
