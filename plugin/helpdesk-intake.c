@@ -369,6 +369,17 @@ static bool keyword_is_owned(const struct helpdesk_settings *set,
 	return FALSE;
 }
 
+/* Keywords that show the ticket's state (priority, team, VIP): on a
+   ticket's message they come from the store. */
+static bool keyword_is_state(const struct helpdesk_settings *set,
+			     const char *keyword)
+{
+	const char *arg;
+
+	return helpdesk_keyword_class_is_state(
+		helpdesk_keyword_classify(set->keyword_prefix, keyword, &arg));
+}
+
 static const char *
 find_prefixed(const struct helpdesk_settings *set,
 	      const char *const *keywords, const char *what)
@@ -380,21 +391,6 @@ find_prefixed(const struct helpdesk_settings *set,
 			return *keywords + strlen(prefix);
 	}
 	return NULL;
-}
-
-static const char *status_keyword(enum helpdesk_ticket_status status)
-{
-	switch (status) {
-	case HELPDESK_STATUS_NEW:
-		return HELPDESK_KW_NEW;
-	case HELPDESK_STATUS_OPEN:
-		return HELPDESK_KW_OPEN;
-	case HELPDESK_STATUS_WAITING:
-		return HELPDESK_KW_WAITING;
-	case HELPDESK_STATUS_RESOLVED:
-		return HELPDESK_KW_RESOLVED;
-	}
-	i_unreached();
 }
 
 static const char *const *
@@ -424,25 +420,26 @@ intake_participants(const struct intake_headers *h)
 	return array_front(&list);
 }
 
-/* Look everything up, decide and record. Returns -1 with *error_r when
-   the store failed; the caller then delivers the message as pending. */
+/* Look everything up, decide and record. *state_r is the ticket's state
+   after this message (what its keywords show). Returns -1 with *error_r
+   when the store failed; the caller then delivers the message as
+   pending. */
 static int
 intake_decide(struct helpdesk_store *store,
 	      const struct intake_headers *h, const char *key,
-	      const char *prio, const char *team,
+	      const char *prio, const char *team, bool vip,
 	      struct helpdesk_intake *intake,
-	      enum helpdesk_ticket_status *status_r, const char **prio_r,
-	      const char **error_r)
+	      struct helpdesk_ticket_row *state_r, const char **error_r)
 {
 	struct helpdesk_thread_input in;
 	struct helpdesk_thread_decision decision;
 	struct helpdesk_store_lookup lookup;
 	struct helpdesk_ticket_row tag_row;
 	struct helpdesk_store_message msg;
-	const char *const *ref_keys;
+	const char *const *ref_keys, *agent = NULL;
 	unsigned int ref_count;
 	uint64_t tag;
-	bool found;
+	bool found, changed;
 	int64_t now = ioloop_time;
 
 	i_zero(&in);
@@ -454,11 +451,11 @@ intake_decide(struct helpdesk_store *store,
 					  error_r) < 0)
 		return -1;
 	in.known_message = lookup.known;
-	in.known_ticket = lookup.known_ticket;
+	in.known_ticket = lookup.known_row.id;
 	if (!in.known_message) {
-		in.ref_ticket = lookup.ref_ticket;
+		in.ref_ticket = lookup.ref_row.id;
 		in.ref_ticket_resolved =
-			lookup.ref_status == HELPDESK_STATUS_RESOLVED;
+			lookup.ref_row.status == HELPDESK_STATUS_RESOLVED;
 		if (h->subject != NULL && in.ref_ticket == 0 &&
 		    helpdesk_tag_parse(h->subject, &tag)) {
 			if (helpdesk_store_get_ticket(store, tag,
@@ -478,6 +475,15 @@ intake_decide(struct helpdesk_store *store,
 					return -1;
 			}
 		}
+		/* an agent's reply-all reaches the queue too */
+		if ((in.ref_ticket != 0 || in.tag_ticket != 0) &&
+		    !in.is_auto && h->from_addr != NULL) {
+			if (helpdesk_store_agent_by_address(store, h->from_addr,
+							    &agent,
+							    error_r) < 0)
+				return -1;
+			in.from_agent = agent != NULL;
+		}
 	}
 	helpdesk_thread_decide(&in, &decision);
 	intake->action = decision.action;
@@ -490,10 +496,15 @@ intake_decide(struct helpdesk_store *store,
 		msg.ticket = intake->ticket;
 		msg.sender = h->from_addr;
 		msg.subject = store_text(h->subject);
-		msg.kind = in.is_auto ? "auto" : "customer";
-		msg.participants = in.is_auto ? NULL : intake_participants(h);
+		msg.kind = in.is_auto ? "auto" : in.from_agent ? "agent" :
+			"customer";
+		msg.participants = in.is_auto || in.from_agent ? NULL :
+			intake_participants(h);
 		msg.ev_created = decision.action == HELPDESK_THREAD_NEW;
 		msg.ev_reopened = decision.reopen;
+		msg.customer_reply = decision.action ==
+			HELPDESK_THREAD_FOLLOWUP && !in.is_auto &&
+			!in.from_agent;
 		msg.auto_reason = in.is_auto ?
 			helpdesk_auto_reason_name(intake->auto_reason) : NULL;
 		msg.now = now;
@@ -501,23 +512,42 @@ intake_decide(struct helpdesk_store *store,
 		msg.ticket_requester = h->from_addr;
 		msg.ticket_priority = prio;
 		msg.ticket_team = team;
+		msg.ticket_vip = vip;
 		if (helpdesk_store_record_message(store, &msg, &intake->ticket,
 						  error_r) < 0)
 			return -1;
 	}
+	if (decision.action == HELPDESK_THREAD_FOLLOWUP && in.from_agent &&
+	    helpdesk_store_ticket_action(store, intake->ticket,
+					 HELPDESK_ACTION_REPLY, agent, key,
+					 now, &changed, error_r) < 0)
+		return -1;
 
 	/* the state the ticket's keywords show */
-	*status_r = HELPDESK_STATUS_NEW;
-	*prio_r = prio;
+	i_zero(state_r);
+	state_r->id = intake->ticket;
+	state_r->status = HELPDESK_STATUS_NEW;
+	state_r->tier = HELPDESK_TIER_MIN;
+	state_r->priority = prio;
+	state_r->team = team;
+	state_r->vip = vip;
 	if (decision.action == HELPDESK_THREAD_REPLAY) {
-		*status_r = lookup.known_status;
-		*prio_r = lookup.known_priority;
+		*state_r = lookup.known_row;
 	} else if (decision.action == HELPDESK_THREAD_FOLLOWUP) {
-		bool by_ref = decision.ticket == in.ref_ticket;
-
-		*status_r = decision.reopen ? HELPDESK_STATUS_OPEN :
-			by_ref ? lookup.ref_status : tag_row.status;
-		*prio_r = by_ref ? lookup.ref_priority : tag_row.priority;
+		if (in.from_agent || decision.reopen ||
+		    (decision.ticket == in.ref_ticket ?
+		     lookup.ref_row.status : tag_row.status) ==
+		    HELPDESK_STATUS_WAITING) {
+			/* the state changed: read it back */
+			if (helpdesk_store_get_ticket(store, intake->ticket,
+					pool_datastack_create(), state_r,
+					&found, error_r) < 0)
+				return -1;
+			intake->propagate = TRUE;
+		} else {
+			*state_r = decision.ticket == in.ref_ticket ?
+				lookup.ref_row : tag_row;
+		}
 	}
 	intake->reason = decision.reason;
 	return 0;
@@ -564,10 +594,11 @@ helpdesk_intake_run(struct helpdesk_user *huser, struct mailbox *queue_box,
 	struct helpdesk_intake *intake;
 	struct helpdesk_store *store;
 	struct intake_headers h;
+	struct helpdesk_ticket_row state;
 	ARRAY_TYPE(const_string) keywords;
-	enum helpdesk_ticket_status status = HELPDESK_STATUS_NEW;
-	const char *key, *prio, *team, *ticket_prio = NULL, *error, *kw;
+	const char *key, *prio, *team, *error, *kw;
 	const char *const *kwp;
+	bool vip;
 	int ret = 0;
 
 	intake = p_new(pool, struct helpdesk_intake, 1);
@@ -585,8 +616,14 @@ helpdesk_intake_run(struct helpdesk_user *huser, struct mailbox *queue_box,
 				ret = -1;
 			}
 		}
+		/* what Sieve set */
 		prio = find_prefixed(set, existing_keywords, "prio-");
+		if (prio != NULL && !helpdesk_priority_is_valid(prio))
+			prio = NULL;
 		team = find_prefixed(set, existing_keywords, "team-");
+		vip = existing_keywords != NULL &&
+			str_array_find(existing_keywords,
+				       helpdesk_keyword(set, "vip"));
 		if (ret == 0 &&
 		    (store = helpdesk_user_store(huser,
 				queue_is_empty(queue_box), NULL,
@@ -594,12 +631,12 @@ helpdesk_intake_run(struct helpdesk_user *huser, struct mailbox *queue_box,
 			ret = -1;
 		if (ret == 0) {
 			intake->key = p_strdup(pool, key);
-			ret = intake_decide(store, &h, key, prio, team,
-					    intake, &status, &ticket_prio,
-					    &error);
+			ret = intake_decide(store, &h, key, prio, team, vip,
+					    intake, &state, &error);
 		}
 		if (ret < 0) {
 			intake->pending = TRUE;
+			intake->propagate = FALSE;
 			intake->action = HELPDESK_THREAD_NONE;
 			intake->ticket = 0;
 			helpdesk_store_failed(huser, error);
@@ -607,11 +644,14 @@ helpdesk_intake_run(struct helpdesk_user *huser, struct mailbox *queue_box,
 			(void)helpdesk_store_succeeded(huser);
 		}
 
-		/* keywords: keep Sieve's, drop forged state, add ours */
+		/* keywords: keep Sieve's own (not the ticket's state, which
+		   the store has), drop forged state, add ours */
 		t_array_init(&keywords, 8);
 		for (kwp = existing_keywords; kwp != NULL && *kwp != NULL;
 		     kwp++) {
-			if (!keyword_is_owned(set, *kwp)) {
+			if (!keyword_is_owned(set, *kwp) &&
+			    (intake->pending || intake->ticket == 0 ||
+			     !keyword_is_state(set, *kwp))) {
 				kw = p_strdup(pool, *kwp);
 				array_push_back(&keywords, &kw);
 			}
@@ -621,15 +661,10 @@ helpdesk_intake_run(struct helpdesk_user *huser, struct mailbox *queue_box,
 							HELPDESK_KW_PENDING));
 			array_push_back(&keywords, &kw);
 		} else if (intake->ticket != 0) {
-			kw = p_strdup(pool, helpdesk_keyword(set,
-							status_keyword(status)));
-			array_push_back(&keywords, &kw);
-			if (prio == NULL) {
-				kw = p_strdup(pool, helpdesk_keyword(set,
-					t_strconcat("prio-", ticket_prio == NULL ||
-						    *ticket_prio == '\0' ?
-						    "normal" : ticket_prio,
-						    NULL)));
+			for (kwp = helpdesk_ticket_state_keywords(
+					set->keyword_prefix, &state);
+			     *kwp != NULL; kwp++) {
+				kw = p_strdup(pool, *kwp);
 				array_push_back(&keywords, &kw);
 			}
 		}

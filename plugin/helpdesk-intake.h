@@ -14,6 +14,9 @@ struct helpdesk_intake {
 	/* the store was unavailable: delivered as hd-pending */
 	bool pending;
 	bool reopen;
+	/* the ticket's state changed (reopened, waiting, answered): its
+	   other messages get the new keywords after the commit */
+	bool propagate;
 	/* prefix the subject with [#N] */
 	bool tag_subject;
 	/* message key (Message-ID or content hash) */

@@ -278,8 +278,7 @@ helpdesk_transaction_begin(struct mailbox *box,
 	ht = p_new(pool, struct helpdesk_transaction, 1);
 	ht->pool = pool;
 	p_array_init(&ht->intakes, pool, 2);
-	p_array_init(&ht->claims, pool, 2);
-	p_array_init(&ht->assigns, pool, 1);
+	p_array_init(&ht->actions, pool, 2);
 	MODULE_CONTEXT_SET(t, helpdesk_storage_module, ht);
 	return t;
 }
@@ -311,7 +310,7 @@ helpdesk_set_locations(struct mailbox *box, struct helpdesk_user *huser,
 	store = helpdesk_user_store(huser, FALSE, NULL, &error);
 	seq_range_array_iter_init(&iter, &changes->saved_uids);
 	array_foreach_elem(intakes, intake) {
-		if (intake->reopen)
+		if (intake->propagate)
 			array_push_back(reopened, &intake->ticket);
 		if (store == NULL || intake->pending || intake->key == NULL ||
 		    !seq_range_array_iter_nth(&iter, intake->save_idx, &uid))
@@ -320,28 +319,6 @@ helpdesk_set_locations(struct mailbox *box, struct helpdesk_user *huser,
 	}
 	if (store != NULL && helpdesk_store_have_pending(store))
 		helpdesk_store_flush_later();
-}
-
-/* Mirror a reopen onto the ticket's other messages in this queue. */
-static void helpdesk_propagate_reopen(struct mailbox *box,
-				      struct helpdesk_user *huser,
-				      uint64_t ticket)
-{
-	const char *add[2], *remove[4], *error;
-
-	add[0] = helpdesk_keyword(&huser->set, HELPDESK_KW_OPEN);
-	add[1] = NULL;
-	remove[0] = helpdesk_keyword(&huser->set, HELPDESK_KW_RESOLVED);
-	remove[1] = helpdesk_keyword(&huser->set, HELPDESK_KW_NEW);
-	remove[2] = helpdesk_keyword(&huser->set, HELPDESK_KW_WAITING);
-	remove[3] = NULL;
-	if (helpdesk_ticket_update_keywords(box, huser, ticket, add, remove,
-					    &error) < 0) {
-		e_error(huser->event,
-			"reopening ticket %llu in %s failed: %s",
-			(unsigned long long)ticket, mailbox_get_vname(box),
-			error);
-	}
 }
 
 /* Add and remove keywords (either list may be NULL) on the given UIDs, in
@@ -425,179 +402,216 @@ ticket_uids_by_header(struct mailbox_transaction_context *t, uint64_t ticket,
 	return mailbox_search_deinit(&ctx);
 }
 
-int helpdesk_ticket_update_keywords(struct mailbox *box,
-				    struct helpdesk_user *huser,
-				    uint64_t ticket, const char *const *add,
-				    const char *const *remove,
-				    const char **error_r)
+
+/* The UIDs of the ticket's messages in box: from the store, and by their
+   X-Helpdesk-Ticket header for those whose location the store doesn't
+   know (yet). box must be synced. */
+static int ticket_uids(struct mailbox *box, struct helpdesk_store *store,
+		       uint64_t ticket, ARRAY_TYPE(uint32_t) *uids,
+		       const char **error_r)
 {
-	struct helpdesk_store *store;
 	struct mailbox_metadata metadata;
 	struct mailbox_transaction_context *t;
-	ARRAY_TYPE(uint32_t) uids;
 	unsigned int unknown;
 	int ret;
 
-	store = helpdesk_user_store(huser, FALSE, NULL, error_r);
-	if (store == NULL)
-		return -1;
 	if (mailbox_get_metadata(box, MAILBOX_METADATA_GUID, &metadata) < 0) {
 		*error_r = mailbox_get_last_internal_error(box, NULL);
 		return -1;
 	}
-	t_array_init(&uids, 8);
 	if (helpdesk_store_ticket_uids(store, ticket,
-			guid_128_to_string(metadata.guid), &uids, &unknown,
+			guid_128_to_string(metadata.guid), uids, &unknown,
 			error_r) < 0)
 		return -1;
-	if (array_count(&uids) == 0 && unknown == 0)
+	if (unknown == 0)
 		return 0;
+	t = mailbox_transaction_begin(box, 0, "helpdesk ticket lookup");
+	ret = ticket_uids_by_header(t, ticket, uids);
+	mailbox_transaction_rollback(&t);
+	if (ret < 0) {
+		*error_r = mailbox_get_last_internal_error(box, NULL);
+		return -1;
+	}
+	return 0;
+}
+
+static void tickets_add_unique(ARRAY_TYPE(uint64_t) *tickets, uint64_t ticket)
+{
+	const uint64_t *tp;
+
+	array_foreach(tickets, tp) {
+		if (*tp == ticket)
+			return;
+	}
+	array_push_back(tickets, &ticket);
+}
+
+static void uids_add_unique(ARRAY_TYPE(uint32_t) *uids, uint32_t uid)
+{
+	const uint32_t *uidp;
+
+	array_foreach(uids, uidp) {
+		if (*uidp == uid)
+			return;
+	}
+	array_push_back(uids, &uid);
+}
+
+int helpdesk_ticket_sync_keywords(struct mailbox *box,
+				  struct helpdesk_user *huser,
+				  uint64_t ticket,
+				  const ARRAY_TYPE(uint32_t) *extra_uids,
+				  const char **error_r)
+{
+	const char *prefix = huser->set.keyword_prefix;
+	struct helpdesk_store *store;
+	struct helpdesk_ticket_row row;
+	const ARRAY_TYPE(keywords) *names;
+	ARRAY_TYPE(const_string) remove;
+	ARRAY_TYPE(uint32_t) uids;
+	const char *const *add, *name, *arg;
+	uint32_t uid;
+	bool found;
+
+	store = helpdesk_user_store(huser, FALSE, NULL, error_r);
+	if (store == NULL)
+		return -1;
+	if (helpdesk_store_get_ticket(store, ticket, pool_datastack_create(),
+				      &row, &found, error_r) < 0)
+		return -1;
+	if (!found) {
+		*error_r = t_strdup_printf("ticket %llu is not in the store",
+					   (unsigned long long)ticket);
+		return -1;
+	}
 	if (mailbox_sync(box, 0) < 0) {
 		*error_r = mailbox_get_last_internal_error(box, NULL);
 		return -1;
 	}
-	if (unknown > 0) {
-		t = mailbox_transaction_begin(box, 0, "helpdesk ticket lookup");
-		ret = ticket_uids_by_header(t, ticket, &uids);
-		mailbox_transaction_rollback(&t);
-		if (ret < 0) {
-			*error_r = mailbox_get_last_internal_error(box, NULL);
-			return -1;
-		}
+	t_array_init(&uids, 8);
+	if (ticket_uids(box, store, ticket, &uids, error_r) < 0)
+		return -1;
+	if (extra_uids != NULL) {
+		array_foreach_elem(extra_uids, uid)
+			uids_add_unique(&uids, uid);
 	}
-	return uids_update_keywords(box, &uids, add, remove, error_r);
-}
+	if (array_count(&uids) == 0)
+		return 0;
 
-/* Remove keywords from one message (a refused or failed claim). */
-static void uid_remove_keywords(struct mailbox *box, uint32_t uid,
-				const char *const *remove)
-{
-	ARRAY_TYPE(uint32_t) uids;
-	const char *error;
-
-	t_array_init(&uids, 1);
-	array_push_back(&uids, &uid);
-	if (uids_update_keywords(box, &uids, NULL, remove, &error) < 0) {
-		i_error("helpdesk: removing keywords from UID %u of %s "
-			"failed: %s", uid, mailbox_get_vname(box), error);
+	/* what the store says, and none of the other state keywords this
+	   mailbox knows (other owners, an old status, a used claim) */
+	add = helpdesk_ticket_state_keywords(prefix, &row);
+	t_array_init(&remove, 16);
+	names = mail_index_get_keywords(box->index);
+	array_foreach_elem(names, name) {
+		if (helpdesk_keyword_class_is_state(
+			helpdesk_keyword_classify(prefix, name, &arg)) &&
+		    !str_array_find(add, name))
+			array_push_back(&remove, &name);
 	}
+	array_append_zero(&remove);
+	return uids_update_keywords(box, &uids, add, array_front(&remove),
+				    error_r);
 }
 
 /* The ticket number a queue message carries, 0 if none. */
-static uint64_t uid_ticket(struct mailbox *box, uint32_t uid)
+static uint64_t mail_ticket(struct mail *mail)
 {
-	struct mailbox_transaction_context *t;
-	struct mail *mail;
 	const char *value;
-	uint64_t ticket = 0;
+	uint64_t ticket;
 
-	t = mailbox_transaction_begin(box, 0, "helpdesk claim lookup");
-	mail = mail_alloc(t, 0, NULL);
-	if (mail_set_uid(mail, uid) &&
-	    mail_get_first_header(mail, HELPDESK_TICKET_HEADER, &value) > 0 &&
+	if (mail_get_first_header(mail, HELPDESK_TICKET_HEADER, &value) <= 0 ||
 	    str_to_uint64(t_str_trim(value, " \t"), &ticket) < 0)
-		ticket = 0;
-	mail_free(&mail);
-	mailbox_transaction_rollback(&t);
+		return 0;
 	return ticket;
 }
 
-/* An agent set the claim keyword: the first claim of a ticket wins it
-   (atomically in the store, across processes); the winner's owner
-   keyword goes on every message of the ticket and hd-new and the claim
-   keyword go away; a late claim is just removed again. */
-static void
-helpdesk_assigns_process(struct mailbox *box, struct helpdesk_user *huser,
-			 const ARRAY_TYPE(helpdesk_assign_t) *assigns);
-
-static void helpdesk_owners_process(struct mailbox *committed,
-				    struct helpdesk_user *huser,
-				    const ARRAY_TYPE(uint32_t) *claims,
-				    const ARRAY_TYPE(helpdesk_assign_t) *assigns)
+static void ticket_action_event(struct helpdesk_user *huser,
+				const struct helpdesk_kw_action *action,
+				const char *user, const char *event_name)
 {
-	const struct helpdesk_settings *set = &huser->set;
-	const char *username = committed->storage->user->username;
-	const char *owner_kw, *claim_kw, *error, *owner;
-	const char *add[2], *remove[3];
+	e_info(event_create_passthrough(huser->event)->
+	       set_name(t_strconcat("helpdesk_ticket_", event_name, NULL))->
+	       add_int("ticket", (intmax_t)action->ticket)->
+	       add_str("actor", user)->
+	       add_str("arg", action->arg)->event(),
+	       "ticket %llu %s by %s%s%s", (unsigned long long)action->ticket,
+	       event_name, user, *action->arg == '\0' ? "" : ": ",
+	       action->arg);
+}
+
+/* Carry out the agent actions of a committed STORE: in the store (claims
+   atomically: exactly one owner), then every message of each ticket
+   touched gets the store's state (which also takes back a late claim). */
+static void helpdesk_actions_process(struct mailbox *committed,
+				     struct helpdesk_user *huser,
+				     const ARRAY_TYPE(helpdesk_kw_action) *actions)
+{
+	const char *user = committed->storage->user->username;
+	const struct helpdesk_kw_action *action;
 	struct helpdesk_store *store;
 	struct mailbox *box;
-	uint32_t uid;
+	ARRAY_TYPE(uint64_t) tickets;
+	ARRAY_TYPE(uint32_t) uids;
+	const char *error, *owner;
 	uint64_t ticket;
-	bool won;
+	bool won, changed;
+	int ret;
 
-	owner_kw = helpdesk_keyword(set, t_strconcat("owner-", username, NULL));
-	claim_kw = helpdesk_keyword(set, "claim");
+	store = helpdesk_user_store(huser, FALSE, NULL, &error);
+	if (store == NULL) {
+		e_error(huser->event, "ticket actions of %s failed: %s",
+			user, error);
+		return;
+	}
+	helpdesk_store_set_busy_timeout(store, HELPDESK_AGENT_BUSY_MSECS);
+	t_array_init(&tickets, 4);
+	array_foreach(actions, action) {
+		if (action->claim) {
+			ret = helpdesk_store_claim(store, action->ticket, user,
+						   ioloop_time, &won, &owner,
+						   &error);
+			changed = ret == 0 && won;
+			if (ret == 0 && !won) {
+				e_debug(huser->event, "claim of ticket %llu by "
+					"%s: owned by %s",
+					(unsigned long long)action->ticket,
+					user, owner == NULL ? "nobody" : owner);
+			}
+		} else {
+			ret = helpdesk_store_ticket_action(store,
+				action->ticket, action->kind, user,
+				action->arg, ioloop_time, &changed, &error);
+		}
+		if (ret < 0) {
+			e_error(huser->event, "ticket %llu: %s by %s failed: "
+				"%s", (unsigned long long)action->ticket,
+				action->claim ? "claim" :
+				helpdesk_action_event_name(action->kind),
+				user, error);
+		} else if (changed) {
+			ticket_action_event(huser, action, user,
+				action->claim ? "claimed" :
+				helpdesk_action_event_name(action->kind));
+		}
+		tickets_add_unique(&tickets, action->ticket);
+	}
+
 	/* the committing mailbox can't be synced from inside its commit */
 	box = mailbox_alloc(committed->list, committed->vname, 0);
-	if (mailbox_sync(box, 0) < 0) {
-		e_error(huser->event, "claim: syncing %s failed: %s",
-			mailbox_get_vname(box),
-			mailbox_get_last_internal_error(box, NULL));
-		mailbox_free(&box);
-		return;
-	}
-	remove[0] = claim_kw;
-	remove[1] = NULL;
-	if (!mailbox_keyword_is_valid(box, owner_kw, &error)) {
-		e_error(huser->event, "claim by %s refused: keyword %s: %s",
-			username, owner_kw, error);
-		array_foreach_elem(claims, uid)
-			uid_remove_keywords(box, uid, remove);
-		mailbox_free(&box);
-		return;
-	}
-	store = helpdesk_user_store(huser, FALSE, NULL, &error);
-	if (store != NULL)
-		helpdesk_store_set_busy_timeout(store, HELPDESK_AGENT_BUSY_MSECS);
-	if (array_count(assigns) > 0)
-		helpdesk_assigns_process(box, huser, assigns);
-	array_foreach_elem(claims, uid) {
-		ticket = uid_ticket(box, uid);
-		if (ticket == 0 || store == NULL ||
-		    helpdesk_store_claim(store, ticket, username, ioloop_time,
-					 &won, &owner, &error) < 0) {
-			if (ticket != 0) {
-				e_error(huser->event, "claim of ticket %llu by "
-					"%s failed: %s",
-					(unsigned long long)ticket, username,
-					store == NULL ? "store unavailable" :
-					error);
-			}
-			uid_remove_keywords(box, uid, remove);
-			continue;
+	array_foreach_elem(&tickets, ticket) {
+		t_array_init(&uids, 4);
+		array_foreach(actions, action) {
+			if (action->ticket == ticket)
+				uids_add_unique(&uids, action->uid);
 		}
-		if (!won && (owner == NULL || strcmp(owner, username) != 0)) {
-			/* someone else was first: take back the claim (and
-			   the owner keyword, if that was the claim) */
-			e_debug(huser->event, "claim of ticket %llu by %s: "
-				"owned by %s", (unsigned long long)ticket,
-				username, owner == NULL ? "nobody" : owner);
-			remove[1] = owner_kw;
-			remove[2] = NULL;
-			uid_remove_keywords(box, uid, remove);
-			remove[1] = NULL;
-			continue;
+		if (helpdesk_ticket_sync_keywords(box, huser, ticket, &uids,
+						  &error) < 0) {
+			e_error(huser->event, "ticket %llu: updating its "
+				"messages in %s failed: %s",
+				(unsigned long long)ticket,
+				mailbox_get_vname(box), error);
 		}
-		add[0] = owner_kw;
-		add[1] = NULL;
-		remove[1] = helpdesk_keyword(set, HELPDESK_KW_NEW);
-		remove[2] = NULL;
-		if (helpdesk_ticket_update_keywords(box, huser, ticket, add,
-						    remove, &error) < 0) {
-			e_error(huser->event, "claim of ticket %llu by %s: "
-				"updating its messages failed: %s",
-				(unsigned long long)ticket, username, error);
-		}
-		/* the claimed message itself, even if the store doesn't know
-		   its location yet */
-		uid_remove_keywords(box, uid, remove);
-		remove[1] = NULL;
-		e_info(event_create_passthrough(huser->event)->
-		       set_name("helpdesk_ticket_claimed")->
-		       add_int("ticket", (intmax_t)ticket)->
-		       add_str("owner", username)->event(),
-		       "ticket %llu claimed by %s",
-		       (unsigned long long)ticket, username);
 	}
 	mailbox_free(&box);
 }
@@ -615,138 +629,295 @@ static bool keywords_contain(const ARRAY_TYPE(keywords) *names,
 	return FALSE;
 }
 
-/* Check an owner keyword change: an agent may claim (set the own owner
-   keyword), a lead may assign anyone; nobody else may set or remove
-   another agent's owner keyword. Returns the refusal reason or NULL. */
-static const char *
-owner_change_refused(struct helpdesk_user *huser, struct mail *mail,
-		     enum modify_type modify_type,
-		     const struct mail_keywords *keywords,
-		     const ARRAY_TYPE(keywords) *names,
-		     struct helpdesk_transaction *ht)
+static void
+action_add(struct helpdesk_transaction *ht, struct mail *mail,
+	   uint64_t ticket, bool claim, enum helpdesk_action_kind kind,
+	   const char *arg)
 {
-	const char *owner_prefix = helpdesk_keyword(&huser->set, "owner-");
+	struct helpdesk_kw_action *action;
+
+	action = array_append_space(&ht->actions);
+	action->uid = mail->uid;
+	action->ticket = ticket;
+	action->claim = claim;
+	action->kind = kind;
+	action->arg = p_strdup(ht->pool, arg == NULL ? "" : arg);
+}
+
+/* A keyword an agent sets: the action it asks for, or the refusal. */
+static const char *
+keyword_added(struct helpdesk_transaction *ht, struct mail *mail,
+	      uint64_t ticket, const char *kw, const char *user,
+	      bool *prio_set)
+{
+	const char *prefix = ht->prefix;
+	const char *arg;
+
+	switch (helpdesk_keyword_classify(prefix, kw, &arg)) {
+	case HELPDESK_KW_CLASS_FOREIGN:
+		return NULL;
+	case HELPDESK_KW_CLASS_UNKNOWN:
+		return t_strdup_printf("%s is not a helpdesk keyword", kw);
+	case HELPDESK_KW_CLASS_STATUS:
+		if (strcmp(arg, "resolved") == 0) {
+			action_add(ht, mail, ticket, FALSE,
+				   HELPDESK_ACTION_RESOLVE, NULL);
+			return NULL;
+		}
+		/* fall through */
+	case HELPDESK_KW_CLASS_PENDING:
+	case HELPDESK_KW_CLASS_AUTO:
+	case HELPDESK_KW_CLASS_SLA:
+	case HELPDESK_KW_CLASS_TIER:
+		return t_strdup_printf("%s is set by the helpdesk, not by "
+				       "agents", kw);
+	case HELPDESK_KW_CLASS_CLAIM:
+		action_add(ht, mail, ticket, TRUE, 0, NULL);
+		return NULL;
+	case HELPDESK_KW_CLASS_ESCALATE:
+		action_add(ht, mail, ticket, FALSE, HELPDESK_ACTION_ESCALATE,
+			   NULL);
+		return NULL;
+	case HELPDESK_KW_CLASS_OWNER:
+		/* taking it yourself is a claim; setting someone else's
+		   owner keyword assigns (leads only: checked at commit) */
+		if (strcmp(arg, user) == 0)
+			action_add(ht, mail, ticket, TRUE, 0, NULL);
+		else {
+			action_add(ht, mail, ticket, FALSE,
+				   HELPDESK_ACTION_ASSIGN, arg);
+		}
+		return NULL;
+	case HELPDESK_KW_CLASS_PRIORITY:
+		*prio_set = TRUE;
+		action_add(ht, mail, ticket, FALSE, HELPDESK_ACTION_PRIORITY,
+			   arg);
+		return NULL;
+	case HELPDESK_KW_CLASS_VIP:
+		action_add(ht, mail, ticket, FALSE, HELPDESK_ACTION_VIP, NULL);
+		return NULL;
+	case HELPDESK_KW_CLASS_TEAM:
+		action_add(ht, mail, ticket, FALSE, HELPDESK_ACTION_TEAM, arg);
+		return NULL;
+	}
+	i_unreached();
+}
+
+/* A keyword an agent removes: the action it asks for, or the refusal. */
+static const char *
+keyword_removed(struct helpdesk_transaction *ht, struct mail *mail,
+		uint64_t ticket, const char *kw, bool *prio_removed)
+{
+	const char *prefix = ht->prefix;
+	const char *arg;
+
+	switch (helpdesk_keyword_classify(prefix, kw, &arg)) {
+	case HELPDESK_KW_CLASS_FOREIGN:
+	case HELPDESK_KW_CLASS_UNKNOWN:
+	case HELPDESK_KW_CLASS_CLAIM:
+	case HELPDESK_KW_CLASS_ESCALATE:
+		/* not state: nothing to do */
+		return NULL;
+	case HELPDESK_KW_CLASS_STATUS:
+		if (strcmp(arg, "resolved") == 0) {
+			action_add(ht, mail, ticket, FALSE,
+				   HELPDESK_ACTION_REOPEN, NULL);
+			return NULL;
+		}
+		/* fall through */
+	case HELPDESK_KW_CLASS_PENDING:
+	case HELPDESK_KW_CLASS_AUTO:
+	case HELPDESK_KW_CLASS_SLA:
+	case HELPDESK_KW_CLASS_TIER:
+		return t_strdup_printf("%s is set by the helpdesk, not by "
+				       "agents", kw);
+	case HELPDESK_KW_CLASS_OWNER:
+		/* unclaim; someone else's: leads only (checked at commit) */
+		action_add(ht, mail, ticket, FALSE, HELPDESK_ACTION_UNCLAIM,
+			   arg);
+		return NULL;
+	case HELPDESK_KW_CLASS_PRIORITY:
+		*prio_removed = TRUE;
+		return NULL;
+	case HELPDESK_KW_CLASS_VIP:
+		action_add(ht, mail, ticket, FALSE, HELPDESK_ACTION_UNVIP,
+			   NULL);
+		return NULL;
+	case HELPDESK_KW_CLASS_TEAM:
+		action_add(ht, mail, ticket, FALSE, HELPDESK_ACTION_TEAM, "");
+		return NULL;
+	}
+	i_unreached();
+}
+
+static bool keyword_is_request(const char *prefix, const char *kw)
+{
+	const char *arg;
+
+	switch (helpdesk_keyword_classify(prefix, kw, &arg)) {
+	case HELPDESK_KW_CLASS_CLAIM:
+	case HELPDESK_KW_CLASS_ESCALATE:
+		return TRUE;
+	default:
+		return FALSE;
+	}
+}
+
+/* Turn one message's keyword change into actions (checked at commit). */
+static const char *
+keywords_change_actions(struct helpdesk_transaction *ht, struct mail *mail,
+			enum modify_type modify_type,
+			const struct mail_keywords *keywords,
+			const ARRAY_TYPE(keywords) *names)
+{
+	const char *prefix = ht->prefix;
 	const char *user = mail->box->storage->user->username;
-	const char *self = t_strconcat(owner_prefix, user, NULL);
 	const char *const *current = mail_get_keywords(mail);
-	struct helpdesk_assign *assign;
-	unsigned int i;
+	const char *kw, *refused = NULL;
+	uint64_t ticket = 0;
+	bool prio_set = FALSE, prio_removed = FALSE, ours = FALSE, removed;
+	unsigned int i, actions_before = array_count(&ht->actions);
 
-	/* owner keywords being set */
+	/* only changes of the helpdesk's keywords concern us */
+	for (i = 0; i < keywords->count && !ours; i++) {
+		kw = array_idx_elem(names, keywords->idx[i]);
+		ours = str_begins(kw, prefix);
+	}
+	for (i = 0; current[i] != NULL && !ours; i++) {
+		ours = modify_type == MODIFY_REPLACE &&
+			str_begins(current[i], prefix);
+	}
+	if (!ours)
+		return NULL;
+	ticket = mail_ticket(mail);
+
 	if (modify_type != MODIFY_REMOVE) {
-		for (i = 0; i < keywords->count; i++) {
-			const char *kw = array_idx_elem(names, keywords->idx[i]);
-
-			if (!str_begins(kw, owner_prefix) ||
-			    str_array_find(current, kw))
+		for (i = 0; i < keywords->count && refused == NULL; i++) {
+			kw = array_idx_elem(names, keywords->idx[i]);
+			/* a claim or escalation this view still shows may
+			   have been done and taken away meanwhile: it is
+			   asked for again */
+			if (str_array_find(current, kw) &&
+			    !keyword_is_request(ht->prefix, kw))
 				continue;
-			if (strcmp(kw, self) == 0) {
-				/* taking it yourself is a claim */
-				array_push_back(&ht->claims, &mail->uid);
-				continue;
-			}
-			if (!huser->lead) {
-				return t_strdup_printf(
-					"Only a team lead can assign a ticket "
-					"to %s", kw + strlen(owner_prefix));
-			}
-			assign = array_append_space(&ht->assigns);
-			assign->uid = mail->uid;
-			assign->agent = p_strdup(ht->pool,
-						 kw + strlen(owner_prefix));
+			refused = keyword_added(ht, mail, ticket, kw, user,
+						&prio_set);
 		}
 	}
-	/* owner keywords being removed */
-	for (; current != NULL && *current != NULL; current++) {
-		bool removed;
-
-		if (!str_begins(*current, owner_prefix) ||
-		    strcmp(*current, self) == 0 || huser->lead)
-			continue;
+	for (i = 0; current[i] != NULL && refused == NULL; i++) {
 		removed = modify_type == MODIFY_REMOVE ?
-			keywords_contain(names, keywords, *current) :
+			keywords_contain(names, keywords, current[i]) :
 			modify_type == MODIFY_REPLACE &&
-			!keywords_contain(names, keywords, *current);
+			!keywords_contain(names, keywords, current[i]);
 		if (removed) {
-			return t_strdup_printf(
-				"Only a team lead can take a ticket away from "
-				"%s", *current + strlen(owner_prefix));
+			refused = keyword_removed(ht, mail, ticket, current[i],
+						  &prio_removed);
+		}
+	}
+	if (refused == NULL && prio_removed && !prio_set) {
+		refused = t_strdup_printf("a ticket always has a priority: "
+					  "set %sprio-urgent, -high, -normal "
+					  "or -low instead", prefix);
+	}
+	if (refused == NULL && ticket == 0 &&
+	    array_count(&ht->actions) > actions_before) {
+		refused = t_strdup_printf("message UID %u is not part of a "
+					  "ticket", mail->uid);
+		ht->refused_error = MAIL_ERROR_NOTPOSSIBLE;
+	}
+	return refused;
+}
+
+/* Before the STORE is committed: may this user do all of it? One look at
+   the store for the agent, the tickets and the teams. Returns the
+   refusal (and *error_r's kind) or NULL. */
+static const char *
+helpdesk_actions_check(struct helpdesk_transaction *ht,
+		       struct helpdesk_user *huser, const char *user,
+		       enum mail_error *error_r)
+{
+	const struct helpdesk_kw_action *action;
+	struct helpdesk_store *store;
+	struct helpdesk_ticket_row row;
+	ARRAY_TYPE(uint64_t) tickets;
+	const char *role, *error;
+	uint64_t ticket;
+	bool any, found, lead;
+
+	*error_r = MAIL_ERROR_PERM;
+	store = helpdesk_user_store(huser, FALSE, NULL, &error);
+	if (store == NULL ||
+	    helpdesk_store_agent_get(store, user, &role, &any, &error) < 0) {
+		if (store != NULL)
+			helpdesk_store_failed(huser, error);
+		*error_r = MAIL_ERROR_TEMP;
+		return "The helpdesk store is unavailable: try again later";
+	}
+	if (any && role == NULL)
+		return t_strdup_printf("%s is not a helpdesk agent", user);
+	lead = huser->lead || (role != NULL && strcmp(role, "lead") == 0);
+
+	t_array_init(&tickets, 4);
+	array_foreach(&ht->actions, action) {
+		tickets_add_unique(&tickets, action->ticket);
+		if (action->claim)
+			continue;
+		switch (action->kind) {
+		case HELPDESK_ACTION_ASSIGN:
+			if (!lead) {
+				return t_strdup_printf("Only a team lead can "
+					"assign a ticket to %s", action->arg);
+			}
+			if (any && (helpdesk_store_agent_get(store,
+					action->arg, &role, &any, &error) < 0 ||
+				    role == NULL)) {
+				*error_r = MAIL_ERROR_NOTPOSSIBLE;
+				return t_strdup_printf("%s is not a helpdesk "
+						       "agent", action->arg);
+			}
+			break;
+		case HELPDESK_ACTION_UNCLAIM:
+			if (!lead && strcmp(action->arg, user) != 0) {
+				return t_strdup_printf("Only a team lead can "
+					"take a ticket away from %s",
+					action->arg);
+			}
+			break;
+		case HELPDESK_ACTION_TEAM:
+			if (*action->arg == '\0')
+				break;
+			if (helpdesk_store_team_get(store, action->arg, &found,
+						    &any, &error) < 0) {
+				*error_r = MAIL_ERROR_TEMP;
+				return "The helpdesk store is unavailable: "
+					"try again later";
+			}
+			if (any && !found) {
+				*error_r = MAIL_ERROR_NOTPOSSIBLE;
+				return t_strdup_printf("there is no team %s",
+						       action->arg);
+			}
+			break;
+		default:
+			break;
+		}
+	}
+	array_foreach_elem(&tickets, ticket) {
+		if (helpdesk_store_get_ticket(store, ticket,
+				pool_datastack_create(), &row, &found,
+				&error) < 0) {
+			*error_r = MAIL_ERROR_TEMP;
+			return "The helpdesk store is unavailable: try again "
+				"later";
+		}
+		if (!found) {
+			*error_r = MAIL_ERROR_NOTPOSSIBLE;
+			return t_strdup_printf("ticket %llu is not in the "
+				"helpdesk store: `doveadm helpdesk reconcile` "
+				"brings it back", (unsigned long long)ticket);
 		}
 	}
 	return NULL;
-}
-
-/* A lead set an agent's owner keyword: the ticket is assigned to that
-   agent, on all its messages, replacing any other owner. */
-static void
-helpdesk_assigns_process(struct mailbox *box, struct helpdesk_user *huser,
-			 const ARRAY_TYPE(helpdesk_assign_t) *assigns)
-{
-	const struct helpdesk_settings *set = &huser->set;
-	const char *lead = box->storage->user->username;
-	const char *owner_prefix = helpdesk_keyword(set, "owner-");
-	const struct helpdesk_assign *assign;
-	struct helpdesk_store *store;
-	struct mailbox_transaction_context *t;
-	struct mail *mail;
-	ARRAY_TYPE(const_string) remove;
-	const char *add[2], *error, *const *kw, *new_kw;
-	uint64_t ticket;
-
-	store = helpdesk_user_store(huser, FALSE, NULL, &error);
-	array_foreach(assigns, assign) {
-		ticket = uid_ticket(box, assign->uid);
-		if (ticket == 0 || store == NULL ||
-		    helpdesk_store_assign(store, ticket, assign->agent, lead,
-					  ioloop_time, &error) < 0) {
-			if (ticket != 0) {
-				e_error(huser->event, "assigning ticket %llu "
-					"to %s failed: %s",
-					(unsigned long long)ticket,
-					assign->agent, store == NULL ?
-					"store unavailable" : error);
-			}
-			continue;
-		}
-		new_kw = t_strconcat(owner_prefix, assign->agent, NULL);
-		/* the previous owners: from the assigned message */
-		t_array_init(&remove, 4);
-		t = mailbox_transaction_begin(box, 0, "helpdesk assign");
-		mail = mail_alloc(t, 0, NULL);
-		if (mail_set_uid(mail, assign->uid)) {
-			for (kw = mail_get_keywords(mail); *kw != NULL; kw++) {
-				if (str_begins(*kw, owner_prefix) &&
-				    strcmp(*kw, new_kw) != 0) {
-					const char *k = t_strdup(*kw);
-					array_push_back(&remove, &k);
-				}
-			}
-		}
-		mail_free(&mail);
-		mailbox_transaction_rollback(&t);
-		{
-			const char *s = helpdesk_keyword(set, HELPDESK_KW_NEW);
-			array_push_back(&remove, &s);
-			s = helpdesk_keyword(set, "claim");
-			array_push_back(&remove, &s);
-		}
-		array_append_zero(&remove);
-		add[0] = new_kw;
-		add[1] = NULL;
-		if (helpdesk_ticket_update_keywords(box, huser, ticket, add,
-				array_front(&remove), &error) < 0) {
-			e_error(huser->event, "assigning ticket %llu: updating "
-				"its messages failed: %s",
-				(unsigned long long)ticket, error);
-		}
-		e_info(event_create_passthrough(huser->event)->
-		       set_name("helpdesk_ticket_assigned")->
-		       add_int("ticket", (intmax_t)ticket)->
-		       add_str("owner", assign->agent)->
-		       add_str("lead", lead)->event(),
-		       "ticket %llu assigned to %s by %s",
-		       (unsigned long long)ticket, assign->agent, lead);
-	}
 }
 
 static void
@@ -759,7 +930,6 @@ helpdesk_mail_update_keywords(struct mail *_mail, enum modify_type modify_type,
 	struct helpdesk_transaction *ht = HELPDESK_CONTEXT(_mail->transaction);
 	struct helpdesk_user *huser =
 		HELPDESK_USER_CONTEXT(_mail->box->storage->user);
-	const ARRAY_TYPE(keywords) *names;
 	const char *refused;
 
 	if (ht == NULL || huser == NULL || keywords == NULL ||
@@ -769,10 +939,10 @@ helpdesk_mail_update_keywords(struct mail *_mail, enum modify_type modify_type,
 	}
 	if (ht->refused != NULL)
 		return;
-	names = mail_index_get_keywords(_mail->box->index);
+	ht->prefix = huser->set.keyword_prefix;
 	T_BEGIN {
-		refused = owner_change_refused(huser, _mail, modify_type,
-					       keywords, names, ht);
+		refused = keywords_change_actions(ht, _mail, modify_type,
+			keywords, mail_index_get_keywords(_mail->box->index));
 		if (refused != NULL)
 			ht->refused = p_strdup(ht->pool, refused);
 	} T_END;
@@ -781,10 +951,6 @@ helpdesk_mail_update_keywords(struct mail *_mail, enum modify_type modify_type,
 		return;
 	}
 	hmail->super.update_keywords(_mail, modify_type, keywords);
-	if (modify_type != MODIFY_REMOVE &&
-	    keywords_contain(names, keywords,
-			     helpdesk_keyword(&huser->set, "claim")))
-		array_push_back(&ht->claims, &_mail->uid);
 }
 
 void helpdesk_mail_allocated(struct mail *_mail)
@@ -831,21 +997,34 @@ helpdesk_transaction_commit(struct mailbox_transaction_context *t,
 	bool reconcile = FALSE;
 	int ret;
 
+	if (ht->refused == NULL && huser != NULL &&
+	    array_count(&ht->actions) > 0) {
+		T_BEGIN {
+			const char *refused = helpdesk_actions_check(ht, huser,
+				box->storage->user->username,
+				&ht->refused_error);
+			if (refused != NULL)
+				ht->refused = p_strdup(ht->pool, refused);
+		} T_END;
+	}
 	if (ht->refused != NULL) {
 		/* as the acl plugin does: nothing of the STORE is applied and
-		   the client gets NO [NOPERM] */
+		   the client gets NO with the reason */
 		hbox->module_ctx.super.transaction_rollback(t);
-		mail_storage_set_error(box->storage, MAIL_ERROR_PERM,
+		mail_storage_set_error(box->storage, ht->refused_error == 0 ?
+				       MAIL_ERROR_PERM : ht->refused_error,
 				       ht->refused);
+		if (huser != NULL) {
+			e_info(huser->event, "keyword change by %s refused: %s",
+			       box->storage->user->username, ht->refused);
+		}
 		helpdesk_transaction_free(ht);
 		return -1;
 	}
 	ret = hbox->module_ctx.super.transaction_commit(t, changes_r);
-	if (ret == 0 && huser != NULL &&
-	    (array_count(&ht->claims) > 0 || array_count(&ht->assigns) > 0)) {
+	if (ret == 0 && huser != NULL && array_count(&ht->actions) > 0) {
 		T_BEGIN {
-			helpdesk_owners_process(box, huser, &ht->claims,
-						&ht->assigns);
+			helpdesk_actions_process(box, huser, &ht->actions);
 		} T_END;
 	}
 	if (ret < 0 || huser == NULL || array_count(&ht->intakes) == 0) {
@@ -870,8 +1049,19 @@ helpdesk_transaction_commit(struct mailbox_transaction_context *t,
 			struct mailbox *box2 =
 				mailbox_alloc(box->list, box->vname, 0);
 
-			array_foreach_elem(&reopened, ticket)
-				helpdesk_propagate_reopen(box2, huser, ticket);
+			array_foreach_elem(&reopened, ticket) {
+				const char *error;
+
+				if (helpdesk_ticket_sync_keywords(box2, huser,
+						ticket, NULL, &error) < 0) {
+					e_error(huser->event, "ticket %llu: "
+						"updating its messages in %s "
+						"failed: %s",
+						(unsigned long long)ticket,
+						mailbox_get_vname(box2),
+						error);
+				}
+			}
 			if (reconcile)
 				helpdesk_reconcile_after_delivery(box2, huser);
 			mailbox_free(&box2);

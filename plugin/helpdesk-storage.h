@@ -1,17 +1,25 @@
 #ifndef HELPDESK_STORAGE_H
 #define HELPDESK_STORAGE_H
 
+#include "helpdesk-store.h"
+
 #define HELPDESK_TICKET_HEADER "X-Helpdesk-Ticket"
 
 struct helpdesk_intake;
 struct helpdesk_user;
 ARRAY_DEFINE_TYPE(helpdesk_intake_p, struct helpdesk_intake *);
 
-struct helpdesk_assign {
+/* An agent's keyword change on a queue message, carried out after the
+   commit. */
+struct helpdesk_kw_action {
 	uint32_t uid;
-	const char *agent;
+	uint64_t ticket;
+	/* a claim (hd-claim or one's own owner keyword); else kind */
+	bool claim;
+	enum helpdesk_action_kind kind;
+	const char *arg;
 };
-ARRAY_DEFINE_TYPE(helpdesk_assign_t, struct helpdesk_assign);
+ARRAY_DEFINE_TYPE(helpdesk_kw_action, struct helpdesk_kw_action);
 
 /* Per mailbox transaction state of a queue mailbox. */
 struct helpdesk_transaction {
@@ -23,14 +31,15 @@ struct helpdesk_transaction {
 	ARRAY_TYPE(helpdesk_intake_p) intakes;
 	/* saves finished in this transaction (all of them, ours or not) */
 	unsigned int save_count;
-	/* UIDs on which this transaction sets the claim keyword (or the
-	   agent's own owner keyword) */
-	ARRAY_TYPE(uint32_t) claims;
-	/* a lead sets someone's owner keyword: uid -> agent */
-	ARRAY_TYPE(helpdesk_assign_t) assigns;
+	/* agents' actions asked for by keyword changes */
+	ARRAY_TYPE(helpdesk_kw_action) actions;
+	/* the keyword prefix (while checking keyword changes) */
+	const char *prefix;
 	/* a keyword change this user may not make: the whole STORE is
-	   refused at commit with NO [NOPERM] and this reason */
+	   refused at commit with NO and this reason; refused_error is its
+	   kind (0: MAIL_ERROR_PERM, NO [NOPERM]) */
 	const char *refused;
+	enum mail_error refused_error;
 	bool in_copy:1;
 	/* the plugin's own keyword changes: not checked, not claims */
 	bool internal:1;
@@ -48,13 +57,15 @@ struct istream *
 helpdesk_rewrite_stream(struct istream *input,
 			const struct helpdesk_intake *intake);
 
-/* Add and remove keywords on every message of the ticket in box (found
-   through the store). Returns 0, or -1 with *error_r. */
-int helpdesk_ticket_update_keywords(struct mailbox *box,
-				    struct helpdesk_user *huser,
-				    uint64_t ticket, const char *const *add,
-				    const char *const *remove,
-				    const char **error_r);
+/* Give every message of the ticket in box (found through the store and by
+   header), and the extra_uids (may be NULL), the keywords of the ticket's
+   state in the store, removing stale state keywords. Returns 0, or -1
+   with *error_r. */
+int helpdesk_ticket_sync_keywords(struct mailbox *box,
+				  struct helpdesk_user *huser,
+				  uint64_t ticket,
+				  const ARRAY_TYPE(uint32_t) *extra_uids,
+				  const char **error_r);
 
 /* mail_allocated hook: watches keyword changes in queue mailboxes. */
 void helpdesk_mail_allocated(struct mail *mail);

@@ -99,33 +99,6 @@ static const char *const schema_pgsql[] = {
 	SCHEMA_TICKETS(PGSQL_ID_COLUMN), SCHEMA_EVENTS(PGSQL_ID_COLUMN), NULL
 };
 
-static const char *const status_names[] = {
-	[HELPDESK_STATUS_NEW] = "new",
-	[HELPDESK_STATUS_OPEN] = "open",
-	[HELPDESK_STATUS_WAITING] = "waiting",
-	[HELPDESK_STATUS_RESOLVED] = "resolved",
-};
-
-const char *helpdesk_status_name(enum helpdesk_ticket_status status)
-{
-	i_assert((unsigned int)status < N_ELEMENTS(status_names));
-	return status_names[status];
-}
-
-bool helpdesk_status_parse(const char *name,
-			   enum helpdesk_ticket_status *status_r)
-{
-	unsigned int i;
-
-	for (i = 0; i < N_ELEMENTS(status_names); i++) {
-		if (strcmp(status_names[i], name) == 0) {
-			*status_r = (enum helpdesk_ticket_status)i;
-			return TRUE;
-		}
-	}
-	return FALSE;
-}
-
 static bool sql_driver_is_registered(const char *name)
 {
 	const struct sql_db *driver;
@@ -578,6 +551,58 @@ static int parse_ticket(const char *value, uint64_t *ticket_r,
 	return 0;
 }
 
+/* The ticket columns store_parse_ticket() reads, from "t". */
+#define TICKET_COLUMNS \
+	"t.id, t.status, t.subject, t.requester, t.priority, t.team, " \
+	"t.owner, t.tier, t.vip, t.created, t.updated"
+#define TICKET_COLUMN_COUNT 11
+
+static const char *field_dup(pool_t pool, struct sql_result *result,
+			     unsigned int idx)
+{
+	const char *value = sql_result_get_field_value(result, idx);
+
+	return p_strdup(pool, value == NULL ? "" : value);
+}
+
+/* Read TICKET_COLUMNS starting at column first. A NULL id (no ticket)
+   leaves row_r->id 0. */
+static void store_parse_ticket(struct sql_result *result, unsigned int first,
+			       pool_t pool, struct helpdesk_ticket_row *row_r)
+{
+	const char *value;
+	unsigned int tier;
+
+	i_zero(row_r);
+	value = sql_result_get_field_value(result, first);
+	if (value == NULL || str_to_uint64(value, &row_r->id) < 0) {
+		row_r->id = 0;
+		return;
+	}
+	value = sql_result_get_field_value(result, first + 1);
+	if (value == NULL || !helpdesk_status_parse(value, &row_r->status))
+		row_r->status = HELPDESK_STATUS_OPEN;
+	row_r->subject = field_dup(pool, result, first + 2);
+	row_r->requester = field_dup(pool, result, first + 3);
+	row_r->priority = field_dup(pool, result, first + 4);
+	row_r->team = field_dup(pool, result, first + 5);
+	row_r->owner = field_dup(pool, result, first + 6);
+	value = sql_result_get_field_value(result, first + 7);
+	if (value == NULL || str_to_uint(value, &tier) < 0 ||
+	    tier < HELPDESK_TIER_MIN || tier > HELPDESK_TIER_MAX)
+		tier = HELPDESK_TIER_MIN;
+	row_r->tier = tier;
+	value = sql_result_get_field_value(result, first + 8);
+	row_r->vip = value != NULL && strcmp(value, "0") != 0 &&
+		*value != '\0';
+	value = sql_result_get_field_value(result, first + 9);
+	if (value == NULL || str_to_int64(value, &row_r->created) < 0)
+		row_r->created = 0;
+	value = sql_result_get_field_value(result, first + 10);
+	if (value == NULL || str_to_int64(value, &row_r->updated) < 0)
+		row_r->updated = 0;
+}
+
 int helpdesk_store_lookup_message(struct helpdesk_store *store,
 				  const char *key,
 				  const char *const *ref_ids,
@@ -587,10 +612,10 @@ int helpdesk_store_lookup_message(struct helpdesk_store *store,
 {
 	struct sql_statement *stmt;
 	struct sql_result *result;
+	struct helpdesk_ticket_row row;
 	string_t *query;
-	const char *mkey, *status, **found_ticket, **found_status;
-	const char **found_prio;
-	unsigned int i;
+	const char *mkey, *mticket;
+	unsigned int i, best = UINT_MAX;
 	int ret;
 
 	i_zero(lookup_r);
@@ -600,8 +625,8 @@ int helpdesk_store_lookup_message(struct helpdesk_store *store,
 	/* the message itself, the messages it refers to and their tickets
 	   in one query: this runs for every delivery */
 	query = t_str_new(256);
-	str_append(query, "SELECT m.message_key, m.ticket_id, t.status, "
-		   "t.priority FROM hd_messages m "
+	str_append(query, "SELECT m.message_key, m.ticket_id, "
+		   TICKET_COLUMNS " FROM hd_messages m "
 		   "LEFT JOIN hd_tickets t ON t.id = m.ticket_id "
 		   "WHERE m.message_key IN (?");
 	for (i = 0; i < ref_count; i++)
@@ -613,54 +638,40 @@ int helpdesk_store_lookup_message(struct helpdesk_store *store,
 		sql_statement_bind_str(stmt, i + 1, ref_ids[i]);
 	result = sql_statement_query_s(&stmt);
 
-	found_ticket = t_new(const char *, ref_count + 1);
-	found_status = t_new(const char *, ref_count + 1);
-	found_prio = t_new(const char *, ref_count + 1);
 	while ((ret = sql_result_next_row(result)) > 0) {
 		mkey = sql_result_get_field_value(result, 0);
-		for (i = 0; i <= ref_count; i++) {
-			if (found_ticket[i] != NULL ||
-			    strcmp(i == 0 ? key : ref_ids[i - 1], mkey) != 0)
-				continue;
-			found_ticket[i] = t_strdup(
-				sql_result_get_field_value(result, 1));
-			found_status[i] = t_strdup(
-				sql_result_get_field_value(result, 2));
-			found_prio[i] = t_strdup(
-				sql_result_get_field_value(result, 3));
-		}
-	}
-	if (ret < 0) {
-		*error_r = t_strdup(sql_result_get_error(result));
-		sql_result_unref(result);
-		return -1;
-	}
-	sql_result_unref(result);
-
-	for (i = 0; i <= ref_count; i++) {
-		uint64_t ticket;
-		enum helpdesk_ticket_status st = HELPDESK_STATUS_NEW;
-
-		if (found_ticket[i] == NULL)
+		mticket = sql_result_get_field_value(result, 1);
+		if (mkey == NULL)
 			continue;
-		if (parse_ticket(found_ticket[i], &ticket, error_r) < 0)
-			return -1;
-		status = found_status[i];
-		if (status != NULL && !helpdesk_status_parse(status, &st))
-			st = HELPDESK_STATUS_OPEN;
-		if (i == 0) {
+		if (strcmp(mkey, key) == 0) {
 			lookup_r->known = TRUE;
-			lookup_r->known_ticket = ticket;
-			lookup_r->known_status = st;
-			lookup_r->known_priority = p_strdup(pool, found_prio[i]);
-		} else if (ticket != 0 && lookup_r->ref_ticket == 0) {
-			/* the earliest in the list wins */
-			lookup_r->ref_ticket = ticket;
-			lookup_r->ref_status = st;
-			lookup_r->ref_priority = p_strdup(pool, found_prio[i]);
+			store_parse_ticket(result, 2, pool,
+					   &lookup_r->known_row);
+			if (lookup_r->known_row.id == 0 && mticket != NULL &&
+			    strcmp(mticket, "0") != 0) {
+				/* the ticket row is gone: keep the number */
+				if (str_to_uint64(mticket,
+						  &lookup_r->known_row.id) < 0)
+					lookup_r->known_row.id = 0;
+			}
+			continue;
+		}
+		/* the earliest in the list wins */
+		for (i = 0; i < ref_count && i < best; i++) {
+			if (strcmp(ref_ids[i], mkey) != 0)
+				continue;
+			store_parse_ticket(result, 2, pool, &row);
+			if (row.id != 0) {
+				lookup_r->ref_row = row;
+				best = i;
+			}
+			break;
 		}
 	}
-	return 0;
+	if (ret < 0)
+		*error_r = t_strdup(sql_result_get_error(result));
+	sql_result_unref(result);
+	return ret < 0 ? -1 : 0;
 }
 
 int helpdesk_store_get_ticket(struct helpdesk_store *store, uint64_t id,
@@ -669,38 +680,19 @@ int helpdesk_store_get_ticket(struct helpdesk_store *store, uint64_t id,
 {
 	const char *args[] = { dec2str(id), NULL };
 	struct sql_result *result;
-	const char *status;
 	int ret;
 
 	i_zero(row_r);
 	*found_r = FALSE;
 	result = helpdesk_sql_query(store,
-		"SELECT id, status, subject, requester, priority, team, "
-		"created, updated FROM hd_tickets WHERE id = ?", args);
+		"SELECT " TICKET_COLUMNS " FROM hd_tickets t WHERE t.id = ?",
+		args);
 	ret = sql_result_next_row(result);
-	if (ret < 0) {
+	if (ret < 0)
 		*error_r = t_strdup(sql_result_get_error(result));
-	} else if (ret > 0) {
-		*found_r = TRUE;
-		row_r->id = id;
-		status = sql_result_get_field_value(result, 1);
-		if (status == NULL ||
-		    !helpdesk_status_parse(status, &row_r->status))
-			row_r->status = HELPDESK_STATUS_OPEN;
-		row_r->subject = p_strdup(pool,
-			sql_result_get_field_value(result, 2));
-		row_r->requester = p_strdup(pool,
-			sql_result_get_field_value(result, 3));
-		row_r->priority = p_strdup(pool,
-			sql_result_get_field_value(result, 4));
-		row_r->team = p_strdup(pool,
-			sql_result_get_field_value(result, 5));
-		if (str_to_int64(sql_result_get_field_value(result, 6),
-				 &row_r->created) < 0)
-			row_r->created = 0;
-		if (str_to_int64(sql_result_get_field_value(result, 7),
-				 &row_r->updated) < 0)
-			row_r->updated = 0;
+	else if (ret > 0) {
+		store_parse_ticket(result, 0, pool, row_r);
+		*found_r = row_r->id != 0;
 	}
 	sql_result_unref(result);
 	return ret < 0 ? -1 : 0;
@@ -900,13 +892,13 @@ int helpdesk_store_record_message(struct helpdesk_store *store,
 			msg->ticket_priority == NULL ? "normal" :
 			msg->ticket_priority,
 			msg->ticket_team == NULL ? "" : msg->ticket_team,
-			now, now, NULL
+			msg->ticket_vip ? "1" : "0", now, now, NULL
 		};
 		/* idempotent: a replay finds the ticket it opened before */
 		helpdesk_sql_update(trans,
 			"INSERT INTO hd_tickets (origin_key, subject, "
-			"requester, status, priority, team, created, updated) "
-			"VALUES (?, ?, ?, 'new', ?, ?, ?, ?) "
+			"requester, status, priority, team, vip, created, "
+			"updated) VALUES (?, ?, ?, 'new', ?, ?, ?, ?, ?) "
 			"ON CONFLICT DO NOTHING", args);
 	}
 	{
@@ -944,10 +936,12 @@ int helpdesk_store_record_message(struct helpdesk_store *store,
 					sender, msg->key, "customer reply",
 					now);
 		}
-		helpdesk_sql_update(trans, msg->ev_reopened ?
+		helpdesk_sql_update(trans,
+			msg->ev_reopened || msg->customer_reply ?
 			"UPDATE hd_tickets SET updated = ?, status = "
 			"CASE status WHEN 'resolved' THEN 'open' "
-			"ELSE status END WHERE id = ?" :
+			"WHEN 'waiting' THEN 'open' ELSE status END "
+			"WHERE id = ?" :
 			"UPDATE hd_tickets SET updated = ? WHERE id = ?",
 			args);
 	} else if (!has_ticket && msg->auto_reason != NULL) {

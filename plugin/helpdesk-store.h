@@ -12,19 +12,7 @@ struct helpdesk_store;
 struct sql_db;
 struct sql_result;
 
-enum helpdesk_ticket_status {
-	HELPDESK_STATUS_NEW = 0,
-	HELPDESK_STATUS_OPEN,
-	HELPDESK_STATUS_WAITING,
-	HELPDESK_STATUS_RESOLVED,
-};
-
-struct helpdesk_ticket_row {
-	uint64_t id;
-	enum helpdesk_ticket_status status;
-	const char *subject, *requester, *priority, *team;
-	int64_t created, updated;
-};
+#include "helpdesk-state.h"
 
 /* One incoming message as the store records it. */
 struct helpdesk_store_message {
@@ -37,12 +25,16 @@ struct helpdesk_store_message {
 	const char *const *participants;
 	/* events to append: "created", "message", "reopened", "auto" */
 	bool ev_created, ev_reopened;
+	/* a customer's follow-up: a ticket waiting on the customer is open
+	   again */
+	bool customer_reply;
 	const char *auto_reason;	/* for the "auto" event, or NULL */
 	int64_t now;
 
 	/* ev_created: the ticket to open, keyed by this message's key */
 	const char *ticket_subject, *ticket_requester;
 	const char *ticket_priority, *ticket_team;
+	bool ticket_vip;
 };
 
 /* Create a store handle for a "sqlite:PATH" or "pgsql:CONNECT" string.
@@ -74,15 +66,13 @@ void helpdesk_store_set_busy_timeout(struct helpdesk_store *store,
 bool helpdesk_store_replaced(struct helpdesk_store *store);
 
 struct helpdesk_store_lookup {
-	/* the message itself was recorded before (a replay) */
+	/* the message itself was recorded before (a replay): its ticket
+	   (known_row.id, 0 for none) */
 	bool known;
-	uint64_t known_ticket;
-	enum helpdesk_ticket_status known_status;
-	const char *known_priority;
-	/* the ticket of the first message of ref_ids that has one */
-	uint64_t ref_ticket;
-	enum helpdesk_ticket_status ref_status;
-	const char *ref_priority;
+	struct helpdesk_ticket_row known_row;
+	/* the ticket of the first message of ref_ids that has one
+	   (ref_row.id, 0 for none) */
+	struct helpdesk_ticket_row ref_row;
 };
 
 /* Look up a message by its key and the tickets of the messages it refers
@@ -111,6 +101,66 @@ int helpdesk_store_claim(struct helpdesk_store *store, uint64_t ticket,
 int helpdesk_store_assign(struct helpdesk_store *store, uint64_t ticket,
 			  const char *agent, const char *actor, int64_t now,
 			  const char **error_r);
+
+/* What agents do to a ticket (besides claiming it). */
+enum helpdesk_action_kind {
+	/* arg: the owner who is removed */
+	HELPDESK_ACTION_UNCLAIM = 0,
+	/* arg: the new owner */
+	HELPDESK_ACTION_ASSIGN,
+	HELPDESK_ACTION_RESOLVE,
+	HELPDESK_ACTION_REOPEN,
+	/* one tier up (to the team of that tier, if there is one) */
+	HELPDESK_ACTION_ESCALATE,
+	/* arg: urgent, high, normal or low */
+	HELPDESK_ACTION_PRIORITY,
+	HELPDESK_ACTION_VIP,
+	HELPDESK_ACTION_UNVIP,
+	/* arg: the team */
+	HELPDESK_ACTION_TEAM,
+	/* an agent's reply; arg: its message key (counted once) */
+	HELPDESK_ACTION_REPLY,
+};
+
+/* The ledger's name for the action's event ("resolved", ...). */
+const char *helpdesk_action_event_name(enum helpdesk_action_kind kind);
+
+/* Apply an agent's action with its event, in one transaction. *changed_r
+   is FALSE when there was nothing to do: no such ticket, it already was
+   so (nothing is written), or the reply was counted before. */
+int helpdesk_store_ticket_action(struct helpdesk_store *store,
+				 uint64_t ticket,
+				 enum helpdesk_action_kind kind,
+				 const char *actor, const char *arg,
+				 int64_t now, bool *changed_r,
+				 const char **error_r);
+
+/* Agents: *role_r is "agent" or "lead", NULL when username is not
+   registered; *any_r tells whether any agent is registered at all (none:
+   every user with rights on the queue acts as an agent). */
+int helpdesk_store_agent_get(struct helpdesk_store *store,
+			     const char *username, const char **role_r,
+			     bool *any_r, const char **error_r);
+/* The agent who writes from address, or *username_r = NULL. */
+int helpdesk_store_agent_by_address(struct helpdesk_store *store,
+				    const char *address,
+				    const char **username_r,
+				    const char **error_r);
+/* Add or update an agent. */
+int helpdesk_store_agent_set(struct helpdesk_store *store,
+			     const char *username, const char *address,
+			     const char *team, bool lead, int64_t now,
+			     const char **error_r);
+int helpdesk_store_agent_remove(struct helpdesk_store *store,
+				const char *username, bool *removed_r,
+				const char **error_r);
+/* Teams: *any_r tells whether any team is registered at all. */
+int helpdesk_store_team_get(struct helpdesk_store *store, const char *name,
+			    bool *found_r, bool *any_r, const char **error_r);
+/* Add or update a team; tier 0 = serves no particular tier. */
+int helpdesk_store_team_set(struct helpdesk_store *store, const char *name,
+			    unsigned int tier, const char *description,
+			    int64_t now, const char **error_r);
 
 /* Rebuild: insert ticket row->id as it was (from a queue message's
    header) unless it exists. Then helpdesk_store_sync_sequence() makes new
@@ -155,8 +205,5 @@ int helpdesk_store_select(struct helpdesk_store *store, const char *query,
 			  helpdesk_store_row_callback_t *callback,
 			  void *context, const char **error_r);
 
-const char *helpdesk_status_name(enum helpdesk_ticket_status status);
-bool helpdesk_status_parse(const char *name,
-			   enum helpdesk_ticket_status *status_r);
 
 #endif

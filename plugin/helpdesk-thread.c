@@ -20,14 +20,17 @@ void helpdesk_thread_decide(const struct helpdesk_thread_input *in,
 	if (in->ref_ticket != 0) {
 		decision_r->action = HELPDESK_THREAD_FOLLOWUP;
 		decision_r->ticket = in->ref_ticket;
-		decision_r->reopen = in->ref_ticket_resolved && !in->is_auto;
+		decision_r->reopen = in->ref_ticket_resolved &&
+			!in->is_auto && !in->from_agent;
 		decision_r->reason = "references";
 		return;
 	}
-	if (in->tag_ticket != 0 && in->tag_sender_is_participant) {
+	if (in->tag_ticket != 0 &&
+	    (in->tag_sender_is_participant || in->from_agent)) {
 		decision_r->action = HELPDESK_THREAD_FOLLOWUP;
 		decision_r->ticket = in->tag_ticket;
-		decision_r->reopen = in->tag_ticket_resolved && !in->is_auto;
+		decision_r->reopen = in->tag_ticket_resolved &&
+			!in->is_auto && !in->from_agent;
 		decision_r->reason = "subject tag";
 		return;
 	}

@@ -21,6 +21,9 @@ struct helpdesk_thread_input {
 
 	/* the message is auto-generated (bounce, auto-reply, list) */
 	bool is_auto;
+	/* the sender is a registered agent: joins a ticket by its subject
+	   tag and never reopens it */
+	bool from_agent;
 };
 
 enum helpdesk_thread_action {

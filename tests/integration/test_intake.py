@@ -190,7 +190,7 @@ def scenarios(x):
         S["plain"] = msgid_of(msg)
         x.deliver(msg, sender="carl@example.org")
         m = x.expect_ticket(S["plain"], 1, subject="[#1] Printer on fire")
-        assert hd_kw(m) == {"hd-new", "hd-prio-normal"}, sorted(hd_kw(m))
+        assert hd_kw(m) == {"hd-new", "hd-prio-normal", "hd-tier-1"}, sorted(hd_kw(m))
         tk = x.ticket(1)
         assert tk[4] == "new", "status %r" % (tk[4],)
         assert "carl@example.org" in (tk[3] or "").lower(), "requester %r" % (tk[3],)

@@ -183,7 +183,11 @@ def schema_upgrade(t, plugin):
              str(q and q[0]["headers"].get("X-Helpdesk-Ticket")))
         v = dc.db().execute("SELECT version FROM hd_schema").fetchall()
         cols = [r[1] for r in dc.db().execute("PRAGMA table_info(hd_tickets)")]
-        t.ok(v == [(2,)] and "owner" in cols, "schema version 2 with tickets.owner",
+        tables = {r[0] for r in dc.db().execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table'")}
+        t.ok(v == [(3,)] and {"owner", "tier", "vip"} <= set(cols) and
+             {"hd_agents", "hd_teams"} <= tables,
+             "schema version 3: tickets.owner, .tier, .vip, hd_agents, hd_teams",
              "%r %r" % (v, cols))
         t.ok(any("schema upgraded from version 1 to 3" in l for l in dc.log().splitlines()),
              "the upgrade is logged")

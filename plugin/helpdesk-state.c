@@ -1,0 +1,175 @@
+/* Copyright (c) 2026 dovecot-helpdesk authors, see the included COPYING file */
+
+#include "lib.h"
+#include "array.h"
+#include "strnum.h"
+#include "helpdesk-state.h"
+
+static const char *const status_names[] = {
+	[HELPDESK_STATUS_NEW] = "new",
+	[HELPDESK_STATUS_OPEN] = "open",
+	[HELPDESK_STATUS_WAITING] = "waiting",
+	[HELPDESK_STATUS_RESOLVED] = "resolved",
+};
+
+static const char *const priority_names[] = {
+	"urgent", "high", "normal", "low", NULL
+};
+
+const char *helpdesk_status_name(enum helpdesk_ticket_status status)
+{
+	i_assert((unsigned int)status < N_ELEMENTS(status_names));
+	return status_names[status];
+}
+
+bool helpdesk_status_parse(const char *name,
+			   enum helpdesk_ticket_status *status_r)
+{
+	unsigned int i;
+
+	for (i = 0; i < N_ELEMENTS(status_names); i++) {
+		if (strcmp(status_names[i], name) == 0) {
+			*status_r = (enum helpdesk_ticket_status)i;
+			return TRUE;
+		}
+	}
+	return FALSE;
+}
+
+bool helpdesk_priority_is_valid(const char *name)
+{
+	return str_array_find(priority_names, name);
+}
+
+/* A user or team name in a keyword: IMAP atom characters that are safe in
+   every client, at most 64 of them. */
+static bool keyword_name_is_valid(const char *name)
+{
+	const char *p;
+
+	if (*name == '\0' || strlen(name) > 64)
+		return FALSE;
+	for (p = name; *p != '\0'; p++) {
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9')) &&
+		    strchr("-_.@+", *p) == NULL)
+			return FALSE;
+	}
+	return TRUE;
+}
+
+enum helpdesk_kw_class
+helpdesk_keyword_classify(const char *prefix, const char *keyword,
+			  const char **arg_r)
+{
+	enum helpdesk_ticket_status status;
+	const char *name;
+	unsigned int tier;
+
+	*arg_r = "";
+	if (*prefix == '\0' || !str_begins(keyword, prefix))
+		return HELPDESK_KW_CLASS_FOREIGN;
+	name = keyword + strlen(prefix);
+	if (helpdesk_status_parse(name, &status)) {
+		*arg_r = name;
+		return HELPDESK_KW_CLASS_STATUS;
+	}
+	if (strcmp(name, "pending") == 0)
+		return HELPDESK_KW_CLASS_PENDING;
+	if (strcmp(name, "auto") == 0)
+		return HELPDESK_KW_CLASS_AUTO;
+	if (strcmp(name, "claim") == 0)
+		return HELPDESK_KW_CLASS_CLAIM;
+	if (strcmp(name, "escalate") == 0)
+		return HELPDESK_KW_CLASS_ESCALATE;
+	if (strcmp(name, "vip") == 0)
+		return HELPDESK_KW_CLASS_VIP;
+	if (strcmp(name, "sla-warn") == 0 || strcmp(name, "sla-breach") == 0) {
+		*arg_r = name + 4;
+		return HELPDESK_KW_CLASS_SLA;
+	}
+	if (str_begins(name, "tier-")) {
+		if (str_to_uint(name + 5, &tier) < 0 ||
+		    tier < HELPDESK_TIER_MIN || tier > HELPDESK_TIER_MAX ||
+		    name[5] == '0')
+			return HELPDESK_KW_CLASS_UNKNOWN;
+		*arg_r = name + 5;
+		return HELPDESK_KW_CLASS_TIER;
+	}
+	if (str_begins(name, "owner-")) {
+		if (!keyword_name_is_valid(name + 6))
+			return HELPDESK_KW_CLASS_UNKNOWN;
+		*arg_r = name + 6;
+		return HELPDESK_KW_CLASS_OWNER;
+	}
+	if (str_begins(name, "prio-")) {
+		if (!helpdesk_priority_is_valid(name + 5))
+			return HELPDESK_KW_CLASS_UNKNOWN;
+		*arg_r = name + 5;
+		return HELPDESK_KW_CLASS_PRIORITY;
+	}
+	if (str_begins(name, "team-")) {
+		if (!keyword_name_is_valid(name + 5))
+			return HELPDESK_KW_CLASS_UNKNOWN;
+		*arg_r = name + 5;
+		return HELPDESK_KW_CLASS_TEAM;
+	}
+	return HELPDESK_KW_CLASS_UNKNOWN;
+}
+
+bool helpdesk_keyword_class_is_state(enum helpdesk_kw_class kw_class)
+{
+	switch (kw_class) {
+	case HELPDESK_KW_CLASS_STATUS:
+	case HELPDESK_KW_CLASS_TIER:
+	case HELPDESK_KW_CLASS_CLAIM:
+	case HELPDESK_KW_CLASS_ESCALATE:
+	case HELPDESK_KW_CLASS_OWNER:
+	case HELPDESK_KW_CLASS_PRIORITY:
+	case HELPDESK_KW_CLASS_VIP:
+	case HELPDESK_KW_CLASS_TEAM:
+		return TRUE;
+	case HELPDESK_KW_CLASS_FOREIGN:
+	case HELPDESK_KW_CLASS_UNKNOWN:
+	case HELPDESK_KW_CLASS_PENDING:
+	case HELPDESK_KW_CLASS_AUTO:
+	case HELPDESK_KW_CLASS_SLA:
+		break;
+	}
+	return FALSE;
+}
+
+const char *const *
+helpdesk_ticket_state_keywords(const char *prefix,
+			       const struct helpdesk_ticket_row *row)
+{
+	ARRAY_TYPE(const_string) list;
+	const char *kw;
+	unsigned int tier = row->tier;
+
+	t_array_init(&list, 8);
+	kw = t_strconcat(prefix, helpdesk_status_name(row->status), NULL);
+	array_push_back(&list, &kw);
+	if (row->owner != NULL && keyword_name_is_valid(row->owner)) {
+		kw = t_strconcat(prefix, "owner-", row->owner, NULL);
+		array_push_back(&list, &kw);
+	}
+	if (tier < HELPDESK_TIER_MIN || tier > HELPDESK_TIER_MAX)
+		tier = HELPDESK_TIER_MIN;
+	kw = t_strdup_printf("%stier-%u", prefix, tier);
+	array_push_back(&list, &kw);
+	kw = t_strconcat(prefix, "prio-", row->priority != NULL &&
+			 helpdesk_priority_is_valid(row->priority) ?
+			 row->priority : "normal", NULL);
+	array_push_back(&list, &kw);
+	if (row->vip) {
+		kw = t_strconcat(prefix, "vip", NULL);
+		array_push_back(&list, &kw);
+	}
+	if (row->team != NULL && keyword_name_is_valid(row->team)) {
+		kw = t_strconcat(prefix, "team-", row->team, NULL);
+		array_push_back(&list, &kw);
+	}
+	array_append_zero(&list);
+	return array_front(&list);
+}

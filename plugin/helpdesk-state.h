@@ -1,0 +1,77 @@
+#ifndef HELPDESK_STATE_H
+#define HELPDESK_STATE_H
+
+/* A ticket's state and the keywords that show it: pure logic, shared by
+   the save path, the agents' keyword actions, reconcile and the tests. */
+
+enum helpdesk_ticket_status {
+	HELPDESK_STATUS_NEW = 0,
+	HELPDESK_STATUS_OPEN,
+	HELPDESK_STATUS_WAITING,
+	HELPDESK_STATUS_RESOLVED,
+};
+
+/* Support tiers: first to fourth line. */
+#define HELPDESK_TIER_MIN 1
+#define HELPDESK_TIER_MAX 4
+
+struct helpdesk_ticket_row {
+	uint64_t id;
+	enum helpdesk_ticket_status status;
+	const char *subject, *requester, *priority, *team;
+	/* owner: "" or NULL = nobody */
+	const char *owner;
+	unsigned int tier;
+	bool vip;
+	int64_t created, updated;
+};
+
+/* What a keyword with the helpdesk prefix means. */
+enum helpdesk_kw_class {
+	/* not the helpdesk's (no prefix) */
+	HELPDESK_KW_CLASS_FOREIGN = 0,
+	/* has the prefix but is no protocol keyword */
+	HELPDESK_KW_CLASS_UNKNOWN,
+	/* plugin-owned state */
+	HELPDESK_KW_CLASS_STATUS,	/* arg: new, open, waiting, resolved */
+	HELPDESK_KW_CLASS_PENDING,
+	HELPDESK_KW_CLASS_AUTO,
+	HELPDESK_KW_CLASS_SLA,		/* arg: warn, breach */
+	HELPDESK_KW_CLASS_TIER,		/* arg: 1..4 */
+	/* agents' actions and state they may set */
+	HELPDESK_KW_CLASS_CLAIM,
+	HELPDESK_KW_CLASS_ESCALATE,
+	HELPDESK_KW_CLASS_OWNER,	/* arg: user name */
+	HELPDESK_KW_CLASS_PRIORITY,	/* arg: urgent, high, normal, low */
+	HELPDESK_KW_CLASS_VIP,
+	HELPDESK_KW_CLASS_TEAM,		/* arg: team name */
+};
+
+const char *helpdesk_status_name(enum helpdesk_ticket_status status);
+bool helpdesk_status_parse(const char *name,
+			   enum helpdesk_ticket_status *status_r);
+
+/* TRUE for urgent, high, normal and low. */
+bool helpdesk_priority_is_valid(const char *name);
+
+/* Classify keyword (a full name) for the prefix; *arg_r is the part after
+   the class's own prefix (owner-, prio-, team-, tier-, sla-, or the status
+   name), pointing into keyword, or "" when none. An owner-, team- or prio-
+   keyword with an invalid rest is UNKNOWN. */
+enum helpdesk_kw_class
+helpdesk_keyword_classify(const char *prefix, const char *keyword,
+			  const char **arg_r);
+
+/* TRUE for the classes whose keywords mirror the ticket's state on every
+   message and are rewritten from the store (status, tier, owner,
+   priority, VIP, team) and for the one-shot actions (claim, escalate). */
+bool helpdesk_keyword_class_is_state(enum helpdesk_kw_class kw_class);
+
+/* The state keywords (full names, data stack, NULL-terminated) every
+   message of the ticket carries: status, owner, tier, priority, VIP and
+   team. */
+const char *const *
+helpdesk_ticket_state_keywords(const char *prefix,
+			       const struct helpdesk_ticket_row *row);
+
+#endif

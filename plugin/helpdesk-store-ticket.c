@@ -1,0 +1,298 @@
+/* Copyright (c) 2026 dovecot-helpdesk authors, see the included COPYING file */
+
+/* Agents' actions on tickets, agents and teams: every change goes with its
+   event in the ledger, in one transaction. */
+
+#include "lib.h"
+#include "str.h"
+#include "strnum.h"
+#include "helpdesk-store.h"
+#include "helpdesk-store-private.h"
+
+static const char *const action_event_names[] = {
+	[HELPDESK_ACTION_UNCLAIM] = "unclaimed",
+	[HELPDESK_ACTION_ASSIGN] = "assigned",
+	[HELPDESK_ACTION_RESOLVE] = "resolved",
+	[HELPDESK_ACTION_REOPEN] = "reopened",
+	[HELPDESK_ACTION_ESCALATE] = "escalated",
+	[HELPDESK_ACTION_PRIORITY] = "priority",
+	[HELPDESK_ACTION_VIP] = "vip",
+	[HELPDESK_ACTION_UNVIP] = "vip-removed",
+	[HELPDESK_ACTION_TEAM] = "team",
+	[HELPDESK_ACTION_REPLY] = "replied",
+};
+
+const char *helpdesk_action_event_name(enum helpdesk_action_kind kind)
+{
+	i_assert((unsigned int)kind < N_ELEMENTS(action_event_names) &&
+		 action_event_names[kind] != NULL);
+	return action_event_names[kind];
+}
+
+/* Is the action a no-op on this ticket? Then nothing is written. */
+static bool action_is_noop(enum helpdesk_action_kind kind, const char *arg,
+			   const struct helpdesk_ticket_row *row)
+{
+	switch (kind) {
+	case HELPDESK_ACTION_UNCLAIM:
+		return strcmp(row->owner, arg) != 0;
+	case HELPDESK_ACTION_ASSIGN:
+		return strcmp(row->owner, arg) == 0;
+	case HELPDESK_ACTION_RESOLVE:
+		return row->status == HELPDESK_STATUS_RESOLVED;
+	case HELPDESK_ACTION_REOPEN:
+		return row->status != HELPDESK_STATUS_RESOLVED;
+	case HELPDESK_ACTION_ESCALATE:
+		return row->tier >= HELPDESK_TIER_MAX;
+	case HELPDESK_ACTION_PRIORITY:
+		return strcmp(row->priority, arg) == 0;
+	case HELPDESK_ACTION_VIP:
+		return row->vip;
+	case HELPDESK_ACTION_UNVIP:
+		return !row->vip;
+	case HELPDESK_ACTION_TEAM:
+		return strcmp(row->team, arg) == 0;
+	case HELPDESK_ACTION_REPLY:
+		break;
+	}
+	return FALSE;
+}
+
+/* The UPDATE of an action: parameters are "now" first, then the ones the
+   SET clause names in its text order, then the ticket id. */
+static const char *
+action_update(enum helpdesk_action_kind kind, const char **set_arg_r)
+{
+	*set_arg_r = NULL;
+	switch (kind) {
+	case HELPDESK_ACTION_UNCLAIM:
+		/* back into the unassigned pool */
+		return "owner = '', status = CASE status WHEN 'resolved' "
+			"THEN status ELSE 'new' END";
+	case HELPDESK_ACTION_ASSIGN:
+		*set_arg_r = "arg";
+		return "owner = ?, status = CASE status WHEN 'new' "
+			"THEN 'open' ELSE status END";
+	case HELPDESK_ACTION_RESOLVE:
+		return "status = 'resolved'";
+	case HELPDESK_ACTION_REOPEN:
+		return "status = 'open'";
+	case HELPDESK_ACTION_ESCALATE:
+		/* one tier up, to that tier's team if there is one */
+		return "tier = tier + 1, team = COALESCE((SELECT name FROM "
+			"hd_teams WHERE hd_teams.tier = hd_tickets.tier + 1 "
+			"ORDER BY name LIMIT 1), team)";
+	case HELPDESK_ACTION_PRIORITY:
+		*set_arg_r = "arg";
+		return "priority = ?";
+	case HELPDESK_ACTION_VIP:
+		return "vip = 1";
+	case HELPDESK_ACTION_UNVIP:
+		return "vip = 0";
+	case HELPDESK_ACTION_TEAM:
+		*set_arg_r = "arg";
+		return "team = ?";
+	case HELPDESK_ACTION_REPLY:
+		/* an agent answered: waiting on the customer (a resolved
+		   ticket stays resolved); an unowned ticket becomes the
+		   replying agent's */
+		*set_arg_r = "actor";
+		return "status = CASE status WHEN 'resolved' THEN status "
+			"ELSE 'waiting' END, owner = CASE owner WHEN '' "
+			"THEN ? ELSE owner END";
+	}
+	i_unreached();
+}
+
+int helpdesk_store_ticket_action(struct helpdesk_store *store,
+				 uint64_t ticket,
+				 enum helpdesk_action_kind kind,
+				 const char *actor, const char *arg,
+				 int64_t now, bool *changed_r,
+				 const char **error_r)
+{
+	struct sql_transaction_context *trans;
+	struct sql_statement *stmt;
+	struct helpdesk_ticket_row row;
+	const char *ticket_str = t_strdup(dec2str(ticket));
+	const char *now_str = t_strdup(dec2str(now));
+	const char *set, *set_arg, *event_key, *detail, *message_key = "";
+	unsigned int rows = 0, idx = 0;
+	bool found;
+
+	*changed_r = FALSE;
+	if (arg == NULL)
+		arg = "";
+	if (kind == HELPDESK_ACTION_REPLY) {
+		/* counted once, however often the reply is seen */
+		message_key = arg;
+		event_key = t_strconcat("replied:", arg, NULL);
+		detail = "";
+	} else {
+		if (helpdesk_store_get_ticket(store, ticket,
+					      pool_datastack_create(), &row,
+					      &found, error_r) < 0)
+			return -1;
+		if (!found || action_is_noop(kind, arg, &row))
+			return 0;
+		event_key = t_strdup_printf("%s:%s:%s:%s:%s",
+			helpdesk_action_event_name(kind), ticket_str, actor,
+			now_str, arg);
+		detail = kind == HELPDESK_ACTION_ESCALATE ?
+			t_strdup_printf("tier %u", row.tier + 1) : arg;
+	}
+
+	set = action_update(kind, &set_arg);
+	trans = sql_transaction_begin(store->db);
+	stmt = sql_statement_init(store->db, t_strconcat(
+		"UPDATE hd_tickets SET updated = ?, ", set, " WHERE id = ?",
+		kind == HELPDESK_ACTION_UNCLAIM ? " AND owner = ?" :
+		kind == HELPDESK_ACTION_ESCALATE ? " AND tier < 4" :
+		kind == HELPDESK_ACTION_REPLY ? " AND NOT EXISTS (SELECT 1 "
+		"FROM hd_events WHERE event_key = ?)" : "", NULL));
+	sql_statement_bind_str(stmt, idx++, now_str);
+	if (set_arg != NULL) {
+		sql_statement_bind_str(stmt, idx++,
+				       strcmp(set_arg, "arg") == 0 ? arg : actor);
+	}
+	sql_statement_bind_str(stmt, idx++, ticket_str);
+	if (kind == HELPDESK_ACTION_UNCLAIM)
+		sql_statement_bind_str(stmt, idx++, arg);
+	else if (kind == HELPDESK_ACTION_REPLY)
+		sql_statement_bind_str(stmt, idx++, event_key);
+	sql_update_stmt_get_rows(trans, &stmt, &rows);
+	{
+		const char *ev_args[] = {
+			event_key, ticket_str, helpdesk_action_event_name(kind),
+			actor, message_key, detail, now_str, NULL
+		};
+		helpdesk_sql_update(trans,
+			"INSERT INTO hd_events (event_key, ticket_id, kind, "
+			"actor, message_key, detail, created) "
+			"VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+			ev_args);
+	}
+	if (helpdesk_sql_commit(store, &trans, error_r) < 0)
+		return -1;
+	*changed_r = rows > 0;
+	return 0;
+}
+
+int helpdesk_store_agent_get(struct helpdesk_store *store,
+			     const char *username, const char **role_r,
+			     bool *any_r, const char **error_r)
+{
+	const char *args[] = { username, NULL };
+	struct sql_result *result;
+	const char *value;
+	int ret;
+
+	*role_r = NULL;
+	*any_r = FALSE;
+	result = helpdesk_sql_query(store,
+		"SELECT (SELECT COUNT(*) FROM hd_agents), "
+		"(SELECT role FROM hd_agents WHERE username = ?)", args);
+	ret = sql_result_next_row(result);
+	if (ret < 0)
+		*error_r = t_strdup(sql_result_get_error(result));
+	else if (ret > 0) {
+		value = sql_result_get_field_value(result, 0);
+		*any_r = value != NULL && strcmp(value, "0") != 0;
+		value = sql_result_get_field_value(result, 1);
+		*role_r = value == NULL ? NULL : t_strdup(value);
+	}
+	sql_result_unref(result);
+	return ret < 0 ? -1 : 0;
+}
+
+int helpdesk_store_agent_by_address(struct helpdesk_store *store,
+				    const char *address,
+				    const char **username_r,
+				    const char **error_r)
+{
+	const char *args[] = { address, NULL };
+	int ret;
+
+	ret = helpdesk_sql_get_value(store,
+		"SELECT username FROM hd_agents WHERE address = ? "
+		"ORDER BY username LIMIT 1", args, username_r, error_r);
+	return ret < 0 ? -1 : 0;
+}
+
+int helpdesk_store_team_get(struct helpdesk_store *store, const char *name,
+			    bool *found_r, bool *any_r, const char **error_r)
+{
+	const char *args[] = { name, NULL };
+	struct sql_result *result;
+	const char *value;
+	int ret;
+
+	*found_r = *any_r = FALSE;
+	result = helpdesk_sql_query(store,
+		"SELECT (SELECT COUNT(*) FROM hd_teams), "
+		"(SELECT COUNT(*) FROM hd_teams WHERE name = ?)", args);
+	ret = sql_result_next_row(result);
+	if (ret < 0)
+		*error_r = t_strdup(sql_result_get_error(result));
+	else if (ret > 0) {
+		value = sql_result_get_field_value(result, 0);
+		*any_r = value != NULL && strcmp(value, "0") != 0;
+		value = sql_result_get_field_value(result, 1);
+		*found_r = value != NULL && strcmp(value, "0") != 0;
+	}
+	sql_result_unref(result);
+	return ret < 0 ? -1 : 0;
+}
+
+int helpdesk_store_agent_set(struct helpdesk_store *store,
+			     const char *username, const char *address,
+			     const char *team, bool lead, int64_t now,
+			     const char **error_r)
+{
+	const char *now_str = t_strdup(dec2str(now));
+	const char *role = lead ? "lead" : "agent";
+	const char *args[] = {
+		username, address, team, role, now_str,
+		address, team, role, NULL
+	};
+
+	return helpdesk_sql_exec(store,
+		"INSERT INTO hd_agents (username, address, team, role, created) "
+		"VALUES (?, ?, ?, ?, ?) ON CONFLICT (username) DO UPDATE SET "
+		"address = ?, team = ?, role = ?", args, error_r);
+}
+
+int helpdesk_store_agent_remove(struct helpdesk_store *store,
+				const char *username, bool *removed_r,
+				const char **error_r)
+{
+	struct sql_transaction_context *trans;
+	struct sql_statement *stmt;
+	unsigned int rows = 0;
+
+	trans = sql_transaction_begin(store->db);
+	stmt = sql_statement_init(store->db,
+				  "DELETE FROM hd_agents WHERE username = ?");
+	sql_statement_bind_str(stmt, 0, username);
+	sql_update_stmt_get_rows(trans, &stmt, &rows);
+	if (helpdesk_sql_commit(store, &trans, error_r) < 0)
+		return -1;
+	*removed_r = rows > 0;
+	return 0;
+}
+
+int helpdesk_store_team_set(struct helpdesk_store *store, const char *name,
+			    unsigned int tier, const char *description,
+			    int64_t now, const char **error_r)
+{
+	const char *tier_str = t_strdup(dec2str(tier));
+	const char *args[] = {
+		name, tier_str, description, t_strdup(dec2str(now)),
+		tier_str, description, NULL
+	};
+
+	return helpdesk_sql_exec(store,
+		"INSERT INTO hd_teams (name, tier, description, created) "
+		"VALUES (?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET "
+		"tier = ?, description = ?", args, error_r);
+}
