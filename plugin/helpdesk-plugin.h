@@ -79,4 +79,9 @@ int helpdesk_reconcile_user(struct mail_user *user, unsigned int *rebuilt_r,
 			    unsigned int *done_r, unsigned int *left_r,
 			    const char **error_r);
 
+/* helpdesk-storage.c: give every message of the ticket in the user's
+   queues the store's state (`doveadm helpdesk ticket assign`). */
+int helpdesk_ticket_sync_user(struct mail_user *user, uint64_t ticket,
+			      const char **error_r);
+
 #endif

@@ -43,7 +43,7 @@ bool helpdesk_priority_is_valid(const char *name)
 
 /* A user or team name in a keyword: IMAP atom characters that are safe in
    every client, at most 64 of them. */
-static bool keyword_name_is_valid(const char *name)
+bool helpdesk_keyword_name_is_valid(const char *name)
 {
 	const char *p;
 
@@ -97,7 +97,7 @@ helpdesk_keyword_classify(const char *prefix, const char *keyword,
 		return HELPDESK_KW_CLASS_TIER;
 	}
 	if (str_begins(name, "owner-")) {
-		if (!keyword_name_is_valid(name + 6))
+		if (!helpdesk_keyword_name_is_valid(name + 6))
 			return HELPDESK_KW_CLASS_UNKNOWN;
 		*arg_r = name + 6;
 		return HELPDESK_KW_CLASS_OWNER;
@@ -109,7 +109,7 @@ helpdesk_keyword_classify(const char *prefix, const char *keyword,
 		return HELPDESK_KW_CLASS_PRIORITY;
 	}
 	if (str_begins(name, "team-")) {
-		if (!keyword_name_is_valid(name + 5))
+		if (!helpdesk_keyword_name_is_valid(name + 5))
 			return HELPDESK_KW_CLASS_UNKNOWN;
 		*arg_r = name + 5;
 		return HELPDESK_KW_CLASS_TEAM;
@@ -150,7 +150,7 @@ helpdesk_ticket_state_keywords(const char *prefix,
 	t_array_init(&list, 8);
 	kw = t_strconcat(prefix, helpdesk_status_name(row->status), NULL);
 	array_push_back(&list, &kw);
-	if (row->owner != NULL && keyword_name_is_valid(row->owner)) {
+	if (row->owner != NULL && helpdesk_keyword_name_is_valid(row->owner)) {
 		kw = t_strconcat(prefix, "owner-", row->owner, NULL);
 		array_push_back(&list, &kw);
 	}
@@ -166,7 +166,7 @@ helpdesk_ticket_state_keywords(const char *prefix,
 		kw = t_strconcat(prefix, "vip", NULL);
 		array_push_back(&list, &kw);
 	}
-	if (row->team != NULL && keyword_name_is_valid(row->team)) {
+	if (row->team != NULL && helpdesk_keyword_name_is_valid(row->team)) {
 		kw = t_strconcat(prefix, "team-", row->team, NULL);
 		array_push_back(&list, &kw);
 	}

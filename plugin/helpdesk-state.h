@@ -51,6 +51,10 @@ const char *helpdesk_status_name(enum helpdesk_ticket_status status);
 bool helpdesk_status_parse(const char *name,
 			   enum helpdesk_ticket_status *status_r);
 
+/* TRUE for a user or team name that may appear in a keyword
+   (owner-NAME, team-NAME): letters, digits and -_.@+, at most 64. */
+bool helpdesk_keyword_name_is_valid(const char *name);
+
 /* TRUE for urgent, high, normal and low. */
 bool helpdesk_priority_is_valid(const char *name);
 

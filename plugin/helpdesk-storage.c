@@ -1117,3 +1117,38 @@ helpdesk_transaction_get(struct mailbox_transaction_context *t)
 {
 	return HELPDESK_CONTEXT(t);
 }
+
+int helpdesk_ticket_sync_user(struct mail_user *user, uint64_t ticket,
+			      const char **error_r)
+{
+	struct helpdesk_user *huser = HELPDESK_USER_CONTEXT(user);
+	struct mail_namespace *ns;
+	struct mailbox *box;
+	const char *const *queue;
+	int ret = 0;
+
+	if (huser == NULL) {
+		*error_r = "the helpdesk plugin is not configured for this user "
+			"(helpdesk_queue)";
+		return -1;
+	}
+	for (queue = huser->set.queues; *queue != NULL && ret == 0; queue++) {
+		ns = mail_namespace_find(user->namespaces, *queue);
+		if (ns == NULL) {
+			*error_r = t_strdup_printf(
+				"%s: no namespace for this mailbox", *queue);
+			return -1;
+		}
+		box = mailbox_alloc(ns->list, *queue, 0);
+		T_BEGIN {
+			ret = helpdesk_ticket_sync_keywords(box, huser, ticket,
+							    NULL, error_r);
+			if (ret < 0) {
+				*error_r = p_strdup_printf(user->pool, "%s: %s",
+							   *queue, *error_r);
+			}
+		} T_END;
+		mailbox_free(&box);
+	}
+	return ret;
+}

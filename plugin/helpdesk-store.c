@@ -759,32 +759,6 @@ int helpdesk_store_claim(struct helpdesk_store *store, uint64_t ticket,
 	return 0;
 }
 
-int helpdesk_store_assign(struct helpdesk_store *store, uint64_t ticket,
-			  const char *agent, const char *actor, int64_t now,
-			  const char **error_r)
-{
-	struct sql_transaction_context *trans;
-	const char *ticket_str = t_strdup(dec2str(ticket));
-	const char *now_str = t_strdup(dec2str(now));
-	const char *args[] = { agent, now_str, ticket_str, NULL };
-	const char *ev_args[] = {
-		t_strdup_printf("assigned:%s:%s:%s", ticket_str, agent, now_str),
-		ticket_str, actor, agent, now_str, NULL
-	};
-
-	trans = sql_transaction_begin(store->db);
-	helpdesk_sql_update(trans,
-		"UPDATE hd_tickets SET owner = ?, updated = ?, status = "
-		"CASE status WHEN 'new' THEN 'open' ELSE status END "
-		"WHERE id = ?", args);
-	helpdesk_sql_update(trans,
-		"INSERT INTO hd_events (event_key, ticket_id, kind, actor, "
-		"message_key, detail, created) "
-		"VALUES (?, ?, 'assigned', ?, '', ?, ?) ON CONFLICT DO NOTHING",
-		ev_args);
-	return helpdesk_sql_commit(store, &trans, error_r);
-}
-
 int helpdesk_store_adopt_ticket(struct helpdesk_store *store,
 				const struct helpdesk_ticket_row *row,
 				const char *origin_key, const char **error_r)

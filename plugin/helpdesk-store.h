@@ -97,11 +97,6 @@ int helpdesk_store_claim(struct helpdesk_store *store, uint64_t ticket,
 			 const char *user, int64_t now, bool *won_r,
 			 const char **owner_r, const char **error_r);
 
-/* A team lead assigns the ticket to agent (whoever owned it before). */
-int helpdesk_store_assign(struct helpdesk_store *store, uint64_t ticket,
-			  const char *agent, const char *actor, int64_t now,
-			  const char **error_r);
-
 /* What agents do to a ticket (besides claiming it). */
 enum helpdesk_action_kind {
 	/* arg: the owner who is removed */
