@@ -475,12 +475,18 @@ intake_decide(struct helpdesk_store *store,
 					return -1;
 			}
 		}
-		/* an agent's reply-all reaches the queue too */
+		/* an agent's reply-all reaches the queue too: known by the
+		   sender's address, or because it was counted from the
+		   agent's Sent folder before */
 		if ((in.ref_ticket != 0 || in.tag_ticket != 0) &&
 		    !in.is_auto && h->from_addr != NULL) {
 			if (helpdesk_store_agent_by_address(store, h->from_addr,
 							    &agent,
 							    error_r) < 0)
+				return -1;
+			if (agent == NULL && h->message_id != NULL &&
+			    helpdesk_store_reply_actor(store, key, &agent,
+						       error_r) < 0)
 				return -1;
 			in.from_agent = agent != NULL;
 		}
@@ -683,4 +689,24 @@ helpdesk_intake_run(struct helpdesk_user *huser, struct mailbox *queue_box,
 			 !helpdesk_tag_has(h.subject, intake->ticket));
 	} T_END;
 	return intake;
+}
+
+int helpdesk_intake_read_refs(struct mail *mail, const char **key_r,
+			      const char *const **refs_r,
+			      unsigned int *count_r)
+{
+	struct intake_headers h;
+	const char *p, *id;
+
+	*key_r = NULL;
+	*refs_r = NULL;
+	*count_r = 0;
+	if (intake_read_headers(mail, &h) < 0)
+		return -1;
+	p = h.message_id;
+	if (p == NULL || (id = message_id_get_next(&p)) == NULL)
+		return 0;
+	*key_r = helpdesk_message_key_from_id(id);
+	*refs_r = intake_ref_keys(&h, count_r);
+	return 0;
 }

@@ -49,4 +49,11 @@ const char *helpdesk_message_key_from_id(const char *id);
    error. The key is allocated from the data stack. */
 int helpdesk_message_key(struct mail *mail, const char **key_r);
 
+/* The store key of a message an agent sent (NULL when it has no
+   Message-ID) and the keys of the messages it refers to, newest first
+   (data stack). Returns 0, or -1 on a mail error. */
+int helpdesk_intake_read_refs(struct mail *mail, const char **key_r,
+			      const char *const **refs_r,
+			      unsigned int *count_r);
+
 #endif

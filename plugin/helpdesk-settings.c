@@ -105,6 +105,22 @@ int helpdesk_settings_parse(pool_t pool, helpdesk_settings_getenv_t *getenv,
 	}
 	set_r->keyword_prefix = p_strdup(pool, value);
 
+	value = getenv("helpdesk_resolved_mailbox", context);
+	if (value != NULL && *value != '\0') {
+		if (strlen(value) > 255 || strchr(value, '*') != NULL ||
+		    strchr(value, '%') != NULL) {
+			*error_r = t_strdup_printf("helpdesk_resolved_mailbox: "
+				"invalid mailbox name '%s'", value);
+			return -1;
+		}
+		if (helpdesk_settings_is_queue(set_r, value)) {
+			*error_r = t_strdup_printf("helpdesk_resolved_mailbox: "
+				"%s is a queue (helpdesk_queue)", value);
+			return -1;
+		}
+		set_r->resolved_mailbox = p_strdup(pool, value);
+	}
+
 	set_r->subject_tag = TRUE;
 	value = getenv("helpdesk_subject_tag", context);
 	if (value != NULL && *value != '\0' &&

@@ -11,6 +11,9 @@ struct helpdesk_settings {
 	/* "sqlite:PATH" or "pgsql:CONNECT" */
 	const char *db;
 	const char *keyword_prefix;
+	/* a message moved (or copied) here from a queue resolves its
+	   ticket; NULL: none */
+	const char *resolved_mailbox;
 	bool subject_tag;
 };
 

@@ -33,8 +33,18 @@
 /* An agent's claim may wait this long for other writers of the store */
 #define HELPDESK_AGENT_BUSY_MSECS 10000
 
+enum helpdesk_box_kind {
+	/* a ticket queue (helpdesk_queue) */
+	HELPDESK_BOX_QUEUE,
+	/* helpdesk_resolved_mailbox: a move from a queue resolves */
+	HELPDESK_BOX_RESOLVED,
+	/* an agent's \\Sent mailbox: replies to tickets are counted */
+	HELPDESK_BOX_SENT,
+};
+
 struct helpdesk_mailbox {
 	union mailbox_module_context module_ctx;
+	enum helpdesk_box_kind kind;
 };
 
 static MODULE_CONTEXT_DEFINE_INIT(helpdesk_storage_module,
@@ -545,7 +555,8 @@ static void ticket_action_event(struct helpdesk_user *huser,
    touched gets the store's state (which also takes back a late claim). */
 static void helpdesk_actions_process(struct mailbox *committed,
 				     struct helpdesk_user *huser,
-				     const ARRAY_TYPE(helpdesk_kw_action) *actions)
+				     const ARRAY_TYPE(helpdesk_kw_action) *actions,
+				     bool in_queue)
 {
 	const char *user = committed->storage->user->username;
 	const struct helpdesk_kw_action *action;
@@ -597,6 +608,19 @@ static void helpdesk_actions_process(struct mailbox *committed,
 		tickets_add_unique(&tickets, action->ticket);
 	}
 
+	if (!in_queue) {
+		/* moved to the resolved mailbox: the ticket's messages left
+		   in the queues follow */
+		array_foreach_elem(&tickets, ticket) {
+			if (helpdesk_ticket_sync_user(committed->storage->user,
+						      ticket, &error) < 0) {
+				e_error(huser->event, "ticket %llu: updating "
+					"its messages failed: %s",
+					(unsigned long long)ticket, error);
+			}
+		}
+		return;
+	}
 	/* the committing mailbox can't be synced from inside its commit */
 	box = mailbox_alloc(committed->list, committed->vname, 0);
 	array_foreach_elem(&tickets, ticket) {
@@ -960,13 +984,145 @@ void helpdesk_mail_allocated(struct mail *_mail)
 	struct mail_vfuncs *v = mail->vlast;
 	union mail_module_context *hmail;
 
-	if (hbox == NULL)
+	if (hbox == NULL || hbox->kind != HELPDESK_BOX_QUEUE)
 		return;
 	hmail = p_new(mail->pool, union mail_module_context, 1);
 	hmail->super = *v;
 	mail->vlast = &hmail->super;
 	v->update_keywords = helpdesk_mail_update_keywords;
 	MODULE_CONTEXT_SET_SELF(mail, helpdesk_mail_module, hmail);
+}
+
+/* A message moved (or copied) from a queue into the resolved mailbox
+   resolves its ticket: the copy shows it at once, the store and the
+   ticket's messages left in the queue follow after the commit. */
+static int helpdesk_resolved_copy(struct mail_save_context *ctx,
+				  struct mail *mail)
+{
+	struct mailbox_transaction_context *t = ctx->transaction;
+	struct helpdesk_mailbox *hbox = HELPDESK_CONTEXT_REQUIRE(t->box);
+	struct helpdesk_transaction *ht = HELPDESK_CONTEXT(t);
+	struct helpdesk_user *huser =
+		HELPDESK_USER_CONTEXT(t->box->storage->user);
+	ARRAY_TYPE(const_string) names;
+	const char *const *kwp, *kw, *arg;
+	uint64_t ticket;
+
+	if (ht == NULL || huser == NULL ||
+	    !helpdesk_settings_is_queue(&huser->set, mail->box->vname))
+		return hbox->module_ctx.super.copy(ctx, mail);
+	T_BEGIN {
+		ticket = mail_ticket(mail);
+		if (ticket != 0) {
+			action_add(ht, mail, ticket, FALSE,
+				   HELPDESK_ACTION_RESOLVE, NULL);
+			t_array_init(&names, 8);
+			kwp = save_keyword_names(ctx);
+			for (; kwp != NULL && *kwp != NULL; kwp++) {
+				if (helpdesk_keyword_classify(
+					huser->set.keyword_prefix, *kwp,
+					&arg) != HELPDESK_KW_CLASS_STATUS)
+					array_push_back(&names, kwp);
+			}
+			kw = helpdesk_keyword(&huser->set,
+					      HELPDESK_KW_RESOLVED);
+			array_push_back(&names, &kw);
+			array_append_zero(&names);
+			save_set_keywords(ctx, array_front(&names));
+		}
+	} T_END;
+	return hbox->module_ctx.super.copy(ctx, mail);
+}
+
+/* An agent saved mail into their Sent folder: each message that answers a
+   ticket's message counts as the agent's reply (once, by Message-ID, also
+   when it reaches the queue by reply-all) and the ticket waits on the
+   customer. */
+static void helpdesk_sent_process(struct mailbox *committed,
+				  struct helpdesk_user *huser,
+				  const ARRAY_TYPE(seq_range) *saved_uids)
+{
+	struct mail_user *user = committed->storage->user;
+	struct helpdesk_store *store;
+	struct helpdesk_store_lookup lookup;
+	struct mailbox *box;
+	struct mailbox_transaction_context *t;
+	struct mail *mail;
+	struct seq_range_iter iter;
+	ARRAY_TYPE(uint64_t) tickets;
+	const char *error, *role, *key, *const *refs;
+	unsigned int n = 0, ref_count;
+	uint64_t ticket;
+	uint32_t uid;
+	bool any, changed;
+
+	store = helpdesk_user_store(huser, FALSE, NULL, &error);
+	if (store == NULL ||
+	    helpdesk_store_agent_get(store, user->username, &role, &any,
+				     &error) < 0) {
+		e_error(huser->event, "counting replies in %s failed: %s",
+			mailbox_get_vname(committed), error);
+		return;
+	}
+	if (any && role == NULL)
+		return;
+
+	t_array_init(&tickets, 2);
+	box = mailbox_alloc(committed->list, committed->vname, 0);
+	if (mailbox_sync(box, 0) < 0) {
+		e_error(huser->event, "counting replies: syncing %s failed: %s",
+			mailbox_get_vname(box),
+			mailbox_get_last_internal_error(box, NULL));
+		mailbox_free(&box);
+		return;
+	}
+	t = mailbox_transaction_begin(box, 0, "helpdesk reply tracking");
+	mail = mail_alloc(t, 0, NULL);
+	seq_range_array_iter_init(&iter, saved_uids);
+	while (seq_range_array_iter_nth(&iter, n++, &uid)) {
+		if (!mail_set_uid(mail, uid) ||
+		    helpdesk_intake_read_refs(mail, &key, &refs,
+					      &ref_count) < 0 ||
+		    key == NULL)
+			continue;
+		if (helpdesk_store_lookup_message(store, key, refs, ref_count,
+				pool_datastack_create(), &lookup,
+				&error) < 0) {
+			e_error(huser->event, "counting replies: %s", error);
+			break;
+		}
+		ticket = lookup.known ? lookup.known_row.id : lookup.ref_row.id;
+		if (ticket == 0)
+			continue;
+		if (helpdesk_store_ticket_action(store, ticket,
+				HELPDESK_ACTION_REPLY, user->username, key,
+				ioloop_time, &changed, &error) < 0) {
+			e_error(huser->event, "ticket %llu: reply by %s: %s",
+				(unsigned long long)ticket, user->username,
+				error);
+			continue;
+		}
+		if (changed) {
+			e_info(event_create_passthrough(huser->event)->
+			       set_name("helpdesk_ticket_replied")->
+			       add_int("ticket", (intmax_t)ticket)->
+			       add_str("actor", user->username)->event(),
+			       "ticket %llu replied by %s",
+			       (unsigned long long)ticket, user->username);
+			tickets_add_unique(&tickets, ticket);
+		}
+	}
+	mail_free(&mail);
+	mailbox_transaction_rollback(&t);
+	mailbox_free(&box);
+
+	array_foreach_elem(&tickets, ticket) {
+		if (helpdesk_ticket_sync_user(user, ticket, &error) < 0) {
+			e_error(huser->event, "ticket %llu: updating its "
+				"messages failed: %s",
+				(unsigned long long)ticket, error);
+		}
+	}
 }
 
 static void helpdesk_reconcile_after_delivery(struct mailbox *box,
@@ -1024,7 +1180,15 @@ helpdesk_transaction_commit(struct mailbox_transaction_context *t,
 	ret = hbox->module_ctx.super.transaction_commit(t, changes_r);
 	if (ret == 0 && huser != NULL && array_count(&ht->actions) > 0) {
 		T_BEGIN {
-			helpdesk_actions_process(box, huser, &ht->actions);
+			helpdesk_actions_process(box, huser, &ht->actions,
+				hbox->kind == HELPDESK_BOX_QUEUE);
+		} T_END;
+	}
+	if (ret == 0 && huser != NULL && hbox->kind == HELPDESK_BOX_SENT &&
+	    array_count(&changes_r->saved_uids) > 0) {
+		T_BEGIN {
+			helpdesk_sent_process(box, huser,
+					      &changes_r->saved_uids);
 		} T_END;
 	}
 	if (ret < 0 || huser == NULL || array_count(&ht->intakes) == 0) {
@@ -1086,12 +1250,25 @@ void helpdesk_mailbox_allocated(struct mailbox *box)
 	struct helpdesk_user *huser = HELPDESK_USER_CONTEXT(box->storage->user);
 	struct mailbox_vfuncs *v = box->vlast;
 	struct helpdesk_mailbox *hbox;
+	enum helpdesk_box_kind kind;
 
-	if (huser == NULL ||
-	    !helpdesk_settings_is_queue(&huser->set, box->vname))
+	if (huser == NULL)
+		return;
+	if (helpdesk_settings_is_queue(&huser->set, box->vname))
+		kind = HELPDESK_BOX_QUEUE;
+	else if (huser->delivery)
+		return;
+	else if (huser->set.resolved_mailbox != NULL &&
+		 strcmp(box->vname, huser->set.resolved_mailbox) == 0)
+		kind = HELPDESK_BOX_RESOLVED;
+	else if (mailbox_get_namespace(box)->type == MAIL_NAMESPACE_TYPE_PRIVATE &&
+		 mailbox_has_special_use(box, "\\Sent"))
+		kind = HELPDESK_BOX_SENT;
+	else
 		return;
 
-	if (strcmp(box->storage->name, "maildir") == 0 &&
+	if (kind == HELPDESK_BOX_QUEUE &&
+	    strcmp(box->storage->name, "maildir") == 0 &&
 	    !huser->maildir_warned) {
 		/* maildir keeps at most 26 keywords per mailbox */
 		e_warning(huser->event, "queue %s is on maildir, which keeps "
@@ -1100,12 +1277,17 @@ void helpdesk_mailbox_allocated(struct mailbox *box)
 		huser->maildir_warned = TRUE;
 	}
 	hbox = p_new(box->pool, struct helpdesk_mailbox, 1);
+	hbox->kind = kind;
 	hbox->module_ctx.super = *v;
 	box->vlast = &hbox->module_ctx.super;
 
-	v->copy = helpdesk_copy;
-	v->save_begin = helpdesk_save_begin;
-	v->save_finish = helpdesk_save_finish;
+	if (kind == HELPDESK_BOX_QUEUE) {
+		v->copy = helpdesk_copy;
+		v->save_begin = helpdesk_save_begin;
+		v->save_finish = helpdesk_save_finish;
+	} else if (kind == HELPDESK_BOX_RESOLVED) {
+		v->copy = helpdesk_resolved_copy;
+	}
 	v->transaction_begin = helpdesk_transaction_begin;
 	v->transaction_commit = helpdesk_transaction_commit;
 	v->transaction_rollback = helpdesk_transaction_rollback;

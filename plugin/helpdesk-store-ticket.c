@@ -296,3 +296,15 @@ int helpdesk_store_team_set(struct helpdesk_store *store, const char *name,
 		"VALUES (?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET "
 		"tier = ?, description = ?", args, error_r);
 }
+
+int helpdesk_store_reply_actor(struct helpdesk_store *store,
+			       const char *message_key, const char **actor_r,
+			       const char **error_r)
+{
+	const char *args[] = { t_strconcat("replied:", message_key, NULL),
+			       NULL };
+
+	return helpdesk_sql_get_value(store,
+		"SELECT actor FROM hd_events WHERE event_key = ?",
+		args, actor_r, error_r) < 0 ? -1 : 0;
+}

@@ -130,6 +130,12 @@ int helpdesk_store_ticket_action(struct helpdesk_store *store,
 				 int64_t now, bool *changed_r,
 				 const char **error_r);
 
+/* The agent whose reply this message is (counted before, e.g. from the
+   agent's Sent folder), or *actor_r = NULL. */
+int helpdesk_store_reply_actor(struct helpdesk_store *store,
+			       const char *message_key, const char **actor_r,
+			       const char **error_r);
+
 /* Agents: *role_r is "agent" or "lead", NULL when username is not
    registered; *any_r tells whether any agent is registered at all (none:
    every user with rights on the queue acts as an agent). */
