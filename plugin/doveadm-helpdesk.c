@@ -59,8 +59,13 @@ static struct helpdesk_store *cmd_store_open(void)
 		doveadm_exit_code = EX_CONFIG;
 		return NULL;
 	}
+	/* Never created here: a store that is missing while the queue holds
+	   tickets must be rebuilt from them (reconcile), or numbering would
+	   start again at 1. */
 	if (helpdesk_store_check(store, FALSE, &created, &error) < 0) {
-		i_error("helpdesk: store %s unavailable: %s", dsn, error);
+		i_error("helpdesk: store %s unavailable: %s (a new store is "
+			"created by the first delivery to the queue or by "
+			"`doveadm helpdesk reconcile -u <user>`)", dsn, error);
 		doveadm_exit_code = EX_TEMPFAIL;
 		helpdesk_store_deinit(&store);
 		return NULL;

@@ -1,0 +1,306 @@
+#!/usr/bin/python3
+"""Agents, teams and replies (issue 4): `doveadm helpdesk agent|team`,
+`ticket assign`, replies counted from the agent's Sent folder (APPEND)
+and from the queue (reply-all), once each; resolving by a MOVE into
+helpdesk_resolved_mailbox and reopening by a later customer reply; the
+history in `ticket show`. Every check looks at what IMAP clients see and
+at what the store holds."""
+
+import json
+import os
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "lib"))
+
+from hdtest import Dovecot, make_message, msgid_of, plugin_or_skip  # noqa: E402
+from tap import Tap  # noqa: E402
+
+RESOLVED = "Public/Resolved"
+
+
+def store(dc, query, args=()):
+    db = dc.db()
+    try:
+        return db.execute(query, args).fetchall()
+    finally:
+        db.close()
+
+
+def hd(msg):
+    return sorted(k for k in msg["keywords"] if k.startswith("hd-"))
+
+
+def ticket_of(msg):
+    return int(msg["headers"]["X-Helpdesk-Ticket"])
+
+
+def ticket_msgs(dc, ticket, user="alice", mailbox=None):
+    return [m for m in dc.queue(user, mailbox=mailbox)
+            if m["headers"].get("X-Helpdesk-Ticket") == str(ticket)]
+
+
+def events(dc, ticket, kind=None):
+    rows = store(dc, "SELECT kind, actor, detail FROM hd_events "
+                 "WHERE ticket_id = ? ORDER BY id", (ticket,))
+    return [r for r in rows if kind is None or r[0] == kind]
+
+
+def row(dc, ticket):
+    r = store(dc, "SELECT status, owner, tier, priority, vip, team "
+              "FROM hd_tickets WHERE id = ?", (ticket,))
+    return r[0] if r else None
+
+
+def admin(t, dc):
+    """doveadm helpdesk agent/team: add, list, errors, remove."""
+    p = dc.doveadm("helpdesk", "agent", "add", "alice", check=False)
+    t.ok(p.returncode == 75 and "reconcile" in p.stderr and
+         not os.path.exists(dc.db_path),
+         "before the store exists: agent add says how it is created and "
+         "creates nothing (a lost store must be rebuilt, not restarted)",
+         "rc=%d %s" % (p.returncode, p.stderr))
+    p = dc.doveadm("helpdesk", "reconcile", user="support", check=False)
+    t.ok(p.returncode == 0 and os.path.exists(dc.db_path),
+         "doveadm helpdesk reconcile creates the store of an empty queue",
+         p.stderr)
+    ok = dc.doveadm("helpdesk", "team", "add", "-t", "2", "-d",
+                    "Second line", "second", check=False)
+    t.ok(ok.returncode == 0, "team add -t 2 second", ok.stderr)
+    for args, what in ((("-a", "Alice@Example.COM", "-t", "second", "alice"),
+                        "agent add alice with address and team"),
+                       (("-l", "carol"), "agent add -l carol (lead)"),
+                       (("-a", "bob@example.com", "bob"), "agent add bob")):
+        p = dc.doveadm("helpdesk", "agent", "add", *args, check=False)
+        t.ok(p.returncode == 0, what, p.stderr)
+    agents = json.loads(dc.doveadm("-f", "json", "helpdesk", "agent", "list").stdout)
+    got = {a["agent"]: (a["address"], a["team"], a["role"]) for a in agents}
+    t.eq(got, {"alice": ("alice@example.com", "second", "agent"),
+                "bob": ("bob@example.com", "", "agent"),
+                "carol": ("", "", "lead")},
+          "agent list: addresses lower-cased, team, roles")
+    teams = json.loads(dc.doveadm("-f", "json", "helpdesk", "team", "list").stdout)
+    t.eq([(x["team"], x["tier"], x["agents"], x["description"]) for x in teams],
+          [("second", "2", "1", "Second line")], "team list: tier, member count")
+
+    before = store(dc, "SELECT * FROM hd_agents ORDER BY username")
+    for args, code, what in (
+            (("agent", "add", "-t", "nosuchteam", "dave"), 68, "unknown team"),
+            (("agent", "add", "bad name"), 64, "invalid user name"),
+            (("agent", "add", "-a", "not-an-address", "dave"), 64, "address without @"),
+            (("team", "add", "-t", "7", "third"), 64, "tier out of range"),
+            (("team", "add", "-t", "x", "third"), 64, "tier not a number"),
+            (("agent", "remove", "nobody"), 68, "removing an unknown agent")):
+        p = dc.doveadm("helpdesk", *args, check=False)
+        t.ok(p.returncode == code and "helpdesk" in p.stderr,
+             "bad input is refused with exit %d: %s" % (code, what),
+             "rc=%d %s" % (p.returncode, p.stderr))
+    t.eq(store(dc, "SELECT * FROM hd_agents ORDER BY username"), before,
+          "refused commands changed no agent")
+    t.eq(store(dc, "SELECT name FROM hd_teams"), [("second",)],
+          "refused commands added no team")
+
+
+def assign(t, dc):
+    m = make_message(subject="Assign me", sender="fay@customer.example")
+    dc.deliver(m)
+    q = [x for x in dc.queue("carol") if x["message_id"] == msgid_of(m)]
+    n = ticket_of(q[0])
+    p = dc.doveadm("helpdesk", "ticket", "assign", n, "bob", user="support",
+                   check=False)
+    t.ok(p.returncode == 0, "doveadm helpdesk ticket assign N bob", p.stderr)
+    msgs = ticket_msgs(dc, n, "alice")
+    t.eq([hd(x) for x in msgs],
+          [["hd-open", "hd-owner-bob", "hd-prio-normal", "hd-tier-1"]],
+          "assign: the queue message shows bob as owner, seen by alice")
+    t.eq(row(dc, n)[:2], ("open", "bob"), "assign: store owner bob, status open")
+    t.eq(events(dc, n, "assigned"), [("assigned", "doveadm", "bob")],
+          "assign: one 'assigned' event")
+    before = store(dc, "SELECT * FROM hd_tickets WHERE id = ?", (n,))
+    p = dc.doveadm("helpdesk", "ticket", "assign", n, "zed", user="support",
+                   check=False)
+    t.ok(p.returncode != 0 and "not a helpdesk agent" in p.stderr,
+         "assign to an unregistered user is refused", p.stderr)
+    p = dc.doveadm("helpdesk", "ticket", "assign", 9999, "bob", user="support",
+                   check=False)
+    t.ok(p.returncode != 0 and "not found" in p.stderr,
+         "assign of an unknown ticket is refused", p.stderr)
+    t.eq(store(dc, "SELECT * FROM hd_tickets WHERE id = ?", (n,)), before,
+          "refused assigns changed nothing")
+    # the lead gives it back to alice from the client
+    with dc.imap("carol") as c:
+        c.select("Public/Queue")
+        typ, dat = c.uid("STORE", str(msgs[0]["uid"]), "+FLAGS", "(hd-owner-alice)")
+        t.ok(typ == "OK", "a lead registered only in the store (role lead) may "
+             "assign from the client", str(dat))
+    t.eq(row(dc, n)[1], "alice", "reassigned to alice in the store")
+    t.eq(hd(ticket_msgs(dc, n, "bob")[0]),
+          ["hd-open", "hd-owner-alice", "hd-prio-normal", "hd-tier-1"],
+          "bob's client shows alice as the owner, bob's keyword gone")
+
+
+def sent_replies(t, dc):
+    cust = make_message(subject="Where is my parcel", sender="gus@customer.example")
+    dc.deliver(cust)
+    n = ticket_of([x for x in dc.queue() if x["message_id"] == msgid_of(cust)][0])
+    reply = make_message(subject="Re: [#%d] Where is my parcel" % n,
+                         sender="alice@example.com", to="gus@customer.example",
+                         in_reply_to=msgid_of(cust), references=msgid_of(cust))
+    with dc.imap("alice") as c:
+        typ, dat = c.append("Sent", None, None, reply)
+        t.ok(typ == "OK", "alice APPENDs her reply to Sent", str(dat))
+    msgs = ticket_msgs(dc, n, "bob")
+    t.eq([hd(x) for x in msgs],
+          [["hd-owner-alice", "hd-prio-normal", "hd-tier-1", "hd-waiting"]],
+          "a reply in Sent: the ticket waits on the customer and, unowned, "
+          "becomes alice's")
+    t.eq(row(dc, n)[:2], ("waiting", "alice"), "store: waiting, owner alice")
+    t.eq(events(dc, n, "replied"), [("replied", "alice", "")],
+          "one 'replied' event by alice")
+
+    # the same reply again in Sent and by reply-all into the queue
+    with dc.imap("alice") as c:
+        c.append("Sent", None, None, reply)
+    r = dc.deliver(reply, sender="alice@example.com")
+    t.ok(r.ok, "the reply-all copy is delivered to the queue", str(r))
+    msgs = ticket_msgs(dc, n, "bob")
+    t.eq(len(msgs), 2, "the reply-all copy joined the ticket")
+    t.eq(len(events(dc, n, "replied")), 1,
+          "seen three times (Sent twice, queue once): counted once")
+    t.ok(all(hd(x) == ["hd-owner-alice", "hd-prio-normal", "hd-tier-1",
+                       "hd-waiting"] for x in msgs),
+         "both messages show waiting", str([hd(x) for x in msgs]))
+
+    # the customer answers: open again
+    back = make_message(subject="Re: [#%d] Where is my parcel" % n,
+                        sender="gus@customer.example", in_reply_to=msgid_of(reply))
+    dc.deliver(back)
+    msgs = ticket_msgs(dc, n, "bob")
+    t.ok(len(msgs) == 3 and all("hd-open" in hd(x) and "hd-waiting" not in hd(x)
+                                for x in msgs),
+         "a customer reply makes every message hd-open", str([hd(x) for x in msgs]))
+    t.eq(row(dc, n)[0], "open", "store: open after the customer's reply")
+
+    # reply-all first, then Sent: still once
+    reply2 = make_message(subject="Re: [#%d] Where is my parcel" % n,
+                          sender="bob@example.com", to="gus@customer.example",
+                          in_reply_to=msgid_of(back))
+    dc.deliver(reply2, sender="bob@example.com")
+    with dc.imap("bob") as c:
+        c.append("Sent", None, None, reply2)
+    t.eq([e[1] for e in events(dc, n, "replied")], ["alice", "bob"],
+          "bob's reply (queue first, then Sent) counted once, by bob")
+    t.eq(row(dc, n)[:2], ("waiting", "alice"),
+          "waiting again; the owner stays alice")
+
+    # mail in Sent that answers no ticket, and a non-agent's Sent
+    other = make_message(subject="Lunch?", sender="alice@example.com",
+                         to="friend@example.net")
+    with dc.imap("alice") as c:
+        c.append("Sent", None, None, other)
+    t.eq(store(dc, "SELECT COUNT(*) FROM hd_events WHERE kind = 'replied'"),
+          [(2,)], "a Sent message that answers no ticket counts nothing")
+    cust2 = make_message(subject="Second parcel", sender="gus@customer.example")
+    dc.deliver(cust2)
+    n2 = ticket_of([x for x in dc.queue() if x["message_id"] == msgid_of(cust2)][0])
+    stranger = make_message(subject="Re: Second parcel", sender="support@example.com",
+                            in_reply_to=msgid_of(cust2))
+    with dc.imap("support") as c:    # "support" is no registered agent
+        c.append("Sent", None, None, stranger)
+    t.eq((row(dc, n2)[0], events(dc, n2, "replied")), ("new", []),
+          "a reply in the Sent folder of a user who is not an agent counts nothing")
+
+
+def resolve_by_move(t, dc):
+    first = make_message(subject="Refund please", sender="hal@customer.example")
+    dc.deliver(first)
+    second = make_message(subject="Re: Refund please", sender="hal@customer.example",
+                          in_reply_to=msgid_of(first))
+    dc.deliver(second)
+    msgs = [x for x in dc.queue("alice") if x["message_id"] in
+            (msgid_of(first), msgid_of(second))]
+    n = ticket_of(msgs[0])
+    with dc.imap("alice") as c:
+        c.select("Public/Queue")
+        typ, dat = c.uid("MOVE", str(msgs[0]["uid"]), RESOLVED)
+        t.ok(typ == "OK", "alice MOVEs a ticket message to %s" % RESOLVED, str(dat))
+    moved = ticket_msgs(dc, n, "bob", mailbox=RESOLVED)
+    left = ticket_msgs(dc, n, "bob")
+    t.ok(len(moved) == 1 and "hd-resolved" in hd(moved[0]) and
+         not {"hd-new", "hd-open", "hd-waiting"} & set(hd(moved[0])),
+         "the moved message shows hd-resolved", str([hd(x) for x in moved]))
+    t.ok(len(left) == 1 and hd(left[0]) == ["hd-prio-normal", "hd-resolved",
+                                            "hd-tier-1"],
+         "the message left in the queue shows hd-resolved too",
+         str([hd(x) for x in left]))
+    t.eq(row(dc, n)[0], "resolved", "store: resolved")
+    t.eq(events(dc, n, "resolved"), [("resolved", "alice", "")],
+          "one 'resolved' event by alice")
+
+    # a later customer reply reopens it
+    again = make_message(subject="Re: Refund please", sender="hal@customer.example",
+                         in_reply_to=msgid_of(first))
+    dc.deliver(again)
+    left = ticket_msgs(dc, n, "bob")
+    t.ok(len(left) == 2 and all("hd-open" in hd(x) and "hd-resolved" not in hd(x)
+                                for x in left),
+         "a customer reply reopens it: every queue message hd-open",
+         str([hd(x) for x in left]))
+    t.eq((row(dc, n)[0], len(events(dc, n, "reopened"))), ("open", 1),
+          "store: open, one 'reopened' event")
+
+    # moving a message that is no ticket's resolves nothing
+    auto = make_message(subject="Delivery Status Notification", sender="mailer-daemon@example.net",
+                        extra_headers=[("Auto-Submitted", "auto-replied")])
+    dc.deliver(auto)
+    a = [x for x in dc.queue("alice") if x["message_id"] == msgid_of(auto)][0]
+    before = store(dc, "SELECT COUNT(*) FROM hd_events")
+    with dc.imap("alice") as c:
+        c.select("Public/Queue")
+        typ, dat = c.uid("MOVE", str(a["uid"]), RESOLVED)
+    t.ok(typ == "OK" and store(dc, "SELECT COUNT(*) FROM hd_events") == before,
+         "moving auto mail (no ticket) to %s works and records nothing" % RESOLVED,
+         str(dat))
+
+
+def history(t, dc):
+    tickets = store(dc, "SELECT id FROM hd_tickets WHERE subject = 'Where is my parcel'")
+    n = tickets[0][0]
+    shown = json.loads(dc.doveadm("-f", "json", "helpdesk", "ticket", "show",
+                                  n).stdout)[0]
+    lines = shown["history"].splitlines()
+    t.ok(len(lines) == len(events(dc, n)) and "replied by alice" in shown["history"]
+         and "created by gus@customer.example" in lines[0],
+         "ticket show: the history lists every event with its actor",
+         shown["history"])
+    t.eq((shown["tier"], shown["vip"], shown["owner"]), ("1", "no", "alice"),
+          "ticket show: tier, vip and owner")
+
+
+def main():
+    t = Tap()
+
+    def eq(got, want, name):
+        t.ok(got == want, name, "got: %r\nwant: %r" % (got, want))
+    t.eq = eq
+    plugin = plugin_or_skip(t, "agents, teams and replies")
+    if plugin is None:
+        return t.done()
+    with Dovecot(plugin=plugin, settings={"helpdesk_resolved_mailbox": RESOLVED}) as dc:
+        dc.create_mailbox(RESOLVED)
+        for name, fn in (("admin", admin), ("assign", assign),
+                         ("sent replies", sent_replies),
+                         ("resolve by move", resolve_by_move),
+                         ("history", history)):
+            try:
+                fn(t, dc)
+            except Exception:
+                import traceback
+                t.ok(False, "%s runs to the end" % name, traceback.format_exc())
+        errors = dc.log_errors()
+        t.eq(errors, [], "no errors in the log")
+    return t.done()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
