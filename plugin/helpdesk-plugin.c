@@ -8,6 +8,7 @@
 #include "helpdesk-plugin.h"
 #include "helpdesk-store.h"
 #include "helpdesk-storage.h"
+#include "helpdesk-views.h"
 
 /* How often a delivering process looks for pending messages even when it
    saw no outage itself (another process may have). */
@@ -195,6 +196,7 @@ static void helpdesk_mail_user_created(struct mail_user *user)
 
 static struct mail_storage_hooks helpdesk_mail_storage_hooks = {
 	.mail_user_created = helpdesk_mail_user_created,
+	.mail_namespaces_created = helpdesk_views_namespaces_created,
 	.mailbox_allocated = helpdesk_mailbox_allocated,
 	.mail_allocated = helpdesk_mail_allocated,
 };

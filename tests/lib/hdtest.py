@@ -488,6 +488,8 @@ class Dovecot:
               Defaults with a plugin: helpdesk_queue = Public/Queue,
               helpdesk_db = sqlite:ROOT/db/helpdesk.db.
     users     passdb/userdb users, all with password "pass".
+    user_fields  {user: {field: value}}: userdb extra fields.
+    mail_plugins  more global mail_plugins, e.g. ("virtual",).
 
     Attributes: root, conf (ROOT/dovecot.conf), plugin, users, settings
     (effective plugin{} settings), imap_port, lmtp_port (chosen at the
@@ -498,8 +500,10 @@ class Dovecot:
     _UNSET = object()
 
     def __init__(self, root=None, plugin=_UNSET, sieve=True, settings=None,
-                 users=("support", "alice", "bob", "carol"), user_fields=None):
+                 users=("support", "alice", "bob", "carol"), user_fields=None,
+                 mail_plugins=()):
         global _instance_counter
+        self.extra_mail_plugins = tuple(mail_plugins)
         self.user_fields = dict(user_fields or {})
         if plugin is Dovecot._UNSET:
             plugin = os.environ.get("HD_PLUGIN") or None
@@ -625,6 +629,8 @@ class Dovecot:
         mail_plugins = "$mail_plugins acl"
         if self.plugin:
             mail_plugins += " notify helpdesk"
+        for name in self.extra_mail_plugins:
+            mail_plugins += " " + name
         plugin_lines = ["  acl = vfile:%s/global-acl" % r]
         if self.sieve:
             plugin_lines.append("  sieve_before = %s" % self.sieve_script)
