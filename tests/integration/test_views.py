@@ -205,7 +205,14 @@ def scenario(t, dc):
     expect(t, got_b, "bob", UNASSIGNED, [TB])
 
     # waiting, resolved, deleted
-    store_flags(dc, "alice", "Public/Queue", [u3], "hd-waiting", t, "alice waits on #%d" % T3[0])
+    # an agent's reply (APPEND to Sent) makes it wait on the customer;
+    # agents can't set hd-waiting themselves
+    reply = make_message(subject="Re: Mail bounces", sender="alice@example.com",
+                         to="customer@example.org", in_reply_to=msgid_of(m3))
+    with dc.imap("alice") as c:
+        typ, dat = c.append("Sent", None, None, reply)
+    t.ok(typ == "OK", "alice answers #%d from her client (APPEND to Sent)" % T3[0],
+         str(dat))
     store_flags(dc, "alice", "Public/Queue", [u1, u1b], "hd-resolved", t,
                 "alice resolves #%d" % T1[0])
     store_flags(dc, "bob", "Public/Queue", [u2], "\\Deleted", t, "bob deletes #%d" % T2[0])
