@@ -18,6 +18,68 @@ def ticket_of(msg):
     return msg["headers"].get("X-Helpdesk-Ticket")
 
 
+def psql_rows(pg, query):
+    return pg.psql(query, db="helpdesk").split()
+
+
+def store_kw(dc, user, uid, flags, op="+FLAGS"):
+    with dc.imap(user) as c:
+        c.select("Public/Queue")
+        return c.uid("STORE", str(uid), op, "(%s)" % flags)
+
+
+def hd(msg):
+    return sorted(k for k in msg["keywords"] if k.startswith("hd-"))
+
+
+def agent_workflow(t, dc, pg):
+    """Issue 4's actions on PostgreSQL: the same SQL as on SQLite."""
+    for args in (("team", "add", "-t", "2", "second"),
+                 ("agent", "add", "-a", "alice@example.com", "alice"),
+                 ("agent", "add", "-l", "carol")):
+        r = dc.doveadm("helpdesk", *args, check=False)
+        t.ok(r.returncode == 0, "doveadm helpdesk %s on PostgreSQL" %
+             " ".join(args), r.stderr)
+    q = {m["message_id"]: m for m in dc.queue("alice")}
+    uid2 = q["<pg-2@customer.example>"]["uid"]
+    uid1 = q["<pg-1@customer.example>"]["uid"]
+    for flags in ("hd-claim", "hd-escalate", "hd-prio-urgent", "hd-vip"):
+        typ, dat = store_kw(dc, "alice", uid2, flags)
+        t.ok(typ == "OK", "alice: STORE +FLAGS (%s) on PostgreSQL" % flags,
+             str(dat))
+    typ, dat = store_kw(dc, "bob", uid2, "hd-claim")
+    t.ok(typ == "NO" and b"not a helpdesk agent" in dat[0],
+         "bob, no registered agent, is refused", str(dat))
+    m = [x for x in dc.queue("bob") if x["message_id"] == "<pg-2@customer.example>"][0]
+    t.eq(hd(m), ["hd-open", "hd-owner-alice", "hd-prio-urgent",
+                 "hd-team-second", "hd-tier-2", "hd-vip"],
+         "claimed, escalated to tier 2 (team second), urgent, VIP: keywords")
+    t.eq(psql_rows(pg, "SELECT status, owner, tier, priority, vip, team "
+                   "FROM hd_tickets WHERE id = 2"),
+         ["open|alice|2|urgent|1|second"], "... and the PostgreSQL row")
+    reply = make_message(subject="Re: VPN down", sender="alice@example.com",
+                         to="customer@example.org",
+                         in_reply_to="<pg-2@customer.example>")
+    with dc.imap("alice") as c:
+        c.append("Sent", None, None, reply)
+    dc.deliver(reply, sender="alice@example.com")
+    t.eq(psql_rows(pg, "SELECT status FROM hd_tickets WHERE id = 2") +
+         psql_rows(pg, "SELECT COUNT(*) FROM hd_events WHERE ticket_id = 2 "
+                   "AND kind = 'replied'"), ["waiting", "1"],
+         "alice's reply (Sent and reply-all) counted once: waiting")
+    r = dc.doveadm("helpdesk", "ticket", "assign", "1", "alice",
+                   user="support", check=False)
+    t.ok(r.returncode == 0, "doveadm helpdesk ticket assign on PostgreSQL",
+         r.stderr)
+    typ, dat = store_kw(dc, "alice", uid1, "hd-resolved")
+    t.eq(psql_rows(pg, "SELECT status, owner FROM hd_tickets WHERE id = 1"),
+         ["resolved|alice"], "assigned to alice and resolved")
+    kinds = psql_rows(pg, "SELECT kind FROM hd_events WHERE actor IN "
+                      "('alice', 'doveadm') ORDER BY id")
+    t.eq(kinds, ["claimed", "escalated", "priority", "vip", "replied",
+                 "assigned", "resolved"], "the ledger on PostgreSQL")
+
+
 def main():
     t = Tap()
     if not pgserver.available():
@@ -90,6 +152,8 @@ def main():
         tickets = json.loads(r.stdout)
         t.eq([x["ticket"] for x in tickets], ["1", "2", "3"],
              "doveadm -f json helpdesk ticket list reads PostgreSQL")
+
+        agent_workflow(t, dc, pg)
 
         # PostgreSQL goes away: mail is still delivered, as pending
         pg.stop_server()
