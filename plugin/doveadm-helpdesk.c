@@ -144,7 +144,8 @@ static void cmd_helpdesk_ticket_list(struct doveadm_cmd_context *cctx)
 	query = t_strdup_printf(
 		"SELECT t.id, t.status, t.priority, t.team, t.requester, "
 		"t.subject, t.created, t.updated, "
-		"(SELECT COUNT(*) FROM hd_messages m WHERE m.ticket_id = t.id), "
+		"(SELECT COUNT(*) FROM hd_messages m WHERE m.ticket_id = t.id "
+		"AND m.kind != 'copy'), "
 		"t.owner, t.tier, t.vip "
 		"FROM hd_tickets t WHERE (? = '' OR t.status = ?) "
 		"ORDER BY t.id LIMIT %lld", (long long)limit);
@@ -226,7 +227,8 @@ static void cmd_helpdesk_ticket_show(struct doveadm_cmd_context *cctx)
 	if (helpdesk_store_select(store,
 		"SELECT t.id, t.status, t.priority, t.team, t.requester, "
 		"t.subject, t.created, t.updated, "
-		"(SELECT COUNT(*) FROM hd_messages m WHERE m.ticket_id = t.id), "
+		"(SELECT COUNT(*) FROM hd_messages m WHERE m.ticket_id = t.id "
+		"AND m.kind != 'copy'), "
 		"t.owner, t.tier, t.vip FROM hd_tickets t WHERE t.id = ?", args,
 		(helpdesk_store_row_callback_t *)ticket_show_row, &ctx,
 		&error) < 0 ||

@@ -325,6 +325,18 @@ helpdesk_set_locations(struct mailbox *box, struct helpdesk_user *huser,
 		if (store == NULL || intake->pending || intake->key == NULL ||
 		    !seq_range_array_iter_nth(&iter, intake->save_idx, &uid))
 			continue;
+		if (intake->action == HELPDESK_THREAD_REPLAY &&
+		    intake->ticket != 0) {
+			/* saved again: a second copy of the ticket's
+			   message, which must follow its state too */
+			if (helpdesk_store_add_copy(store, intake->key,
+					intake->ticket, guid, uid,
+					ioloop_time, &error) < 0) {
+				e_error(huser->event, "recording the copy of "
+					"%s failed: %s", intake->key, error);
+			}
+			continue;
+		}
 		helpdesk_store_set_location(store, intake->key, guid, uid);
 	}
 	if (store != NULL && helpdesk_store_have_pending(store))
@@ -550,6 +562,24 @@ static void ticket_action_event(struct helpdesk_user *huser,
 	       action->arg);
 }
 
+/* TRUE when an earlier action in the list asks for the same thing. */
+static bool action_is_repeated(const ARRAY_TYPE(helpdesk_kw_action) *actions,
+			       const struct helpdesk_kw_action *action)
+{
+	const struct helpdesk_kw_action *prev;
+
+	array_foreach(actions, prev) {
+		if (prev == action)
+			break;
+		if (prev->ticket == action->ticket &&
+		    prev->claim == action->claim &&
+		    (action->claim || (prev->kind == action->kind &&
+				       strcmp(prev->arg, action->arg) == 0)))
+			return TRUE;
+	}
+	return FALSE;
+}
+
 /* Carry out the agent actions of a committed STORE: in the store (claims
    atomically: exactly one owner), then every message of each ticket
    touched gets the store's state (which also takes back a late claim). */
@@ -578,6 +608,12 @@ static void helpdesk_actions_process(struct mailbox *committed,
 	helpdesk_store_set_busy_timeout(store, HELPDESK_AGENT_BUSY_MSECS);
 	t_array_init(&tickets, 4);
 	array_foreach(actions, action) {
+		if (action_is_repeated(actions, action)) {
+			/* one STORE on several messages of the ticket (a
+			   client flags the whole thread): done once */
+			tickets_add_unique(&tickets, action->ticket);
+			continue;
+		}
 		if (action->claim) {
 			ret = helpdesk_store_claim(store, action->ticket, user,
 						   ioloop_time, &won, &owner,

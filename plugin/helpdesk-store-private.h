@@ -54,4 +54,7 @@ void helpdesk_sql_update(struct sql_transaction_context *trans,
 int helpdesk_sql_exec(struct helpdesk_store *store, const char *query,
 		      const char *const *args, const char **error_r);
 
+/* A unique string for event keys of actions that are not idempotent. */
+const char *helpdesk_store_unique_id(void);
+
 #endif

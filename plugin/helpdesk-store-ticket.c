@@ -6,6 +6,7 @@
 #include "lib.h"
 #include "str.h"
 #include "strnum.h"
+#include "guid.h"
 #include "helpdesk-store.h"
 #include "helpdesk-store-private.h"
 
@@ -135,9 +136,11 @@ int helpdesk_store_ticket_action(struct helpdesk_store *store,
 			return -1;
 		if (!found || action_is_noop(kind, arg, &row))
 			return 0;
+		/* every action is an event of its own, even the same one
+		   twice in a second */
 		event_key = t_strdup_printf("%s:%s:%s:%s:%s",
 			helpdesk_action_event_name(kind), ticket_str, actor,
-			now_str, arg);
+			helpdesk_store_unique_id(), arg);
 		detail = kind == HELPDESK_ACTION_ESCALATE ?
 			t_strdup_printf("tier %u", row.tier + 1) : arg;
 	}
@@ -307,4 +310,29 @@ int helpdesk_store_reply_actor(struct helpdesk_store *store,
 	return helpdesk_sql_get_value(store,
 		"SELECT actor FROM hd_events WHERE event_key = ?",
 		args, actor_r, error_r) < 0 ? -1 : 0;
+}
+
+const char *helpdesk_store_unique_id(void)
+{
+	guid_128_t guid;
+
+	guid_128_generate(guid);
+	return guid_128_to_string(guid);
+}
+
+int helpdesk_store_add_copy(struct helpdesk_store *store, const char *key,
+			    uint64_t ticket, const char *mailbox_guid,
+			    uint32_t uid, int64_t now, const char **error_r)
+{
+	const char *uid_str = t_strdup(dec2str(uid));
+	const char *args[] = {
+		t_strdup_printf("%s\x01%s:%s", key, mailbox_guid, uid_str),
+		t_strdup(dec2str(ticket)), mailbox_guid, uid_str,
+		t_strdup(dec2str(now)), NULL
+	};
+
+	return helpdesk_sql_exec(store,
+		"INSERT INTO hd_messages (message_key, ticket_id, kind, "
+		"mailbox_guid, uid, created) VALUES (?, ?, 'copy', ?, ?, ?) "
+		"ON CONFLICT DO NOTHING", args, error_r);
 }

@@ -738,7 +738,7 @@ int helpdesk_store_claim(struct helpdesk_store *store, uint64_t ticket,
 	{
 		const char *ev_args[] = {
 			t_strdup_printf("claimed:%s:%s:%s", ticket_str, user,
-					now_str),
+					helpdesk_store_unique_id()),
 			ticket_str, user, now_str, ticket_str, user, NULL
 		};
 		helpdesk_sql_update(trans,

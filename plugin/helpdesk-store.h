@@ -185,6 +185,12 @@ int helpdesk_store_record_message(struct helpdesk_store *store,
 void helpdesk_store_set_location(struct helpdesk_store *store,
 				 const char *key, const char *mailbox_guid,
 				 uint32_t uid);
+/* Remember another copy of a message that was recorded before (a replayed
+   delivery saved it again), so that the copy follows the ticket's state
+   too. Such rows have kind 'copy'. */
+int helpdesk_store_add_copy(struct helpdesk_store *store, const char *key,
+			    uint64_t ticket, const char *mailbox_guid,
+			    uint32_t uid, int64_t now, const char **error_r);
 /* TRUE when locations wait to be written. */
 bool helpdesk_store_have_pending(struct helpdesk_store *store);
 /* Write the pending locations now. */

@@ -1,8 +1,9 @@
 /* Copyright (c) 2026 dovecot-helpdesk authors, see the included COPYING file */
 
 /* Fuzz target for every parser of untrusted input in the plugin: the
-   subject tag parser, the auto-mail detector (header values) and the
-   Message-ID based threading decision. Built with libFuzzer by
+   subject tag parser, the auto-mail detector (header values), the
+   Message-ID based threading decision and the keyword classifier (IMAP
+   clients send any keyword). Built with libFuzzer by
    `make -C tests fuzz` (clang), and as a plain program that replays files
    (the corpus under ../shared/corpus) in `make check`. */
 
@@ -10,6 +11,7 @@
 #include "helpdesk-tag.h"
 #include "helpdesk-auto.h"
 #include "helpdesk-thread.h"
+#include "helpdesk-state.h"
 
 #include <stdio.h>
 
@@ -67,9 +69,42 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	in.ref_ticket = size > 2 ? data[2] : 0;
 	in.tag_ticket = size > 3 ? data[3] : 0;
 	in.tag_sender_is_participant = size > 4 && (data[4] & 1) != 0;
+	in.from_agent = size > 5 && (data[5] & 1) != 0;
 	helpdesk_thread_decide(&in, &decision);
 	if (decision.action == HELPDESK_THREAD_NEW && in.is_auto)
 		abort();
+	if (decision.reopen && in.from_agent)
+		abort();
+
+	/* every line as a keyword: an owner, team or priority keyword the
+	   classifier accepts makes a state keyword that classifies the same */
+	for (i = 0; i < N_ELEMENTS(fields) && fields[i] != NULL; i++) {
+		struct helpdesk_ticket_row row;
+		enum helpdesk_kw_class kw_class;
+		const char *arg, *const *kw;
+
+		kw_class = helpdesk_keyword_classify("hd-", fields[i], &arg);
+		if (arg == NULL)
+			abort();
+		memset(&row, 0, sizeof(row));
+		if (kw_class == HELPDESK_KW_CLASS_OWNER)
+			row.owner = arg;
+		else if (kw_class == HELPDESK_KW_CLASS_TEAM)
+			row.team = arg;
+		else if (kw_class == HELPDESK_KW_CLASS_PRIORITY)
+			row.priority = arg;
+		else
+			continue;
+		T_BEGIN {
+			for (kw = helpdesk_ticket_state_keywords("hd-", &row);
+			     *kw != NULL; kw++) {
+				if (!helpdesk_keyword_class_is_state(
+					helpdesk_keyword_classify("hd-", *kw,
+								  &arg)))
+					abort();
+			}
+		} T_END;
+	}
 	free(copy);
 	return 0;
 }

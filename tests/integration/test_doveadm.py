@@ -22,7 +22,7 @@ from hdtest import Dovecot, make_message, plugin_or_skip, msgid_of  # noqa: E402
 from tap import Tap  # noqa: E402
 
 FIELDS = ["ticket", "status", "priority", "team", "owner", "requester", "created",
-          "updated", "messages", "subject"]
+          "updated", "messages", "tier", "vip", "subject"]
 ISO_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d([+-]\d\d:\d\d|Z)$")
 EX_USAGE = 64
 

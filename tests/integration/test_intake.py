@@ -449,7 +449,13 @@ def scenarios(x):
             assert len(found) == 2, (u, [f["subject"] for f in found])
             assert all(ticket_hdr(f) == [str(n)] for f in found), [ticket_hdr(f) for f in found]
         assert x.max_ticket() == n, "max ticket %d, expected %d" % (x.max_ticket(), n)
-        assert len(x.sql("SELECT 1 FROM hd_messages WHERE ticket_id=?", (n,))) == 1
+        rows = x.sql("SELECT kind, uid FROM hd_messages WHERE ticket_id=? "
+                     "ORDER BY kind", (n,))
+        uids = sorted(f["uid"] for f in q["alice"] if f["subject"].endswith("replay no id"))
+        # one message; the second saved copy is remembered as a copy of it
+        # (so that it follows the ticket's state), with its own UID
+        assert [r[0] for r in rows] == ["copy", "customer"], rows
+        assert rows[0][1] == uids[1], (rows, uids)
 
     # 17 ------------------------------------------------------------------
     @scenario("missing Subject becomes 'Subject: [#N]'")

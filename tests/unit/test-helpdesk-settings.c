@@ -5,7 +5,7 @@
 #include "helpdesk-settings.h"
 
 struct test_env {
-	const char *queue, *db, *prefix, *tag;
+	const char *queue, *db, *prefix, *tag, *resolved;
 };
 
 static const char *test_getenv(const char *name, struct test_env *env)
@@ -18,6 +18,8 @@ static const char *test_getenv(const char *name, struct test_env *env)
 		return env->prefix;
 	if (strcmp(name, "helpdesk_subject_tag") == 0)
 		return env->tag;
+	if (strcmp(name, "helpdesk_resolved_mailbox") == 0)
+		return env->resolved;
 	return NULL;
 }
 
@@ -27,23 +29,27 @@ static void test_helpdesk_settings_parse(void)
 		struct test_env env;
 		int ret;
 	} tests[] = {
-		{ { NULL, NULL, NULL, NULL }, 0 },
-		{ { "", NULL, NULL, NULL }, 0 },
-		{ { "Public/Queue", NULL, NULL, NULL }, 1 },
-		{ { "Public/Queue Public/Billing", "sqlite:/var/x.db", "hd-", "no" }, 1 },
-		{ { " , ", NULL, NULL, NULL }, -1 },
-		{ { "Public/*", NULL, NULL, NULL }, -1 },
-		{ { "Q", "mysql:host=x", NULL, NULL }, -1 },
-		{ { "Q", "sqlite:", NULL, NULL }, -1 },
-		{ { "Q", "sqlite:relative.db", NULL, NULL }, -1 },
-		{ { "Q", "pgsql:host=db dbname=helpdesk", NULL, NULL }, 1 },
-		{ { "Q", NULL, "", NULL }, -1 },
-		{ { "Q", NULL, "bad prefix", NULL }, -1 },
-		{ { "Q", NULL, "\\hd", NULL }, -1 },
-		{ { "Q", NULL, "$hd", NULL }, -1 },
-		{ { "Q", NULL, "averyveryverylongprefix-", NULL }, -1 },
-		{ { "Q", NULL, "x.", NULL }, 1 },
-		{ { "Q", NULL, NULL, "maybe" }, -1 },
+		{ { NULL, NULL, NULL, NULL, NULL }, 0 },
+		{ { "", NULL, NULL, NULL, NULL }, 0 },
+		{ { "Public/Queue", NULL, NULL, NULL, NULL }, 1 },
+		{ { "Public/Queue Public/Billing", "sqlite:/var/x.db", "hd-", "no", NULL }, 1 },
+		{ { " , ", NULL, NULL, NULL, NULL }, -1 },
+		{ { "Public/*", NULL, NULL, NULL, NULL }, -1 },
+		{ { "Q", "mysql:host=x", NULL, NULL, NULL }, -1 },
+		{ { "Q", "sqlite:", NULL, NULL, NULL }, -1 },
+		{ { "Q", "sqlite:relative.db", NULL, NULL, NULL }, -1 },
+		{ { "Q", "pgsql:host=db dbname=helpdesk", NULL, NULL, NULL }, 1 },
+		{ { "Q", NULL, "", NULL, NULL }, -1 },
+		{ { "Q", NULL, "bad prefix", NULL, NULL }, -1 },
+		{ { "Q", NULL, "\\hd", NULL, NULL }, -1 },
+		{ { "Q", NULL, "$hd", NULL, NULL }, -1 },
+		{ { "Q", NULL, "averyveryverylongprefix-", NULL, NULL }, -1 },
+		{ { "Q", NULL, "x.", NULL, NULL }, 1 },
+		{ { "Q", NULL, NULL, "maybe", NULL }, -1 },
+		{ { "Q", NULL, NULL, NULL, "Public/Resolved" }, 1 },
+		{ { "Q", NULL, NULL, NULL, "" }, 1 },
+		{ { "Q R", NULL, NULL, NULL, "R" }, -1 },
+		{ { "Q", NULL, NULL, NULL, "Public/%" }, -1 },
 	};
 	struct helpdesk_settings set;
 	const char *error;
@@ -64,7 +70,7 @@ static void test_helpdesk_settings_parse(void)
 
 static void test_helpdesk_settings_defaults(void)
 {
-	struct test_env env = { "Public/Queue Public/Billing", NULL, NULL, NULL };
+	struct test_env env = { "Public/Queue Public/Billing", NULL, NULL, NULL, NULL };
 	struct helpdesk_settings set;
 	const char *error;
 
