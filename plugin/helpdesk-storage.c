@@ -45,6 +45,9 @@ enum helpdesk_box_kind {
 struct helpdesk_mailbox {
 	union mailbox_module_context module_ctx;
 	enum helpdesk_box_kind kind;
+	/* the same queue, opened once per session for the work after a
+	   commit (the committing mailbox can't be synced inside it) */
+	struct mailbox *shadow;
 };
 
 static MODULE_CONTEXT_DEFINE_INIT(helpdesk_storage_module,
@@ -429,8 +432,8 @@ ticket_uids_by_header(struct mailbox_transaction_context *t, uint64_t ticket,
    X-Helpdesk-Ticket header for those whose location the store doesn't
    know (yet). box must be synced. */
 static int ticket_uids(struct mailbox *box, struct helpdesk_store *store,
-		       uint64_t ticket, ARRAY_TYPE(uint32_t) *uids,
-		       const char **error_r)
+		       uint64_t ticket, struct helpdesk_ticket_row *row_r,
+		       ARRAY_TYPE(uint32_t) *uids, const char **error_r)
 {
 	struct mailbox_metadata metadata;
 	struct mailbox_transaction_context *t;
@@ -442,9 +445,15 @@ static int ticket_uids(struct mailbox *box, struct helpdesk_store *store,
 		return -1;
 	}
 	if (helpdesk_store_ticket_uids(store, ticket,
-			guid_128_to_string(metadata.guid), uids, &unknown,
+			guid_128_to_string(metadata.guid),
+			pool_datastack_create(), row_r, uids, &unknown,
 			error_r) < 0)
 		return -1;
+	if (row_r->id == 0) {
+		*error_r = t_strdup_printf("ticket %llu is not in the store",
+					   (unsigned long long)ticket);
+		return -1;
+	}
 	if (unknown == 0)
 		return 0;
 	t = mailbox_transaction_begin(box, 0, "helpdesk ticket lookup");
@@ -493,25 +502,16 @@ int helpdesk_ticket_sync_keywords(struct mailbox *box,
 	ARRAY_TYPE(uint32_t) uids;
 	const char *const *add, *name, *arg;
 	uint32_t uid;
-	bool found;
 
 	store = helpdesk_user_store(huser, FALSE, NULL, error_r);
 	if (store == NULL)
 		return -1;
-	if (helpdesk_store_get_ticket(store, ticket, pool_datastack_create(),
-				      &row, &found, error_r) < 0)
-		return -1;
-	if (!found) {
-		*error_r = t_strdup_printf("ticket %llu is not in the store",
-					   (unsigned long long)ticket);
-		return -1;
-	}
 	if (mailbox_sync(box, 0) < 0) {
 		*error_r = mailbox_get_last_internal_error(box, NULL);
 		return -1;
 	}
 	t_array_init(&uids, 8);
-	if (ticket_uids(box, store, ticket, &uids, error_r) < 0)
+	if (ticket_uids(box, store, ticket, &row, &uids, error_r) < 0)
 		return -1;
 	if (extra_uids != NULL) {
 		array_foreach_elem(extra_uids, uid)
@@ -560,6 +560,25 @@ static void ticket_action_event(struct helpdesk_user *huser,
 	       "ticket %llu %s by %s%s%s", (unsigned long long)action->ticket,
 	       event_name, user, *action->arg == '\0' ? "" : ": ",
 	       action->arg);
+}
+
+/* The queue's shadow: the same mailbox, kept open for the session. */
+static struct mailbox *helpdesk_shadow_box(struct mailbox *box)
+{
+	struct helpdesk_mailbox *hbox = HELPDESK_CONTEXT_REQUIRE(box);
+
+	if (hbox->shadow == NULL)
+		hbox->shadow = mailbox_alloc(box->list, box->vname, 0);
+	return hbox->shadow;
+}
+
+static void helpdesk_mailbox_free(struct mailbox *box)
+{
+	struct helpdesk_mailbox *hbox = HELPDESK_CONTEXT_REQUIRE(box);
+
+	if (hbox->shadow != NULL)
+		mailbox_free(&hbox->shadow);
+	hbox->module_ctx.super.free(box);
 }
 
 /* TRUE when an earlier action in the list asks for the same thing. */
@@ -657,8 +676,7 @@ static void helpdesk_actions_process(struct mailbox *committed,
 		}
 		return;
 	}
-	/* the committing mailbox can't be synced from inside its commit */
-	box = mailbox_alloc(committed->list, committed->vname, 0);
+	box = helpdesk_shadow_box(committed);
 	array_foreach_elem(&tickets, ticket) {
 		t_array_init(&uids, 4);
 		array_foreach(actions, action) {
@@ -673,7 +691,6 @@ static void helpdesk_actions_process(struct mailbox *committed,
 				mailbox_get_vname(box), error);
 		}
 	}
-	mailbox_free(&box);
 }
 
 static bool keywords_contain(const ARRAY_TYPE(keywords) *names,
@@ -896,30 +913,39 @@ helpdesk_actions_check(struct helpdesk_transaction *ht,
 		       struct helpdesk_user *huser, const char *user,
 		       enum mail_error *error_r)
 {
+	const char *unavailable =
+		"The helpdesk store is unavailable: try again later";
 	const struct helpdesk_kw_action *action;
 	struct helpdesk_store *store;
-	struct helpdesk_ticket_row row;
 	ARRAY_TYPE(uint64_t) tickets;
 	const char *role, *error;
-	uint64_t ticket;
+	uint64_t missing;
 	bool any, found, lead;
 
 	*error_r = MAIL_ERROR_PERM;
+	t_array_init(&tickets, 4);
+	array_foreach(&ht->actions, action)
+		tickets_add_unique(&tickets, action->ticket);
 	store = helpdesk_user_store(huser, FALSE, NULL, &error);
 	if (store == NULL ||
-	    helpdesk_store_agent_get(store, user, &role, &any, &error) < 0) {
+	    helpdesk_store_check_actor(store, user, &tickets, &role, &any,
+				       &missing, &error) < 0) {
 		if (store != NULL)
 			helpdesk_store_failed(huser, error);
 		*error_r = MAIL_ERROR_TEMP;
-		return "The helpdesk store is unavailable: try again later";
+		return unavailable;
 	}
 	if (any && role == NULL)
 		return t_strdup_printf("%s is not a helpdesk agent", user);
+	if (missing != 0) {
+		*error_r = MAIL_ERROR_NOTPOSSIBLE;
+		return t_strdup_printf("ticket %llu is not in the helpdesk "
+			"store: `doveadm helpdesk reconcile` brings it back",
+			(unsigned long long)missing);
+	}
 	lead = huser->lead || (role != NULL && strcmp(role, "lead") == 0);
 
-	t_array_init(&tickets, 4);
 	array_foreach(&ht->actions, action) {
-		tickets_add_unique(&tickets, action->ticket);
 		if (action->claim)
 			continue;
 		switch (action->kind) {
@@ -949,8 +975,7 @@ helpdesk_actions_check(struct helpdesk_transaction *ht,
 			if (helpdesk_store_team_get(store, action->arg, &found,
 						    &any, &error) < 0) {
 				*error_r = MAIL_ERROR_TEMP;
-				return "The helpdesk store is unavailable: "
-					"try again later";
+				return unavailable;
 			}
 			if (any && !found) {
 				*error_r = MAIL_ERROR_NOTPOSSIBLE;
@@ -960,21 +985,6 @@ helpdesk_actions_check(struct helpdesk_transaction *ht,
 			break;
 		default:
 			break;
-		}
-	}
-	array_foreach_elem(&tickets, ticket) {
-		if (helpdesk_store_get_ticket(store, ticket,
-				pool_datastack_create(), &row, &found,
-				&error) < 0) {
-			*error_r = MAIL_ERROR_TEMP;
-			return "The helpdesk store is unavailable: try again "
-				"later";
-		}
-		if (!found) {
-			*error_r = MAIL_ERROR_NOTPOSSIBLE;
-			return t_strdup_printf("ticket %llu is not in the "
-				"helpdesk store: `doveadm helpdesk reconcile` "
-				"brings it back", (unsigned long long)ticket);
 		}
 	}
 	return NULL;
@@ -1327,6 +1337,7 @@ void helpdesk_mailbox_allocated(struct mailbox *box)
 	v->transaction_begin = helpdesk_transaction_begin;
 	v->transaction_commit = helpdesk_transaction_commit;
 	v->transaction_rollback = helpdesk_transaction_rollback;
+	v->free = helpdesk_mailbox_free;
 	MODULE_CONTEXT_SET(box, helpdesk_storage_module, hbox);
 }
 

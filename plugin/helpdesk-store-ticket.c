@@ -336,3 +336,50 @@ int helpdesk_store_add_copy(struct helpdesk_store *store, const char *key,
 		"mailbox_guid, uid, created) VALUES (?, ?, 'copy', ?, ?, ?) "
 		"ON CONFLICT DO NOTHING", args, error_r);
 }
+
+int helpdesk_store_check_actor(struct helpdesk_store *store,
+			       const char *username,
+			       const ARRAY_TYPE(uint64_t) *tickets,
+			       const char **role_r, bool *any_r,
+			       uint64_t *missing_r, const char **error_r)
+{
+	struct sql_statement *stmt;
+	struct sql_result *result;
+	string_t *query;
+	const char *value;
+	uint64_t ticket;
+	unsigned int i, idx = 0, count = array_count(tickets);
+	int ret;
+
+	*role_r = NULL;
+	*any_r = FALSE;
+	*missing_r = 0;
+	/* the agent, and which of the tickets exist, in one query */
+	query = t_str_new(256);
+	str_append(query, "SELECT (SELECT COUNT(*) FROM hd_agents), "
+		   "(SELECT role FROM hd_agents WHERE username = ?)");
+	for (i = 0; i < count; i++)
+		str_append(query, ", (SELECT COUNT(*) FROM hd_tickets "
+			   "WHERE id = ?)");
+	stmt = sql_statement_init(store->db, str_c(query));
+	sql_statement_bind_str(stmt, idx++, username);
+	array_foreach_elem(tickets, ticket)
+		sql_statement_bind_str(stmt, idx++, t_strdup(dec2str(ticket)));
+	result = sql_statement_query_s(&stmt);
+	ret = sql_result_next_row(result);
+	if (ret < 0)
+		*error_r = t_strdup(sql_result_get_error(result));
+	else if (ret > 0) {
+		value = sql_result_get_field_value(result, 0);
+		*any_r = value != NULL && strcmp(value, "0") != 0;
+		value = sql_result_get_field_value(result, 1);
+		*role_r = value == NULL ? NULL : t_strdup(value);
+		for (i = 0; i < count && *missing_r == 0; i++) {
+			value = sql_result_get_field_value(result, 2 + i);
+			if (value == NULL || strcmp(value, "0") == 0)
+				*missing_r = array_idx_elem(tickets, i);
+		}
+	}
+	sql_result_unref(result);
+	return ret < 0 ? -1 : 0;
+}

@@ -752,8 +752,12 @@ int helpdesk_store_claim(struct helpdesk_store *store, uint64_t ticket,
 	if (helpdesk_sql_commit(store, &trans, error_r) < 0)
 		return -1;
 	*won_r = rows > 0;
-	if (helpdesk_sql_get_value(store, "SELECT owner FROM hd_tickets WHERE id = ?",
-			    args, &value, error_r) < 0)
+	if (*won_r) {
+		*owner_r = t_strdup(user);
+		return 0;
+	}
+	if (helpdesk_sql_get_value(store, "SELECT owner FROM hd_tickets "
+				   "WHERE id = ?", args, &value, error_r) < 0)
 		return -1;
 	*owner_r = value;
 	return 0;
@@ -985,24 +989,32 @@ int helpdesk_store_flush(struct helpdesk_store *store, const char **error_r)
 }
 
 int helpdesk_store_ticket_uids(struct helpdesk_store *store, uint64_t ticket,
-			       const char *mailbox_guid,
+			       const char *mailbox_guid, pool_t pool,
+			       struct helpdesk_ticket_row *row_r,
 			       ARRAY_TYPE(uint32_t) *uids,
 			       unsigned int *unknown_r, const char **error_r)
 {
-	const char *args[] = { t_strdup(dec2str(ticket)), mailbox_guid, NULL };
+	const char *args[] = { mailbox_guid, t_strdup(dec2str(ticket)), NULL };
 	struct sql_result *result;
+	const char *value;
 	uint32_t uid;
 	int ret;
 
 	if (helpdesk_store_flush(store, error_r) < 0)
 		return -1;
+	i_zero(row_r);
 	*unknown_r = 0;
+	/* the ticket and where its messages are, in one query */
 	result = helpdesk_sql_query(store,
-		"SELECT uid FROM hd_messages WHERE ticket_id = ? "
-		"AND (mailbox_guid = ? OR uid = 0)", args);
+		"SELECT " TICKET_COLUMNS ", m.uid FROM hd_tickets t "
+		"LEFT JOIN hd_messages m ON m.ticket_id = t.id "
+		"AND (m.mailbox_guid = ? OR m.uid = 0) WHERE t.id = ?", args);
 	while ((ret = sql_result_next_row(result)) > 0) {
-		if (str_to_uint32(sql_result_get_field_value(result, 0),
-				  &uid) < 0)
+		if (row_r->id == 0)
+			store_parse_ticket(result, 0, pool, row_r);
+		value = sql_result_get_field_value(result,
+						   TICKET_COLUMN_COUNT);
+		if (value == NULL || str_to_uint32(value, &uid) < 0)
 			continue;
 		if (uid == 0)
 			(*unknown_r)++;

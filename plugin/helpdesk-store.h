@@ -142,6 +142,14 @@ int helpdesk_store_reply_actor(struct helpdesk_store *store,
 int helpdesk_store_agent_get(struct helpdesk_store *store,
 			     const char *username, const char **role_r,
 			     bool *any_r, const char **error_r);
+/* Before agents' actions: helpdesk_store_agent_get() for username, and
+   *missing_r = the first of tickets that is not in the store (0: all
+   are), in one query. */
+int helpdesk_store_check_actor(struct helpdesk_store *store,
+			       const char *username,
+			       const ARRAY_TYPE(uint64_t) *tickets,
+			       const char **role_r, bool *any_r,
+			       uint64_t *missing_r, const char **error_r);
 /* The agent who writes from address, or *username_r = NULL. */
 int helpdesk_store_agent_by_address(struct helpdesk_store *store,
 				    const char *address,
@@ -195,11 +203,13 @@ int helpdesk_store_add_copy(struct helpdesk_store *store, const char *key,
 bool helpdesk_store_have_pending(struct helpdesk_store *store);
 /* Write the pending locations now. */
 int helpdesk_store_flush(struct helpdesk_store *store, const char **error_r);
-/* UIDs of the ticket's messages in the given mailbox (by GUID), and how
-   many of its messages have no location yet (*unknown_r: another process
-   has not written it yet, or it was lost in a crash). */
+/* The ticket (row_r->id = 0: no such ticket), the UIDs of its messages
+   in the given mailbox (by GUID), and how many of its messages have no
+   location yet (*unknown_r: another process has not written it yet, or
+   it was lost in a crash), in one query. */
 int helpdesk_store_ticket_uids(struct helpdesk_store *store, uint64_t ticket,
-			       const char *mailbox_guid,
+			       const char *mailbox_guid, pool_t pool,
+			       struct helpdesk_ticket_row *row_r,
 			       ARRAY_TYPE(uint32_t) *uids,
 			       unsigned int *unknown_r, const char **error_r);
 
