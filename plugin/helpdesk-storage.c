@@ -17,6 +17,7 @@
 #include "seq-range-array.h"
 #include "mail-storage-private.h"
 #include "mail-search-build.h"
+#include "mail-index.h"
 #include "helpdesk-plugin.h"
 #include "helpdesk-store.h"
 #include "helpdesk-intake.h"
@@ -349,25 +350,20 @@ helpdesk_set_locations(struct mailbox *box, struct helpdesk_user *huser,
 /* Add and remove keywords (either list may be NULL) on the given UIDs, in
    a transaction of the plugin's own (not checked, not taken for claims).
    UIDs expunged meanwhile are skipped. */
-static int uids_update_keywords(struct mailbox *box,
-				const ARRAY_TYPE(uint32_t) *uids,
-				const char *const *add,
-				const char *const *remove,
-				const char **error_r)
+static void uids_update_keywords_t(struct mailbox_transaction_context *t,
+				   const ARRAY_TYPE(uint32_t) *uids,
+				   const char *const *add,
+				   const char *const *remove)
 {
-	struct mailbox_transaction_context *t;
 	struct mail_keywords *kw_add = NULL, *kw_remove = NULL;
 	struct mail *mail;
 	uint32_t uid;
 
-	t = mailbox_transaction_begin(box, MAILBOX_TRANSACTION_FLAG_EXTERNAL,
-				      "helpdesk ticket keywords");
-	helpdesk_transaction_get(t)->internal = TRUE;
 	mail = mail_alloc(t, 0, NULL);
 	if (add != NULL)
-		kw_add = mailbox_keywords_create_valid(box, add);
+		kw_add = mailbox_keywords_create_valid(t->box, add);
 	if (remove != NULL)
-		kw_remove = mailbox_keywords_create_valid(box, remove);
+		kw_remove = mailbox_keywords_create_valid(t->box, remove);
 	array_foreach_elem(uids, uid) {
 		if (!mail_set_uid(mail, uid))
 			continue;
@@ -381,6 +377,20 @@ static int uids_update_keywords(struct mailbox *box,
 	if (kw_remove != NULL)
 		mailbox_keywords_unref(&kw_remove);
 	mail_free(&mail);
+}
+
+static int uids_update_keywords(struct mailbox *box,
+				const ARRAY_TYPE(uint32_t) *uids,
+				const char *const *add,
+				const char *const *remove,
+				const char **error_r)
+{
+	struct mailbox_transaction_context *t;
+
+	t = mailbox_transaction_begin(box, MAILBOX_TRANSACTION_FLAG_EXTERNAL,
+				      "helpdesk ticket keywords");
+	helpdesk_transaction_get(t)->internal = TRUE;
+	uids_update_keywords_t(t, uids, add, remove);
 	if (mailbox_transaction_commit(&t) < 0) {
 		*error_r = mailbox_get_last_internal_error(box, NULL);
 		return -1;
@@ -488,6 +498,75 @@ static void uids_add_unique(ARRAY_TYPE(uint32_t) *uids, uint32_t uid)
 	array_push_back(uids, &uid);
 }
 
+/* What the store says (the returned keywords to add), and none of the
+   other state keywords this mailbox knows (*remove_r: other owners, an old
+   status, a used claim). */
+static const char *const *
+ticket_state_changes(struct mailbox *box, const char *prefix,
+		     const struct helpdesk_ticket_row *row,
+		     const char *const **remove_r)
+{
+	const ARRAY_TYPE(keywords) *names;
+	ARRAY_TYPE(const_string) remove;
+	const char *const *add, *name, *arg;
+
+	add = helpdesk_ticket_state_keywords(prefix, row);
+	t_array_init(&remove, 16);
+	names = mail_index_get_keywords(box->index);
+	array_foreach_elem(names, name) {
+		if (helpdesk_keyword_class_is_state(
+			helpdesk_keyword_classify(prefix, name, &arg)) &&
+		    !str_array_find(add, name))
+			array_push_back(&remove, &name);
+	}
+	array_append_zero(&remove);
+	*remove_r = array_front(&remove);
+	return add;
+}
+
+/* Before the commit, in the agent's own transaction: give the ticket's
+   messages the store's state along with the agent's change, so that a
+   STORE costs one index transaction. Only when this view has all of
+   them; FALSE: do it after the commit (helpdesk_ticket_sync_keywords()). */
+static bool
+ticket_keywords_in_transaction(struct mailbox_transaction_context *t,
+			       struct helpdesk_transaction *ht,
+			       struct helpdesk_user *huser,
+			       struct helpdesk_store *store, uint64_t ticket,
+			       const ARRAY_TYPE(uint32_t) *extra_uids)
+{
+	struct mailbox *box = t->box;
+	struct mailbox_metadata metadata;
+	struct helpdesk_ticket_row row;
+	ARRAY_TYPE(uint32_t) uids;
+	const char *const *add, *const *remove, *error;
+	unsigned int unknown;
+	uint32_t uid, next_uid;
+
+	if (mailbox_get_metadata(box, MAILBOX_METADATA_GUID, &metadata) < 0)
+		return FALSE;
+	t_array_init(&uids, 8);
+	if (helpdesk_store_ticket_uids(store, ticket,
+			guid_128_to_string(metadata.guid),
+			pool_datastack_create(), &row, &uids, &unknown,
+			&error) < 0 || row.id == 0 || unknown > 0)
+		return FALSE;
+	/* messages this session hasn't seen yet are not in its view */
+	next_uid = mail_index_get_header(box->view)->next_uid;
+	array_foreach_elem(&uids, uid) {
+		if (uid >= next_uid)
+			return FALSE;
+	}
+	array_foreach_elem(extra_uids, uid)
+		uids_add_unique(&uids, uid);
+	add = ticket_state_changes(box, huser->set.keyword_prefix, &row,
+				   &remove);
+	ht->internal = TRUE;
+	uids_update_keywords_t(t, &uids, add, remove);
+	ht->internal = FALSE;
+	return TRUE;
+}
+
 int helpdesk_ticket_sync_keywords(struct mailbox *box,
 				  struct helpdesk_user *huser,
 				  uint64_t ticket,
@@ -497,10 +576,8 @@ int helpdesk_ticket_sync_keywords(struct mailbox *box,
 	const char *prefix = huser->set.keyword_prefix;
 	struct helpdesk_store *store;
 	struct helpdesk_ticket_row row;
-	const ARRAY_TYPE(keywords) *names;
-	ARRAY_TYPE(const_string) remove;
 	ARRAY_TYPE(uint32_t) uids;
-	const char *const *add, *name, *arg;
+	const char *const *add, *const *remove;
 	uint32_t uid;
 
 	store = helpdesk_user_store(huser, FALSE, NULL, error_r);
@@ -520,20 +597,8 @@ int helpdesk_ticket_sync_keywords(struct mailbox *box,
 	if (array_count(&uids) == 0)
 		return 0;
 
-	/* what the store says, and none of the other state keywords this
-	   mailbox knows (other owners, an old status, a used claim) */
-	add = helpdesk_ticket_state_keywords(prefix, &row);
-	t_array_init(&remove, 16);
-	names = mail_index_get_keywords(box->index);
-	array_foreach_elem(names, name) {
-		if (helpdesk_keyword_class_is_state(
-			helpdesk_keyword_classify(prefix, name, &arg)) &&
-		    !str_array_find(add, name))
-			array_push_back(&remove, &name);
-	}
-	array_append_zero(&remove);
-	return uids_update_keywords(box, &uids, add, array_front(&remove),
-				    error_r);
+	add = ticket_state_changes(box, prefix, &row, &remove);
+	return uids_update_keywords(box, &uids, add, remove, error_r);
 }
 
 /* The ticket number a queue message carries, 0 if none. */
@@ -602,35 +667,43 @@ static bool action_is_repeated(const ARRAY_TYPE(helpdesk_kw_action) *actions,
 /* Carry out the agent actions of a committed STORE: in the store (claims
    atomically: exactly one owner), then every message of each ticket
    touched gets the store's state (which also takes back a late claim). */
-static void helpdesk_actions_process(struct mailbox *committed,
-				     struct helpdesk_user *huser,
-				     const ARRAY_TYPE(helpdesk_kw_action) *actions,
-				     bool in_queue)
+/* Carry out the agent actions of a STORE about to be committed: in the
+   store (claims atomically: exactly one owner), then every message of
+   each ticket touched gets the store's state (which also takes back a late
+   claim) -- in the agent's transaction t when this view has them all.
+   Returns the tickets whose messages must be updated after the commit
+   (from ht's pool). */
+static ARRAY_TYPE(uint64_t) *
+helpdesk_actions_run(struct mailbox_transaction_context *t,
+		     struct helpdesk_transaction *ht,
+		     struct helpdesk_user *huser, bool in_queue)
 {
-	const char *user = committed->storage->user->username;
+	const ARRAY_TYPE(helpdesk_kw_action) *actions = &ht->actions;
+	const char *user = t->box->storage->user->username;
 	const struct helpdesk_kw_action *action;
 	struct helpdesk_store *store;
-	struct mailbox *box;
-	ARRAY_TYPE(uint64_t) tickets;
+	ARRAY_TYPE(uint64_t) tickets, *later;
 	ARRAY_TYPE(uint32_t) uids;
 	const char *error, *owner;
 	uint64_t ticket;
 	bool won, changed;
 	int ret;
 
+	later = p_new(ht->pool, ARRAY_TYPE(uint64_t), 1);
+	p_array_init(later, ht->pool, 2);
 	store = helpdesk_user_store(huser, FALSE, NULL, &error);
 	if (store == NULL) {
 		e_error(huser->event, "ticket actions of %s failed: %s",
 			user, error);
-		return;
+		return later;
 	}
 	helpdesk_store_set_busy_timeout(store, HELPDESK_AGENT_BUSY_MSECS);
 	t_array_init(&tickets, 4);
 	array_foreach(actions, action) {
+		tickets_add_unique(&tickets, action->ticket);
 		if (action_is_repeated(actions, action)) {
 			/* one STORE on several messages of the ticket (a
 			   client flags the whole thread): done once */
-			tickets_add_unique(&tickets, action->ticket);
 			continue;
 		}
 		if (action->claim) {
@@ -660,35 +733,57 @@ static void helpdesk_actions_process(struct mailbox *committed,
 				action->claim ? "claimed" :
 				helpdesk_action_event_name(action->kind));
 		}
-		tickets_add_unique(&tickets, action->ticket);
 	}
 
-	if (!in_queue) {
-		/* moved to the resolved mailbox: the ticket's messages left
-		   in the queues follow */
-		array_foreach_elem(&tickets, ticket) {
-			if (helpdesk_ticket_sync_user(committed->storage->user,
-						      ticket, &error) < 0) {
-				e_error(huser->event, "ticket %llu: updating "
-					"its messages failed: %s",
-					(unsigned long long)ticket, error);
-			}
-		}
-		return;
-	}
-	box = helpdesk_shadow_box(committed);
 	array_foreach_elem(&tickets, ticket) {
 		t_array_init(&uids, 4);
 		array_foreach(actions, action) {
 			if (action->ticket == ticket)
 				uids_add_unique(&uids, action->uid);
 		}
-		if (helpdesk_ticket_sync_keywords(box, huser, ticket, &uids,
-						  &error) < 0) {
+		if (!in_queue ||
+		    !ticket_keywords_in_transaction(t, ht, huser, store,
+						    ticket, &uids))
+			array_push_back(later, &ticket);
+	}
+	return later;
+}
+
+/* After the commit: the tickets whose messages could not be updated in the
+   agent's transaction. */
+static void helpdesk_actions_finish(struct mailbox *committed,
+				    struct helpdesk_user *huser,
+				    const ARRAY_TYPE(helpdesk_kw_action) *actions,
+				    const ARRAY_TYPE(uint64_t) *tickets,
+				    bool in_queue)
+{
+	const struct helpdesk_kw_action *action;
+	struct mailbox *box;
+	ARRAY_TYPE(uint32_t) uids;
+	const char *error;
+	uint64_t ticket;
+	int ret;
+
+	array_foreach_elem(tickets, ticket) {
+		if (!in_queue) {
+			/* moved to the resolved mailbox: the ticket's
+			   messages left in the queues follow */
+			ret = helpdesk_ticket_sync_user(
+				committed->storage->user, ticket, &error);
+		} else {
+			t_array_init(&uids, 4);
+			array_foreach(actions, action) {
+				if (action->ticket == ticket)
+					uids_add_unique(&uids, action->uid);
+			}
+			box = helpdesk_shadow_box(committed);
+			ret = helpdesk_ticket_sync_keywords(box, huser, ticket,
+							    &uids, &error);
+		}
+		if (ret < 0) {
 			e_error(huser->event, "ticket %llu: updating its "
-				"messages in %s failed: %s",
-				(unsigned long long)ticket,
-				mailbox_get_vname(box), error);
+				"messages failed: %s",
+				(unsigned long long)ticket, error);
 		}
 	}
 }
@@ -990,6 +1085,35 @@ helpdesk_actions_check(struct helpdesk_transaction *ht,
 	return NULL;
 }
 
+/* The keywords of an agent's change without the state keywords it would
+   add: those are requests (claim, escalate, an owner, a priority...) that
+   the plugin carries out and then writes the resulting state itself. (A
+   keyword added and removed in the same index transaction stays added:
+   the removal is checked against the index only.) State keywords the
+   message has already stay in a replacing change. */
+static struct mail_keywords *
+keywords_without_state_adds(struct mail *mail, struct mail_keywords *keywords,
+			    const char *prefix)
+{
+	const ARRAY_TYPE(keywords) *names =
+		mail_index_get_keywords(mail->box->index);
+	const char *const *current = mail_get_keywords(mail);
+	ARRAY_TYPE(keyword_indexes) kept;
+	const char *name, *arg;
+	unsigned int i;
+
+	t_array_init(&kept, keywords->count + 1);
+	for (i = 0; i < keywords->count; i++) {
+		name = array_idx_elem(names, keywords->idx[i]);
+		if (!helpdesk_keyword_class_is_state(
+			helpdesk_keyword_classify(prefix, name, &arg)) ||
+		    (!keyword_is_request(prefix, name) &&
+		     str_array_find(current, name)))
+			array_push_back(&kept, &keywords->idx[i]);
+	}
+	return mailbox_keywords_create_from_indexes(mail->box, &kept);
+}
+
 static void
 helpdesk_mail_update_keywords(struct mail *_mail, enum modify_type modify_type,
 			      struct mail_keywords *keywords)
@@ -1020,7 +1144,19 @@ helpdesk_mail_update_keywords(struct mail *_mail, enum modify_type modify_type,
 		/* nothing of this STORE is applied: refused at commit */
 		return;
 	}
-	hmail->super.update_keywords(_mail, modify_type, keywords);
+	if (modify_type == MODIFY_REMOVE) {
+		hmail->super.update_keywords(_mail, modify_type, keywords);
+		return;
+	}
+	T_BEGIN {
+		struct mail_keywords *kept;
+
+		kept = keywords_without_state_adds(_mail, keywords,
+						   huser->set.keyword_prefix);
+		if (kept->count > 0 || modify_type == MODIFY_REPLACE)
+			hmail->super.update_keywords(_mail, modify_type, kept);
+		mailbox_keywords_unref(&kept);
+	} T_END;
 }
 
 void helpdesk_mail_allocated(struct mail *_mail)
@@ -1194,7 +1330,7 @@ helpdesk_transaction_commit(struct mailbox_transaction_context *t,
 	struct helpdesk_mailbox *hbox = HELPDESK_CONTEXT_REQUIRE(box);
 	struct helpdesk_transaction *ht = HELPDESK_CONTEXT_REQUIRE(t);
 	struct helpdesk_user *huser = HELPDESK_USER_CONTEXT(box->storage->user);
-	ARRAY_TYPE(uint64_t) reopened;
+	ARRAY_TYPE(uint64_t) reopened, *later = NULL;
 	uint64_t ticket;
 	bool reconcile = FALSE;
 	int ret;
@@ -1223,11 +1359,18 @@ helpdesk_transaction_commit(struct mailbox_transaction_context *t,
 		helpdesk_transaction_free(ht);
 		return -1;
 	}
-	ret = hbox->module_ctx.super.transaction_commit(t, changes_r);
-	if (ret == 0 && huser != NULL && array_count(&ht->actions) > 0) {
+	if (huser != NULL && array_count(&ht->actions) > 0) {
+		/* the store first: a claim decides who owns the ticket */
 		T_BEGIN {
-			helpdesk_actions_process(box, huser, &ht->actions,
+			later = helpdesk_actions_run(t, ht, huser,
 				hbox->kind == HELPDESK_BOX_QUEUE);
+		} T_END;
+	}
+	ret = hbox->module_ctx.super.transaction_commit(t, changes_r);
+	if (ret == 0 && later != NULL && array_count(later) > 0) {
+		T_BEGIN {
+			helpdesk_actions_finish(box, huser, &ht->actions,
+				later, hbox->kind == HELPDESK_BOX_QUEUE);
 		} T_END;
 	}
 	if (ret == 0 && huser != NULL && hbox->kind == HELPDESK_BOX_SENT &&

@@ -227,7 +227,7 @@ def run(t, dc):
     try:
         tickets = {r[0]: r for r in db.execute(
             "SELECT id, origin_key, status FROM hd_tickets").fetchall()}
-        n_msgrows = db.execute("SELECT count(*) FROM hd_messages").fetchone()[0]
+        n_msgrows = db.execute("SELECT count(*) FROM hd_messages WHERE kind != 'copy'").fetchone()[0]
     finally:
         db.close()
 
