@@ -1025,11 +1025,11 @@ helpdesk_actions_check(struct helpdesk_transaction *ht,
 	if (store == NULL ||
 	    helpdesk_store_check_actor(store, user, &tickets, &role, &any,
 				       &missing, &error) < 0) {
-		if (store != NULL)
-			helpdesk_store_failed(huser, error);
-		*error_r = MAIL_ERROR_TEMP;
+		helpdesk_store_failed(huser, error);
+		*error_r = MAIL_ERROR_UNAVAILABLE;
 		return unavailable;
 	}
+	(void)helpdesk_store_succeeded(huser);
 	if (any && role == NULL)
 		return t_strdup_printf("%s is not a helpdesk agent", user);
 	if (missing != 0) {
@@ -1069,7 +1069,7 @@ helpdesk_actions_check(struct helpdesk_transaction *ht,
 				break;
 			if (helpdesk_store_team_get(store, action->arg, &found,
 						    &any, &error) < 0) {
-				*error_r = MAIL_ERROR_TEMP;
+				*error_r = MAIL_ERROR_UNAVAILABLE;
 				return unavailable;
 			}
 			if (any && !found) {
