@@ -1,7 +1,9 @@
 #!/usr/bin/python3
 """The dovecot-helpdesk demo: a private Dovecot on 127.0.0.1 with the
-plugin and the Sieve route, sample support mail delivered over LMTP, and
-what agents alice and bob see over IMAP.  --keep leaves it running."""
+plugin and the Sieve route, sample support mail delivered over LMTP, what
+agents alice and bob see over IMAP, then a day's agent workflow done the
+way mail clients do it (keywords, a reply in Sent, a MOVE) and what the
+store and doveadm make of it.  --keep leaves it running."""
 
 import os
 import subprocess
@@ -38,13 +40,131 @@ SAMPLES = [
 ]
 
 
+VIEWS_NAMESPACE = """\
+namespace helpdesk_views {
+  prefix = Helpdesk/
+  separator = /
+  location = virtual:~/helpdesk-views
+  list = yes
+  subscriptions = no
+}
+"""
+
+
+def show_queue(dc, user, title):
+    print("\n%s (Public/Queue as %s sees it over IMAP):" % (title, user))
+    print("  %-4s %-6s %-62s %s" % ("UID", "TICKET", "KEYWORDS", "SUBJECT"))
+    for msg in dc.queue(user):
+        print("  %-4s %-6s %-62s %s" % (
+            msg["uid"], msg["headers"].get("X-Helpdesk-Ticket", "-"),
+            " ".join(sorted(k for k in msg["keywords"])),
+            msg["subject"][:40]))
+
+
+def uid_of(dc, message_id):
+    return [m["uid"] for m in dc.queue("carol")
+            if m["message_id"] == message_id][0]
+
+
+def store(dc, user, message_id, op, flags):
+    uid = uid_of(dc, message_id)
+    with dc.imap(user) as c:
+        c.select("Public/Queue")
+        typ, dat = c.uid("STORE", str(uid), op, "(%s)" % flags)
+    answer = dat[0].decode() if dat and isinstance(dat[0], bytes) else ""
+    print("  %-6s UID STORE %s %s (%s) -> %s %s" % (
+        user, uid, op, flags, typ,
+        answer if typ != "OK" else ""))
+
+
+def workflow(dc):
+    print("\n== The agent workflow")
+    for args in (("team", "add", "-t", "2", "-d", "Second line", "second-line"),
+                 ("agent", "add", "-a", "alice@example.com", "alice"),
+                 ("agent", "add", "-a", "bob@example.com", "-t",
+                  "second-line", "bob"),
+                 ("agent", "add", "-l", "carol")):
+        print("$ doveadm helpdesk " + " ".join(args))
+        dc.doveadm("helpdesk", *args)
+    print("\nAgents act from their mail clients:")
+    store(dc, "alice", "<demo-1@customer.example>", "+FLAGS", "hd-claim")
+    store(dc, "bob", "<demo-1@customer.example>", "+FLAGS", "hd-claim")
+    store(dc, "bob", "<demo-1@customer.example>", "-FLAGS", "hd-owner-alice")
+    store(dc, "bob", "<demo-2@vip.example.net>", "+FLAGS", "hd-claim")
+    store(dc, "bob", "<demo-2@vip.example.net>", "+FLAGS",
+          "hd-prio-urgent hd-escalate")
+    store(dc, "carol", "<demo-3@shop.example>", "+FLAGS", "hd-owner-alice")
+    store(dc, "support", "<demo-3@shop.example>", "+FLAGS", "hd-claim")
+    reply = hdtest.make_message(
+        subject="Re: [#1] Printer on fire", sender="alice@example.com",
+        to="dana@customer.example",
+        in_reply_to="<demo-4@customer.example>",
+        references="<demo-1@customer.example> <demo-4@customer.example>",
+        body="Please pull the plug, a technician is on the way.\r\n")
+    with dc.imap("alice") as c:
+        typ, _ = c.append("Sent", None, None, reply)
+    print("  alice  APPEND Sent (her reply to ticket 1) -> %s" % typ)
+    res = dc.deliver(hdtest.make_message(
+        subject="Re: [#3] Invoice 2026-117 is wrong", sender="alice@example.com",
+        to="erin@shop.example", cc="support@example.com",
+        in_reply_to="<demo-3@shop.example>",
+        body="We refunded the second charge.\r\n"),
+        sender="alice@example.com")
+    print("  alice  reply-all to ticket 3 reaches the queue -> %d" % res.code)
+    with dc.imap("alice") as c:
+        c.select("Public/Queue")
+        uid = uid_of(dc, "<demo-1@customer.example>")
+        typ, _ = c.uid("MOVE", str(uid), "Public/Resolved")
+    print("  alice  UID MOVE %s Public/Resolved (resolves ticket 1) -> %s"
+          % (uid, typ))
+    res = dc.deliver(hdtest.make_message(
+        subject="Re: [#1] Printer on fire", sender="dana@customer.example",
+        in_reply_to="<demo-1@customer.example>",
+        body="Thanks! But now it smells funny.\r\n"),
+        sender="dana@customer.example")
+    print("  dana   answers ticket 1 again (reopens it) -> %d" % res.code)
+
+    show_queue(dc, "bob", "After the workflow")
+    for user in ("alice", "bob"):
+        print("\n%s's views:" % user)
+        with dc.imap(user) as c:
+            for view in ("Helpdesk/Mine", "Helpdesk/Unassigned",
+                         "Helpdesk/Waiting on customer"):
+                typ, dat = c.select('"%s"' % view, readonly=True)
+                typ, dat = c.fetch("1:*", "(BODY.PEEK[HEADER.FIELDS "
+                                   "(X-Helpdesk-Ticket)])") \
+                    if typ == "OK" and dat[0] != b"0" else ("OK", [])
+                nums = sorted({int(x[1].split(b":")[1]) for x in dat
+                               if isinstance(x, tuple)})
+                print("  %-30s tickets %s" % (view, nums or "-"))
+    print("\n$ doveadm helpdesk ticket list")
+    print(dc.doveadm("helpdesk", "ticket", "list").stdout)
+    print("$ doveadm helpdesk ticket show 1")
+    print(dc.doveadm("helpdesk", "ticket", "show", "1").stdout)
+    print("$ doveadm helpdesk agent list")
+    print(dc.doveadm("helpdesk", "agent", "list").stdout)
+    print("Who did what (the store's event ledger, by agent):")
+    db = dc.db()
+    for actor, kinds in db.execute(
+            "SELECT actor, group_concat(kind, ', ') FROM (SELECT actor, "
+            "kind FROM hd_events WHERE actor NOT LIKE '%@%' ORDER BY id) "
+            "GROUP BY actor ORDER BY actor"):
+        print("  %-8s %s" % (actor, kinds))
+    db.close()
+
+
 def main():
     keep = "--keep" in sys.argv[1:]
     root = os.environ.get("HD_DEMO_ROOT")
-    dc = hdtest.Dovecot(root=root)
+    dc = hdtest.Dovecot(root=root, mail_plugins=("virtual",),
+                        settings={"helpdesk_resolved_mailbox":
+                                  "Public/Resolved",
+                                  "helpdesk_views": "Helpdesk/"})
+    dc.extra_config = VIEWS_NAMESPACE
     if not dc.plugin:
         sys.exit("demo: HD_PLUGIN is not set (run scripts/demo.sh)")
     dc.start()
+    dc.create_mailbox("Public/Resolved")
     print("Private Dovecot with the helpdesk plugin on 127.0.0.1: "
           "IMAP port %d, LMTP port %d" % (dc.imap_port, dc.lmtp_port))
     print("Root %s, store %s\n" % (dc.root, dc.db_path))
@@ -60,19 +180,8 @@ def main():
                                        res.message))
 
     for user in ("alice", "bob"):
-        print("\nPublic/Queue as agent %s sees it over IMAP:" % user)
-        print("  %-4s %-6s %-42s %s" % ("UID", "TICKET", "KEYWORDS",
-                                        "SUBJECT"))
-        for msg in dc.queue(user):
-            print("  %-4s %-6s %-42s %s" % (
-                msg["uid"], msg["headers"].get("X-Helpdesk-Ticket", "-"),
-                " ".join(sorted(k for k in msg["keywords"])),
-                msg["subject"][:60]))
-
-    print("\n$ doveadm helpdesk ticket list")
-    print(dc.doveadm("helpdesk", "ticket", "list").stdout)
-    print("$ doveadm helpdesk ticket show 1")
-    print(dc.doveadm("helpdesk", "ticket", "show", "1").stdout)
+        show_queue(dc, user, "New tickets")
+    workflow(dc)
 
     errors = dc.log_errors()
     if errors:
