@@ -1216,6 +1216,29 @@ static int helpdesk_resolved_copy(struct mail_save_context *ctx,
 	return hbox->module_ctx.super.copy(ctx, mail);
 }
 
+/* Without registered agents, an agent is whoever can see a queue (the
+   queue's ACL): a customer with a mailbox on the same server is none. */
+static bool user_sees_a_queue(struct mail_user *user,
+			      struct helpdesk_user *huser)
+{
+	const char *const *queue;
+	struct mail_namespace *ns;
+	struct mailbox *box;
+	enum mailbox_existence existence;
+	bool seen = FALSE;
+
+	for (queue = huser->set.queues; *queue != NULL && !seen; queue++) {
+		ns = mail_namespace_find(user->namespaces, *queue);
+		if (ns == NULL)
+			continue;
+		box = mailbox_alloc(ns->list, *queue, 0);
+		seen = mailbox_exists(box, FALSE, &existence) == 0 &&
+			existence == MAILBOX_EXISTENCE_SELECT;
+		mailbox_free(&box);
+	}
+	return seen;
+}
+
 /* An agent saved mail into their Sent folder: each message that answers a
    ticket's message counts as the agent's reply (once, by Message-ID, also
    when it reaches the queue by reply-all) and the ticket waits on the
@@ -1246,7 +1269,7 @@ static void helpdesk_sent_process(struct mailbox *committed,
 			mailbox_get_vname(committed), error);
 		return;
 	}
-	if (any && role == NULL)
+	if (any ? role == NULL : !user_sees_a_queue(user, huser))
 		return;
 
 	t_array_init(&tickets, 2);

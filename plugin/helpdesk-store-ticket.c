@@ -181,31 +181,45 @@ int helpdesk_store_ticket_action(struct helpdesk_store *store,
 	return 0;
 }
 
-int helpdesk_store_agent_get(struct helpdesk_store *store,
-			     const char *username, const char **role_r,
-			     bool *any_r, const char **error_r)
+/* The first two columns of a one-row query (data stack; NULL for SQL
+   NULL or no row). */
+static int store_get_pair(struct helpdesk_store *store, const char *query,
+			  const char *const *args, const char **first_r,
+			  const char **second_r, const char **error_r)
 {
-	const char *args[] = { username, NULL };
 	struct sql_result *result;
-	const char *value;
 	int ret;
 
-	*role_r = NULL;
-	*any_r = FALSE;
-	result = helpdesk_sql_query(store,
-		"SELECT (SELECT COUNT(*) FROM hd_agents), "
-		"(SELECT role FROM hd_agents WHERE username = ?)", args);
+	*first_r = *second_r = NULL;
+	result = helpdesk_sql_query(store, query, args);
 	ret = sql_result_next_row(result);
 	if (ret < 0)
 		*error_r = t_strdup(sql_result_get_error(result));
 	else if (ret > 0) {
-		value = sql_result_get_field_value(result, 0);
-		*any_r = value != NULL && strcmp(value, "0") != 0;
-		value = sql_result_get_field_value(result, 1);
-		*role_r = value == NULL ? NULL : t_strdup(value);
+		*first_r = t_strdup(sql_result_get_field_value(result, 0));
+		*second_r = t_strdup(sql_result_get_field_value(result, 1));
 	}
 	sql_result_unref(result);
 	return ret < 0 ? -1 : 0;
+}
+
+static bool count_is_nonzero(const char *value)
+{
+	return value != NULL && strcmp(value, "0") != 0;
+}
+
+int helpdesk_store_agent_get(struct helpdesk_store *store,
+			     const char *username, const char **role_r,
+			     bool *any_r, const char **error_r)
+{
+	const char *args[] = { username, NULL }, *count;
+
+	if (store_get_pair(store, "SELECT (SELECT COUNT(*) FROM hd_agents), "
+			   "(SELECT role FROM hd_agents WHERE username = ?)",
+			   args, &count, role_r, error_r) < 0)
+		return -1;
+	*any_r = count_is_nonzero(count);
+	return 0;
 }
 
 int helpdesk_store_agent_by_address(struct helpdesk_store *store,
@@ -225,26 +239,15 @@ int helpdesk_store_agent_by_address(struct helpdesk_store *store,
 int helpdesk_store_team_get(struct helpdesk_store *store, const char *name,
 			    bool *found_r, bool *any_r, const char **error_r)
 {
-	const char *args[] = { name, NULL };
-	struct sql_result *result;
-	const char *value;
-	int ret;
+	const char *args[] = { name, NULL }, *count, *found;
 
-	*found_r = *any_r = FALSE;
-	result = helpdesk_sql_query(store,
-		"SELECT (SELECT COUNT(*) FROM hd_teams), "
-		"(SELECT COUNT(*) FROM hd_teams WHERE name = ?)", args);
-	ret = sql_result_next_row(result);
-	if (ret < 0)
-		*error_r = t_strdup(sql_result_get_error(result));
-	else if (ret > 0) {
-		value = sql_result_get_field_value(result, 0);
-		*any_r = value != NULL && strcmp(value, "0") != 0;
-		value = sql_result_get_field_value(result, 1);
-		*found_r = value != NULL && strcmp(value, "0") != 0;
-	}
-	sql_result_unref(result);
-	return ret < 0 ? -1 : 0;
+	if (store_get_pair(store, "SELECT (SELECT COUNT(*) FROM hd_teams), "
+			   "(SELECT COUNT(*) FROM hd_teams WHERE name = ?)",
+			   args, &count, &found, error_r) < 0)
+		return -1;
+	*any_r = count_is_nonzero(count);
+	*found_r = count_is_nonzero(found);
+	return 0;
 }
 
 int helpdesk_store_agent_set(struct helpdesk_store *store,
@@ -371,12 +374,12 @@ int helpdesk_store_check_actor(struct helpdesk_store *store,
 		*error_r = t_strdup(sql_result_get_error(result));
 	else if (ret > 0) {
 		value = sql_result_get_field_value(result, 0);
-		*any_r = value != NULL && strcmp(value, "0") != 0;
+		*any_r = count_is_nonzero(value);
 		value = sql_result_get_field_value(result, 1);
 		*role_r = value == NULL ? NULL : t_strdup(value);
 		for (i = 0; i < count && *missing_r == 0; i++) {
 			value = sql_result_get_field_value(result, 2 + i);
-			if (value == NULL || strcmp(value, "0") == 0)
+			if (!count_is_nonzero(value))
 				*missing_r = array_idx_elem(tickets, i);
 		}
 	}

@@ -306,6 +306,34 @@ def history(t, dc):
           "ticket show: tier, vip and owner")
 
 
+def no_registry(t, plugin):
+    """Without registered agents an agent is whoever can see the queue: a
+    user the queue's ACL hides (a customer with a mailbox on the same
+    server) who answers a ticket's mail from their Sent folder counts
+    nothing, an agent with rights does."""
+    dc = Dovecot(plugin=plugin, users=("support", "alice", "dave"))
+    with open(os.path.join(dc.root, "global-acl"), "a") as f:
+        f.write("Public/Queue -user=dave lrwstipekxa\n")
+    with dc:
+        m = make_message(subject="Hello", sender="kim@customer.example")
+        dc.deliver(m)
+        with dc.imap("dave") as c:
+            typ, _ = c.select("Public/Queue")
+            t.ok(typ == "NO", "dave can't see the queue (ACL)")
+            c.append("Sent", None, None, make_message(
+                subject="Re: Hello", sender="dave@example.com",
+                in_reply_to=msgid_of(m)))
+        t.eq(store(dc, "SELECT status, owner FROM hd_tickets"), [("new", "")],
+             "dave's reply in his Sent folder counts nothing")
+        with dc.imap("alice") as c:
+            c.append("Sent", None, None, make_message(
+                subject="Re: Hello", sender="alice@example.com",
+                in_reply_to=msgid_of(m)))
+        t.eq(store(dc, "SELECT status, owner FROM hd_tickets"),
+             [("waiting", "alice")], "alice's (she sees the queue) counts")
+        t.eq(dc.log_errors(), [], "no errors in that log")
+
+
 def main():
     t = Tap()
 
@@ -329,6 +357,11 @@ def main():
         errors = [e for e in dc.log_errors()
                   if "helpdesk.db does not exist" not in e]
         t.eq(errors, [], "no errors in the log but the provoked outage")
+    try:
+        no_registry(t, plugin)
+    except Exception:
+        import traceback
+        t.ok(False, "no registry runs to the end", traceback.format_exc())
     return t.done()
 
 
