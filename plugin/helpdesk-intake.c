@@ -446,7 +446,8 @@ intake_decide(struct helpdesk_store *store,
 	i_zero(&tag_row);
 	in.is_auto = intake->auto_reason != HELPDESK_AUTO_NONE;
 	ref_keys = intake_ref_keys(h, &ref_count);
-	if (helpdesk_store_lookup_message(store, key, ref_keys, ref_count,
+	if (helpdesk_store_lookup_message(store, key, h->from_addr, ref_keys,
+					  ref_count,
 					  pool_datastack_create(), &lookup,
 					  error_r) < 0)
 		return -1;
@@ -478,18 +479,22 @@ intake_decide(struct helpdesk_store *store,
 		/* an agent's reply-all reaches the queue too: known by the
 		   sender's address, or because it was counted from the
 		   agent's Sent folder before */
-		if ((in.ref_ticket != 0 || in.tag_ticket != 0) &&
-		    !in.is_auto && h->from_addr != NULL) {
+		if (in.ref_ticket != 0 && !in.is_auto) {
+			/* found with the references, in the same query */
+			agent = lookup.sender_agent != NULL ?
+				lookup.sender_agent : lookup.reply_actor;
+		} else if (in.tag_ticket != 0 && !in.is_auto &&
+			   h->from_addr != NULL) {
 			if (helpdesk_store_agent_by_address(store, h->from_addr,
 							    &agent,
 							    error_r) < 0)
 				return -1;
-			if (agent == NULL && h->message_id != NULL &&
+			if (agent == NULL &&
 			    helpdesk_store_reply_actor(store, key, &agent,
 						       error_r) < 0)
 				return -1;
-			in.from_agent = agent != NULL;
 		}
+		in.from_agent = agent != NULL;
 	}
 	helpdesk_thread_decide(&in, &decision);
 	intake->action = decision.action;

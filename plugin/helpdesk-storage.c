@@ -1290,7 +1290,8 @@ static void helpdesk_sent_process(struct mailbox *committed,
 					      &ref_count) < 0 ||
 		    key == NULL)
 			continue;
-		if (helpdesk_store_lookup_message(store, key, refs, ref_count,
+		if (helpdesk_store_lookup_message(store, key, NULL, refs,
+						  ref_count,
 				pool_datastack_create(), &lookup,
 				&error) < 0) {
 			e_error(huser->event, "counting replies: %s", error);

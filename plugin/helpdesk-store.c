@@ -603,8 +603,46 @@ static void store_parse_ticket(struct sql_result *result, unsigned int first,
 		row_r->updated = 0;
 }
 
+/* The ticket's row, and for a follow-up the agent who writes from sender
+   and the agent whose reply key was counted as, in one query. */
+static int store_ticket_context(struct helpdesk_store *store, uint64_t ticket,
+				const char *key, const char *sender,
+				pool_t pool, struct helpdesk_store_lookup *lookup,
+				struct helpdesk_ticket_row *row_r,
+				const char **error_r)
+{
+	const char *args[] = {
+		sender == NULL ? "" : sender,
+		t_strconcat("replied:", key, NULL), t_strdup(dec2str(ticket)),
+		NULL
+	};
+	struct sql_result *result;
+	int ret;
+
+	result = helpdesk_sql_query(store,
+		"SELECT " TICKET_COLUMNS ", "
+		"(SELECT username FROM hd_agents WHERE address = ? "
+		"AND address != '' ORDER BY username LIMIT 1), "
+		"(SELECT actor FROM hd_events WHERE event_key = ?) "
+		"FROM hd_tickets t WHERE t.id = ?", args);
+	ret = sql_result_next_row(result);
+	if (ret < 0)
+		*error_r = t_strdup(sql_result_get_error(result));
+	else if (ret > 0) {
+		store_parse_ticket(result, 0, pool, row_r);
+		lookup->sender_agent = p_strdup(pool,
+			sql_result_get_field_value(result,
+						   TICKET_COLUMN_COUNT));
+		lookup->reply_actor = p_strdup(pool,
+			sql_result_get_field_value(result,
+						   TICKET_COLUMN_COUNT + 1));
+	}
+	sql_result_unref(result);
+	return ret < 0 ? -1 : 0;
+}
+
 int helpdesk_store_lookup_message(struct helpdesk_store *store,
-				  const char *key,
+				  const char *key, const char *sender,
 				  const char *const *ref_ids,
 				  unsigned int ref_count, pool_t pool,
 				  struct helpdesk_store_lookup *lookup_r,
@@ -612,9 +650,9 @@ int helpdesk_store_lookup_message(struct helpdesk_store *store,
 {
 	struct sql_statement *stmt;
 	struct sql_result *result;
-	struct helpdesk_ticket_row row;
 	string_t *query;
 	const char *mkey, *mticket;
+	uint64_t ticket, ref_ticket = 0, known_ticket = 0;
 	unsigned int i, best = UINT_MAX;
 	int ret;
 
@@ -622,13 +660,12 @@ int helpdesk_store_lookup_message(struct helpdesk_store *store,
 	if (ref_count > HELPDESK_STORE_MAX_REFS)
 		ref_count = HELPDESK_STORE_MAX_REFS;
 
-	/* the message itself, the messages it refers to and their tickets
-	   in one query: this runs for every delivery */
-	query = t_str_new(256);
-	str_append(query, "SELECT m.message_key, m.ticket_id, "
-		   TICKET_COLUMNS " FROM hd_messages m "
-		   "LEFT JOIN hd_tickets t ON t.id = m.ticket_id "
-		   "WHERE m.message_key IN (?");
+	/* the message itself and the messages it refers to, in one short
+	   query: this runs for every delivery (SQLite parses every statement
+	   again, so its length counts) */
+	query = t_str_new(128);
+	str_append(query, "SELECT message_key, ticket_id FROM hd_messages "
+		   "WHERE message_key IN (?");
 	for (i = 0; i < ref_count; i++)
 		str_append(query, ",?");
 	str_append_c(query, ')');
@@ -641,28 +678,20 @@ int helpdesk_store_lookup_message(struct helpdesk_store *store,
 	while ((ret = sql_result_next_row(result)) > 0) {
 		mkey = sql_result_get_field_value(result, 0);
 		mticket = sql_result_get_field_value(result, 1);
-		if (mkey == NULL)
+		if (mkey == NULL || mticket == NULL ||
+		    str_to_uint64(mticket, &ticket) < 0)
 			continue;
 		if (strcmp(mkey, key) == 0) {
 			lookup_r->known = TRUE;
-			store_parse_ticket(result, 2, pool,
-					   &lookup_r->known_row);
-			if (lookup_r->known_row.id == 0 && mticket != NULL &&
-			    strcmp(mticket, "0") != 0) {
-				/* the ticket row is gone: keep the number */
-				if (str_to_uint64(mticket,
-						  &lookup_r->known_row.id) < 0)
-					lookup_r->known_row.id = 0;
-			}
+			known_ticket = ticket;
 			continue;
 		}
 		/* the earliest in the list wins */
 		for (i = 0; i < ref_count && i < best; i++) {
 			if (strcmp(ref_ids[i], mkey) != 0)
 				continue;
-			store_parse_ticket(result, 2, pool, &row);
-			if (row.id != 0) {
-				lookup_r->ref_row = row;
+			if (ticket != 0) {
+				ref_ticket = ticket;
 				best = i;
 			}
 			break;
@@ -671,7 +700,24 @@ int helpdesk_store_lookup_message(struct helpdesk_store *store,
 	if (ret < 0)
 		*error_r = t_strdup(sql_result_get_error(result));
 	sql_result_unref(result);
-	return ret < 0 ? -1 : 0;
+	if (ret < 0)
+		return -1;
+
+	if (lookup_r->known) {
+		if (known_ticket != 0 &&
+		    store_ticket_context(store, known_ticket, key, sender,
+					 pool, lookup_r, &lookup_r->known_row,
+					 error_r) < 0)
+			return -1;
+		/* the ticket row is gone: keep the number */
+		lookup_r->known_row.id = known_ticket;
+	} else if (ref_ticket != 0) {
+		if (store_ticket_context(store, ref_ticket, key, sender, pool,
+					 lookup_r, &lookup_r->ref_row,
+					 error_r) < 0)
+			return -1;
+	}
+	return 0;
 }
 
 int helpdesk_store_get_ticket(struct helpdesk_store *store, uint64_t id,

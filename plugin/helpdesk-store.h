@@ -73,12 +73,15 @@ struct helpdesk_store_lookup {
 	/* the ticket of the first message of ref_ids that has one
 	   (ref_row.id, 0 for none) */
 	struct helpdesk_ticket_row ref_row;
+	/* when any message was found: the agent who writes from sender, and
+	   the agent whose reply this message was counted as (NULL: none) */
+	const char *sender_agent, *reply_actor;
 };
 
 /* Look up a message by its key and the tickets of the messages it refers
    to (Message-IDs, most relevant first), in one query. */
 int helpdesk_store_lookup_message(struct helpdesk_store *store,
-				  const char *key,
+				  const char *key, const char *sender,
 				  const char *const *ref_ids,
 				  unsigned int ref_count, pool_t pool,
 				  struct helpdesk_store_lookup *lookup_r,
