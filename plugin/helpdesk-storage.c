@@ -199,6 +199,48 @@ static bool helpdesk_is_delivery(struct mail_save_context *ctx,
 	return ctx->saving && strcmp(mail->box->storage->name, "raw") == 0;
 }
 
+static uint64_t mail_ticket(struct mail *mail);
+
+/* An agent moves (or copies) a ticket's message from the resolved mailbox
+   back into a queue: the ticket is reopened (checked and done at the
+   commit like a keyword change), the message comes back open, and the
+   store learns where it is now. */
+static void moved_back_reopen(struct mail_save_context *ctx,
+			      struct helpdesk_transaction *ht,
+			      struct helpdesk_user *huser, struct mail *mail)
+{
+	struct helpdesk_kw_action *action;
+	struct helpdesk_moved_back *moved;
+	ARRAY_TYPE(const_string) names;
+	const char *const *kwp, *kw, *arg, *key;
+	uint64_t ticket;
+
+	ticket = mail_ticket(mail);
+	if (ticket == 0)
+		return;
+	action = array_append_space(&ht->actions);
+	action->ticket = ticket;
+	action->kind = HELPDESK_ACTION_REOPEN;
+	action->arg = "";
+	/* uid 0: the message has none in this queue before the commit */
+	if (helpdesk_message_key(mail, &key) == 0) {
+		moved = array_append_space(&ht->moved_back);
+		moved->key = p_strdup(ht->pool, key);
+		moved->save_idx = ht->save_count;
+	}
+	t_array_init(&names, 8);
+	for (kwp = save_keyword_names(ctx); kwp != NULL && *kwp != NULL;
+	     kwp++) {
+		if (helpdesk_keyword_classify(huser->set.keyword_prefix, *kwp,
+					      &arg) != HELPDESK_KW_CLASS_STATUS)
+			array_push_back(&names, kwp);
+	}
+	kw = helpdesk_keyword(&huser->set, HELPDESK_KW_OPEN);
+	array_push_back(&names, &kw);
+	array_append_zero(&names);
+	save_set_keywords(ctx, array_front(&names));
+}
+
 static int helpdesk_copy(struct mail_save_context *ctx, struct mail *mail)
 {
 	struct mailbox_transaction_context *t = ctx->transaction;
@@ -218,6 +260,13 @@ static int helpdesk_copy(struct mail_save_context *ctx, struct mail *mail)
 		} T_END;
 		save_set_keywords(ctx, intake->keywords);
 		ht->cur = intake;
+	}
+	if (!nested && huser != NULL && !huser->delivery &&
+	    huser->set.resolved_mailbox != NULL &&
+	    strcmp(mail->box->vname, huser->set.resolved_mailbox) == 0) {
+		T_BEGIN {
+			moved_back_reopen(ctx, ht, huser, mail);
+		} T_END;
 	}
 	if (ht != NULL)
 		ht->in_copy = TRUE;
@@ -293,6 +342,7 @@ helpdesk_transaction_begin(struct mailbox *box,
 	ht->pool = pool;
 	p_array_init(&ht->intakes, pool, 2);
 	p_array_init(&ht->actions, pool, 2);
+	p_array_init(&ht->moved_back, pool, 1);
 	MODULE_CONTEXT_SET(t, helpdesk_storage_module, ht);
 	return t;
 }
@@ -491,6 +541,8 @@ static void uids_add_unique(ARRAY_TYPE(uint32_t) *uids, uint32_t uid)
 {
 	const uint32_t *uidp;
 
+	if (uid == 0)
+		return;
 	array_foreach(uids, uidp) {
 		if (*uidp == uid)
 			return;
@@ -1175,6 +1227,35 @@ void helpdesk_mail_allocated(struct mail *_mail)
 	MODULE_CONTEXT_SET_SELF(mail, helpdesk_mail_module, hmail);
 }
 
+static void
+moved_back_locations(struct mailbox *box, struct helpdesk_user *huser,
+		     const ARRAY_TYPE(helpdesk_moved_back) *moved,
+		     const struct mail_transaction_commit_changes *changes)
+{
+	const struct helpdesk_moved_back *m;
+	struct helpdesk_store *store;
+	struct mailbox_metadata metadata;
+	struct seq_range_iter iter;
+	const char *error;
+	uint32_t uid;
+
+	store = helpdesk_user_store(huser, FALSE, NULL, &error);
+	if (store == NULL ||
+	    mailbox_get_metadata(box, MAILBOX_METADATA_GUID, &metadata) < 0)
+		return;
+	seq_range_array_iter_init(&iter, &changes->saved_uids);
+	array_foreach(moved, m) {
+		if (!seq_range_array_iter_nth(&iter, m->save_idx, &uid))
+			continue;
+		if (helpdesk_store_move_location(store, m->key,
+				guid_128_to_string(metadata.guid), uid,
+				&error) < 0) {
+			e_error(huser->event, "recording where %s is now "
+				"failed: %s", m->key, error);
+		}
+	}
+}
+
 /* A message moved (or copied) from a queue into the resolved mailbox
    resolves its ticket: the copy shows it at once, the store and the
    ticket's messages left in the queue follow after the commit. */
@@ -1395,6 +1476,12 @@ helpdesk_transaction_commit(struct mailbox_transaction_context *t,
 		T_BEGIN {
 			helpdesk_actions_finish(box, huser, &ht->actions,
 				later, hbox->kind == HELPDESK_BOX_QUEUE);
+		} T_END;
+	}
+	if (ret == 0 && huser != NULL && array_count(&ht->moved_back) > 0) {
+		T_BEGIN {
+			moved_back_locations(box, huser, &ht->moved_back,
+					     changes_r);
 		} T_END;
 	}
 	if (ret == 0 && huser != NULL && hbox->kind == HELPDESK_BOX_SENT &&

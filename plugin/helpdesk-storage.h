@@ -21,6 +21,14 @@ struct helpdesk_kw_action {
 };
 ARRAY_DEFINE_TYPE(helpdesk_kw_action, struct helpdesk_kw_action);
 
+/* A ticket's message moved back into a queue: where it is now goes into
+   the store after the commit. */
+struct helpdesk_moved_back {
+	const char *key;
+	unsigned int save_idx;
+};
+ARRAY_DEFINE_TYPE(helpdesk_moved_back, struct helpdesk_moved_back);
+
 /* Per mailbox transaction state of a queue mailbox. */
 struct helpdesk_transaction {
 	union mailbox_transaction_module_context module_ctx;
@@ -31,8 +39,10 @@ struct helpdesk_transaction {
 	ARRAY_TYPE(helpdesk_intake_p) intakes;
 	/* saves finished in this transaction (all of them, ours or not) */
 	unsigned int save_count;
-	/* agents' actions asked for by keyword changes */
+	/* agents' actions asked for by keyword changes (or moves) */
 	ARRAY_TYPE(helpdesk_kw_action) actions;
+	/* messages moved back from the resolved mailbox */
+	ARRAY_TYPE(helpdesk_moved_back) moved_back;
 	/* the keyword prefix (while checking keyword changes) */
 	const char *prefix;
 	/* a keyword change this user may not make: the whole STORE is

@@ -386,3 +386,16 @@ int helpdesk_store_check_actor(struct helpdesk_store *store,
 	sql_result_unref(result);
 	return ret < 0 ? -1 : 0;
 }
+
+int helpdesk_store_move_location(struct helpdesk_store *store,
+				 const char *key, const char *mailbox_guid,
+				 uint32_t uid, const char **error_r)
+{
+	const char *args[] = {
+		mailbox_guid, t_strdup(dec2str(uid)), key, NULL
+	};
+
+	return helpdesk_sql_exec(store,
+		"UPDATE hd_messages SET mailbox_guid = ?, uid = ? "
+		"WHERE message_key = ?", args, error_r);
+}

@@ -202,6 +202,10 @@ void helpdesk_store_set_location(struct helpdesk_store *store,
 int helpdesk_store_add_copy(struct helpdesk_store *store, const char *key,
 			    uint64_t ticket, const char *mailbox_guid,
 			    uint32_t uid, int64_t now, const char **error_r);
+/* The message was moved: it is now at mailbox_guid/uid. */
+int helpdesk_store_move_location(struct helpdesk_store *store,
+				 const char *key, const char *mailbox_guid,
+				 uint32_t uid, const char **error_r);
 /* TRUE when locations wait to be written. */
 bool helpdesk_store_have_pending(struct helpdesk_store *store);
 /* Write the pending locations now. */

@@ -249,6 +249,30 @@ def resolve_by_move(t, dc):
     t.eq((row(dc, n)[0], len(events(dc, n, "reopened"))), ("open", 1),
           "store: open, one 'reopened' event")
 
+    # moved back by mistake: reopened, and the message follows the ticket
+    with dc.imap("alice") as c:
+        c.select("Public/Queue")
+        c.uid("STORE", str(left[0]["uid"]), "+FLAGS", "(hd-resolved)")
+        c.select(RESOLVED)
+        typ, dat = c.uid("SEARCH", None, "HEADER", "X-Helpdesk-Ticket", str(n))
+        back = dat[0].split()[0].decode()
+        typ, dat = c.uid("MOVE", back, "Public/Queue")
+        t.ok(typ == "OK", "alice MOVEs the message back into the queue", str(dat))
+    left = ticket_msgs(dc, n, "bob")
+    t.ok(len(left) == 3 and all("hd-open" in hd(x) and "hd-resolved" not in hd(x)
+                                for x in left),
+         "moved back: the ticket is open again on all three messages",
+         str([hd(x) for x in left]))
+    t.eq((row(dc, n)[0], events(dc, n, "reopened")[-1][:2]), ("open", ("reopened", "alice")),
+         "store: open, 'reopened' by alice")
+    with dc.imap("alice") as c:
+        c.select("Public/Queue")
+        c.uid("STORE", str(left[0]["uid"]), "+FLAGS", "(hd-prio-high)")
+    left = ticket_msgs(dc, n, "bob")
+    t.ok(all("hd-prio-high" in hd(x) for x in left),
+         "the moved-back message follows later changes (its new place is known)",
+         str([hd(x) for x in left]))
+
     # moving a message that is no ticket's resolves nothing
     auto = make_message(subject="Delivery Status Notification", sender="mailer-daemon@example.net",
                         extra_headers=[("Auto-Submitted", "auto-replied")])
