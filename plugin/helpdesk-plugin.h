@@ -30,6 +30,8 @@ struct helpdesk_user {
 	/* a team lead (userdb field helpdesk_lead = yes): may assign */
 	bool lead;
 	bool maildir_warned;
+	/* replies from this user's \\Sent count: known after the first */
+	bool sent_checked, sent_counts;
 };
 
 extern MODULE_CONTEXT_DEFINE(helpdesk_user_module,

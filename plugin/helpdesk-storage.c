@@ -18,6 +18,7 @@
 #include "mail-storage-private.h"
 #include "mail-search-build.h"
 #include "mail-index.h"
+#include "mail-index-transaction-private.h"
 #include "helpdesk-plugin.h"
 #include "helpdesk-store.h"
 #include "helpdesk-intake.h"
@@ -595,6 +596,12 @@ ticket_keywords_in_transaction(struct mailbox_transaction_context *t,
 	unsigned int unknown;
 	uint32_t uid, next_uid;
 
+	/* STORE .SILENT hides the whole transaction from the agent's own
+	   session, and UNCHANGEDSINCE may cancel the changes to messages the
+	   agent didn't name: then after the commit */
+	if ((t->flags & MAILBOX_TRANSACTION_FLAG_HIDE) != 0 ||
+	    t->itrans->max_modseq != 0)
+		return FALSE;
 	if (mailbox_get_metadata(box, MAILBOX_METADATA_GUID, &metadata) < 0)
 		return FALSE;
 	t_array_init(&uids, 8);
@@ -719,6 +726,22 @@ static bool action_is_repeated(const ARRAY_TYPE(helpdesk_kw_action) *actions,
 /* Carry out the agent actions of a committed STORE: in the store (claims
    atomically: exactly one owner), then every message of each ticket
    touched gets the store's state (which also takes back a late claim). */
+/* A message of the ticket comes back into the queue in this transaction:
+   it has no UID before the commit, so the ticket's state is written after
+   it (helpdesk_actions_finish). */
+static bool ticket_moved_back(const ARRAY_TYPE(helpdesk_kw_action) *actions,
+			      uint64_t ticket)
+{
+	const struct helpdesk_kw_action *action;
+
+	array_foreach(actions, action) {
+		if (action->ticket == ticket && action->uid == 0 &&
+		    action->kind == HELPDESK_ACTION_REOPEN && !action->claim)
+			return TRUE;
+	}
+	return FALSE;
+}
+
 /* Carry out the agent actions of a STORE about to be committed: in the
    store (claims atomically: exactly one owner), then every message of
    each ticket touched gets the store's state (which also takes back a late
@@ -793,7 +816,7 @@ helpdesk_actions_run(struct mailbox_transaction_context *t,
 			if (action->ticket == ticket)
 				uids_add_unique(&uids, action->uid);
 		}
-		if (!in_queue ||
+		if (!in_queue || ticket_moved_back(actions, ticket) ||
 		    !ticket_keywords_in_transaction(t, ht, huser, store,
 						    ticket, &uids))
 			array_push_back(later, &ticket);
@@ -1065,9 +1088,9 @@ helpdesk_actions_check(struct helpdesk_transaction *ht,
 	const struct helpdesk_kw_action *action;
 	struct helpdesk_store *store;
 	ARRAY_TYPE(uint64_t) tickets;
-	const char *role, *error;
+	const char *role, *assignee_role, *error;
 	uint64_t missing;
-	bool any, found, lead;
+	bool any, teams_any, agents_any, found, lead;
 
 	*error_r = MAIL_ERROR_PERM;
 	t_array_init(&tickets, 4);
@@ -1101,9 +1124,15 @@ helpdesk_actions_check(struct helpdesk_transaction *ht,
 				return t_strdup_printf("Only a team lead can "
 					"assign a ticket to %s", action->arg);
 			}
-			if (any && (helpdesk_store_agent_get(store,
-					action->arg, &role, &any, &error) < 0 ||
-				    role == NULL)) {
+			if (!any)
+				break;
+			if (helpdesk_store_agent_get(store, action->arg,
+					&assignee_role, &agents_any,
+					&error) < 0) {
+				*error_r = MAIL_ERROR_UNAVAILABLE;
+				return unavailable;
+			}
+			if (assignee_role == NULL) {
 				*error_r = MAIL_ERROR_NOTPOSSIBLE;
 				return t_strdup_printf("%s is not a helpdesk "
 						       "agent", action->arg);
@@ -1120,11 +1149,11 @@ helpdesk_actions_check(struct helpdesk_transaction *ht,
 			if (*action->arg == '\0')
 				break;
 			if (helpdesk_store_team_get(store, action->arg, &found,
-						    &any, &error) < 0) {
+						    &teams_any, &error) < 0) {
 				*error_r = MAIL_ERROR_UNAVAILABLE;
 				return unavailable;
 			}
-			if (any && !found) {
+			if (teams_any && !found) {
 				*error_r = MAIL_ERROR_NOTPOSSIBLE;
 				return t_strdup_printf("there is no team %s",
 						       action->arg);
@@ -1178,8 +1207,11 @@ helpdesk_mail_update_keywords(struct mail *_mail, enum modify_type modify_type,
 		HELPDESK_USER_CONTEXT(_mail->box->storage->user);
 	const char *refused;
 
+	/* the plugin's own changes (reconcile too) and replication's are
+	   not an agent's actions */
 	if (ht == NULL || huser == NULL || keywords == NULL ||
-	    ht->internal) {
+	    ht->internal || ht->reconciling ||
+	    (_mail->transaction->flags & MAILBOX_TRANSACTION_FLAG_SYNC) != 0) {
 		hmail->super.update_keywords(_mail, modify_type, keywords);
 		return;
 	}
@@ -1342,16 +1374,28 @@ static void helpdesk_sent_process(struct mailbox *committed,
 	uint32_t uid;
 	bool any, changed;
 
+	if (huser->sent_checked && !huser->sent_counts)
+		return;
 	store = helpdesk_user_store(huser, FALSE, NULL, &error);
-	if (store == NULL ||
-	    helpdesk_store_agent_get(store, user->username, &role, &any,
-				     &error) < 0) {
+	if (store == NULL) {
 		e_error(huser->event, "counting replies in %s failed: %s",
 			mailbox_get_vname(committed), error);
 		return;
 	}
-	if (any ? role == NULL : !user_sees_a_queue(user, huser))
-		return;
+	if (!huser->sent_checked) {
+		/* once per session: is this user an agent? */
+		if (helpdesk_store_agent_get(store, user->username, &role,
+					     &any, &error) < 0) {
+			e_error(huser->event, "counting replies in %s failed: "
+				"%s", mailbox_get_vname(committed), error);
+			return;
+		}
+		huser->sent_counts = any ? role != NULL :
+			user_sees_a_queue(user, huser);
+		huser->sent_checked = TRUE;
+		if (!huser->sent_counts)
+			return;
+	}
 
 	t_array_init(&tickets, 2);
 	box = mailbox_alloc(committed->list, committed->vname, 0);
@@ -1472,16 +1516,16 @@ helpdesk_transaction_commit(struct mailbox_transaction_context *t,
 		} T_END;
 	}
 	ret = hbox->module_ctx.super.transaction_commit(t, changes_r);
-	if (ret == 0 && later != NULL && array_count(later) > 0) {
-		T_BEGIN {
-			helpdesk_actions_finish(box, huser, &ht->actions,
-				later, hbox->kind == HELPDESK_BOX_QUEUE);
-		} T_END;
-	}
 	if (ret == 0 && huser != NULL && array_count(&ht->moved_back) > 0) {
 		T_BEGIN {
 			moved_back_locations(box, huser, &ht->moved_back,
 					     changes_r);
+		} T_END;
+	}
+	if (ret == 0 && later != NULL && array_count(later) > 0) {
+		T_BEGIN {
+			helpdesk_actions_finish(box, huser, &ht->actions,
+				later, hbox->kind == HELPDESK_BOX_QUEUE);
 		} T_END;
 	}
 	if (ret == 0 && huser != NULL && hbox->kind == HELPDESK_BOX_SENT &&

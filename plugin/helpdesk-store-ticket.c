@@ -327,17 +327,54 @@ int helpdesk_store_add_copy(struct helpdesk_store *store, const char *key,
 			    uint64_t ticket, const char *mailbox_guid,
 			    uint32_t uid, int64_t now, const char **error_r)
 {
+	struct sql_transaction_context *trans;
 	const char *uid_str = t_strdup(dec2str(uid));
-	const char *args[] = {
+	const char *update_args[] = { mailbox_guid, uid_str, key, NULL };
+	const char *insert_args[] = {
 		t_strdup_printf("%s\x01%s:%s", key, mailbox_guid, uid_str),
 		t_strdup(dec2str(ticket)), mailbox_guid, uid_str,
-		t_strdup(dec2str(now)), NULL
+		t_strdup(dec2str(now)), key, mailbox_guid, uid_str, NULL
 	};
 
-	return helpdesk_sql_exec(store,
+	/* where the first copy is, if this process still holds it */
+	if (helpdesk_store_flush(store, error_r) < 0)
+		return -1;
+	trans = sql_transaction_begin(store->db);
+	/* the first attempt may never have got its place (its mail commit
+	   failed, the usual reason for a redelivery): this is the message */
+	helpdesk_sql_update(trans,
+		"UPDATE hd_messages SET mailbox_guid = ?, uid = ? "
+		"WHERE message_key = ? AND uid = 0", update_args);
+	helpdesk_sql_update(trans,
 		"INSERT INTO hd_messages (message_key, ticket_id, kind, "
-		"mailbox_guid, uid, created) VALUES (?, ?, 'copy', ?, ?, ?) "
-		"ON CONFLICT DO NOTHING", args, error_r);
+		"mailbox_guid, uid, created) SELECT ?, ?, 'copy', ?, ?, ? "
+		"WHERE EXISTS (SELECT 1 FROM hd_messages WHERE message_key = ? "
+		"AND NOT (mailbox_guid = ? AND uid = ?)) "
+		"ON CONFLICT DO NOTHING", insert_args);
+	return helpdesk_sql_commit(store, &trans, error_r);
+}
+
+/* The first of tickets that is not in the store (0: all are). */
+static int store_find_missing(struct helpdesk_store *store,
+			      const ARRAY_TYPE(uint64_t) *tickets,
+			      uint64_t *missing_r, const char **error_r)
+{
+	const char *args[2] = { NULL, NULL }, *value;
+	uint64_t ticket;
+
+	*missing_r = 0;
+	array_foreach_elem(tickets, ticket) {
+		args[0] = dec2str(ticket);
+		if (helpdesk_sql_get_value(store,
+				"SELECT 1 FROM hd_tickets WHERE id = ?", args,
+				&value, error_r) < 0)
+			return -1;
+		if (value == NULL) {
+			*missing_r = ticket;
+			break;
+		}
+	}
+	return 0;
 }
 
 int helpdesk_store_check_actor(struct helpdesk_store *store,
@@ -350,21 +387,23 @@ int helpdesk_store_check_actor(struct helpdesk_store *store,
 	struct sql_result *result;
 	string_t *query;
 	const char *value;
-	uint64_t ticket;
-	unsigned int i, idx = 0, count = array_count(tickets);
+	uint64_t ticket, found = 0;
+	unsigned int idx = 0, count = array_count(tickets);
 	int ret;
 
 	*role_r = NULL;
 	*any_r = FALSE;
 	*missing_r = 0;
-	/* the agent, and which of the tickets exist, in one query */
+	/* the agent, and how many of the tickets exist, in one query */
 	query = t_str_new(256);
 	str_append(query, "SELECT (SELECT COUNT(*) FROM hd_agents), "
-		   "(SELECT role FROM hd_agents WHERE username = ?)");
-	for (i = 0; i < count; i++)
-		str_append(query, ", (SELECT COUNT(*) FROM hd_tickets "
-			   "WHERE id = ?)");
+		   "(SELECT role FROM hd_agents WHERE username = ?), "
+		   "(SELECT COUNT(*) FROM hd_tickets WHERE id IN (");
+	for (idx = 0; idx < count; idx++)
+		str_append(query, idx == 0 ? "?" : ",?");
+	str_append(query, count == 0 ? "0))" : "))");
 	stmt = sql_statement_init(store->db, str_c(query));
+	idx = 0;
 	sql_statement_bind_str(stmt, idx++, username);
 	array_foreach_elem(tickets, ticket)
 		sql_statement_bind_str(stmt, idx++, t_strdup(dec2str(ticket)));
@@ -377,14 +416,18 @@ int helpdesk_store_check_actor(struct helpdesk_store *store,
 		*any_r = count_is_nonzero(value);
 		value = sql_result_get_field_value(result, 1);
 		*role_r = value == NULL ? NULL : t_strdup(value);
-		for (i = 0; i < count && *missing_r == 0; i++) {
-			value = sql_result_get_field_value(result, 2 + i);
-			if (!count_is_nonzero(value))
-				*missing_r = array_idx_elem(tickets, i);
-		}
+		value = sql_result_get_field_value(result, 2);
+		if (value == NULL || str_to_uint64(value, &found) < 0)
+			found = 0;
 	}
 	sql_result_unref(result);
-	return ret < 0 ? -1 : 0;
+	if (ret < 0)
+		return -1;
+	/* tickets are distinct: fewer found means one is missing (rare:
+	   look for which) */
+	if (found < count)
+		return store_find_missing(store, tickets, missing_r, error_r);
+	return 0;
 }
 
 int helpdesk_store_move_location(struct helpdesk_store *store,

@@ -25,8 +25,9 @@ void helpdesk_thread_decide(const struct helpdesk_thread_input *in,
 		decision_r->reason = "references";
 		return;
 	}
-	if (in->tag_ticket != 0 &&
-	    (in->tag_sender_is_participant || in->from_agent)) {
+	/* a From header can be forged: an agent's address joins a ticket by
+	   its number only as a participant, like anyone else */
+	if (in->tag_ticket != 0 && in->tag_sender_is_participant) {
 		decision_r->action = HELPDESK_THREAD_FOLLOWUP;
 		decision_r->ticket = in->tag_ticket;
 		decision_r->reopen = in->tag_ticket_resolved &&

@@ -21,8 +21,7 @@ struct helpdesk_thread_input {
 
 	/* the message is auto-generated (bounce, auto-reply, list) */
 	bool is_auto;
-	/* the sender is a registered agent: joins a ticket by its subject
-	   tag and never reopens it */
+	/* the sender is a registered agent: never reopens the ticket */
 	bool from_agent;
 };
 

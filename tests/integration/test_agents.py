@@ -316,6 +316,56 @@ def store_down(t, dc):
          "the store is back: the same claim works")
 
 
+def pending_auto(t, dc):
+    """Auto mail delivered during an outage is reconciled like the rest:
+    reconcile's own keyword change (hd-pending -> hd-auto) is no agent's
+    action and is not refused."""
+    away = dc.db_path + ".away"
+    os.rename(dc.db_path, away)
+    try:
+        auto = make_message(subject="Automatic reply: Holiday",
+                            sender="ooo@customer.example",
+                            extra_headers=[("Auto-Submitted", "auto-replied")])
+        cust = make_message(subject="Lost during the outage?",
+                            sender="lee@customer.example")
+        for m in (auto, cust):
+            r = dc.deliver(m)
+            t.ok(r.ok, "delivered while the store is away: %s" % m.split(b"\r\n")[0],
+                 str(r))
+    finally:
+        os.rename(away, dc.db_path)
+    q = {x["message_id"]: x for x in dc.queue("alice")}
+    t.ok(all("hd-pending" in q[msgid_of(m)]["keywords"] for m in (auto, cust)),
+         "both are hd-pending")
+    p = dc.doveadm("helpdesk", "reconcile", user="support", check=False)
+    q = {x["message_id"]: x for x in dc.queue("alice")}
+    a, c = q.get(msgid_of(auto)), q.get(msgid_of(cust))
+    t.ok(p.returncode == 0 and a is not None and c is not None and
+         hd(a) == ["hd-auto"] and "hd-pending" not in hd(c) and
+         c["headers"].get("X-Helpdesk-Ticket") is not None,
+         "reconcile: the auto mail is hd-auto, the customer's mail a ticket",
+         "rc=%d %s %s %s" % (p.returncode, p.stdout, a and hd(a), c and hd(c)))
+
+
+def silent_claim(t, dc):
+    """STORE +FLAGS.SILENT (hd-claim): the agent's own session still hears
+    of the owner keyword (an untagged FETCH with the STORE's answer or at
+    the next NOOP), as other sessions do."""
+    m = make_message(subject="Silent claim", sender="max@customer.example")
+    dc.deliver(m)
+    uid = [x["uid"] for x in dc.queue("alice") if x["message_id"] == msgid_of(m)][0]
+    with dc.imap("alice") as c:
+        c.select("Public/Queue")
+        typ, data = c.uid("STORE", str(uid), "+FLAGS.SILENT", "(hd-claim)")
+        c.noop()
+        seen = [x for x in data if x] + c.untagged_responses.get("FETCH", [])
+        fetches = b" ".join(x if isinstance(x, bytes) else b" ".join(
+            y for y in x if isinstance(y, bytes)) for x in seen)
+    t.ok(b"hd-owner-alice" in fetches,
+         "after a .SILENT claim the agent's session gets the owner keyword",
+         str(fetches[:300]))
+
+
 def history(t, dc):
     tickets = store(dc, "SELECT id FROM hd_tickets WHERE subject = 'Where is my parcel'")
     n = tickets[0][0]
@@ -372,7 +422,9 @@ def main():
         for name, fn in (("admin", admin), ("assign", assign),
                          ("sent replies", sent_replies),
                          ("resolve by move", resolve_by_move),
-                         ("history", history), ("store down", store_down)):
+                         ("history", history), ("store down", store_down),
+                         ("pending auto mail", pending_auto),
+                         ("silent claim", silent_claim)):
             try:
                 fn(t, dc)
             except Exception:

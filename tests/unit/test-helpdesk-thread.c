@@ -45,6 +45,16 @@ static void test_helpdesk_thread_decide(void)
 		  HELPDESK_THREAD_REPLAY, 5, FALSE },
 		{ { .known_message = TRUE, .known_ticket = 0, .is_auto = TRUE },
 		  HELPDESK_THREAD_NONE, 0, FALSE },
+		/* an agent's reply to a resolved ticket doesn't reopen it */
+		{ { .ref_ticket = 7, .ref_ticket_resolved = TRUE,
+		    .from_agent = TRUE }, HELPDESK_THREAD_FOLLOWUP, 7, FALSE },
+		{ { .tag_ticket = 9, .tag_sender_is_participant = TRUE,
+		    .tag_ticket_resolved = TRUE, .from_agent = TRUE },
+		  HELPDESK_THREAD_FOLLOWUP, 9, FALSE },
+		/* an agent's address (a From can be forged) joins a ticket by
+		   its number only as a participant */
+		{ { .tag_ticket = 9, .from_agent = TRUE },
+		  HELPDESK_THREAD_NEW, 0, FALSE },
 	};
 	struct helpdesk_thread_decision d;
 	unsigned int i;
