@@ -327,31 +327,21 @@ int helpdesk_store_add_copy(struct helpdesk_store *store, const char *key,
 			    uint64_t ticket, const char *mailbox_guid,
 			    uint32_t uid, int64_t now, const char **error_r)
 {
-	struct sql_transaction_context *trans;
 	const char *uid_str = t_strdup(dec2str(uid));
-	const char *update_args[] = { mailbox_guid, uid_str, key, NULL };
-	const char *insert_args[] = {
+	const char *args[] = {
 		t_strdup_printf("%s\x01%s:%s", key, mailbox_guid, uid_str),
 		t_strdup(dec2str(ticket)), mailbox_guid, uid_str,
-		t_strdup(dec2str(now)), key, mailbox_guid, uid_str, NULL
+		t_strdup(dec2str(now)), NULL
 	};
 
-	/* where the first copy is, if this process still holds it */
-	if (helpdesk_store_flush(store, error_r) < 0)
-		return -1;
-	trans = sql_transaction_begin(store->db);
-	/* the first attempt may never have got its place (its mail commit
-	   failed, the usual reason for a redelivery): this is the message */
-	helpdesk_sql_update(trans,
-		"UPDATE hd_messages SET mailbox_guid = ?, uid = ? "
-		"WHERE message_key = ? AND uid = 0", update_args);
-	helpdesk_sql_update(trans,
+	/* Never the first copy's row, even when its place is still unknown:
+	   another process may be about to write it. (One that was lost
+	   keeps uid 0, and the ticket's messages are then also found by
+	   their header.) */
+	return helpdesk_sql_exec(store,
 		"INSERT INTO hd_messages (message_key, ticket_id, kind, "
-		"mailbox_guid, uid, created) SELECT ?, ?, 'copy', ?, ?, ? "
-		"WHERE EXISTS (SELECT 1 FROM hd_messages WHERE message_key = ? "
-		"AND NOT (mailbox_guid = ? AND uid = ?)) "
-		"ON CONFLICT DO NOTHING", insert_args);
-	return helpdesk_sql_commit(store, &trans, error_r);
+		"mailbox_guid, uid, created) VALUES (?, ?, 'copy', ?, ?, ?) "
+		"ON CONFLICT DO NOTHING", args, error_r);
 }
 
 /* The first of tickets that is not in the store (0: all are). */
