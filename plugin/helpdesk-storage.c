@@ -202,6 +202,27 @@ static bool helpdesk_is_delivery(struct mail_save_context *ctx,
 
 static uint64_t mail_ticket(struct mail *mail);
 
+/* The keywords of a ticket's message copied between the queue and the
+   resolved mailbox: the source's, with status instead of its status. */
+static void save_set_status(struct mail_save_context *ctx,
+			    struct helpdesk_user *huser, const char *status)
+{
+	ARRAY_TYPE(const_string) names;
+	const char *const *kwp, *kw, *arg;
+
+	t_array_init(&names, 8);
+	for (kwp = save_keyword_names(ctx); kwp != NULL && *kwp != NULL;
+	     kwp++) {
+		if (helpdesk_keyword_classify(huser->set.keyword_prefix, *kwp,
+					      &arg) != HELPDESK_KW_CLASS_STATUS)
+			array_push_back(&names, kwp);
+	}
+	kw = helpdesk_keyword(&huser->set, status);
+	array_push_back(&names, &kw);
+	array_append_zero(&names);
+	save_set_keywords(ctx, array_front(&names));
+}
+
 /* An agent moves (or copies) a ticket's message from the resolved mailbox
    back into a queue: the ticket is reopened (checked and done at the
    commit like a keyword change), the message comes back open, and the
@@ -212,8 +233,7 @@ static void moved_back_reopen(struct mail_save_context *ctx,
 {
 	struct helpdesk_kw_action *action;
 	struct helpdesk_moved_back *moved;
-	ARRAY_TYPE(const_string) names;
-	const char *const *kwp, *kw, *arg, *key;
+	const char *key;
 	uint64_t ticket;
 
 	ticket = mail_ticket(mail);
@@ -229,17 +249,7 @@ static void moved_back_reopen(struct mail_save_context *ctx,
 		moved->key = p_strdup(ht->pool, key);
 		moved->save_idx = ht->save_count;
 	}
-	t_array_init(&names, 8);
-	for (kwp = save_keyword_names(ctx); kwp != NULL && *kwp != NULL;
-	     kwp++) {
-		if (helpdesk_keyword_classify(huser->set.keyword_prefix, *kwp,
-					      &arg) != HELPDESK_KW_CLASS_STATUS)
-			array_push_back(&names, kwp);
-	}
-	kw = helpdesk_keyword(&huser->set, HELPDESK_KW_OPEN);
-	array_push_back(&names, &kw);
-	array_append_zero(&names);
-	save_set_keywords(ctx, array_front(&names));
+	save_set_status(ctx, huser, HELPDESK_KW_OPEN);
 }
 
 static int helpdesk_copy(struct mail_save_context *ctx, struct mail *mail)
@@ -360,7 +370,7 @@ static void
 helpdesk_set_locations(struct mailbox *box, struct helpdesk_user *huser,
 		       const ARRAY_TYPE(helpdesk_intake_p) *intakes,
 		       const struct mail_transaction_commit_changes *changes,
-		       ARRAY_TYPE(uint64_t) *reopened)
+		       ARRAY_TYPE(uint64_t) *propagate)
 {
 	struct helpdesk_store *store;
 	struct seq_range_iter iter;
@@ -376,7 +386,7 @@ helpdesk_set_locations(struct mailbox *box, struct helpdesk_user *huser,
 	seq_range_array_iter_init(&iter, &changes->saved_uids);
 	array_foreach_elem(intakes, intake) {
 		if (intake->propagate)
-			array_push_back(reopened, &intake->ticket);
+			array_push_back(propagate, &intake->ticket);
 		if (store == NULL || intake->pending || intake->key == NULL ||
 		    !seq_range_array_iter_nth(&iter, intake->save_idx, &uid))
 			continue;
@@ -398,9 +408,10 @@ helpdesk_set_locations(struct mailbox *box, struct helpdesk_user *huser,
 		helpdesk_store_flush_later();
 }
 
-/* Add and remove keywords (either list may be NULL) on the given UIDs, in
-   a transaction of the plugin's own (not checked, not taken for claims).
-   UIDs expunged meanwhile are skipped. */
+/* Add and remove keywords (either list may be NULL) on the given UIDs in
+   transaction t; the caller marks t's helpdesk state internal (not
+   checked, not taken for agents' actions). UIDs not in t's view are
+   skipped. */
 static void uids_update_keywords_t(struct mailbox_transaction_context *t,
 				   const ARRAY_TYPE(uint32_t) *uids,
 				   const char *const *add,
@@ -430,6 +441,7 @@ static void uids_update_keywords_t(struct mailbox_transaction_context *t,
 	mail_free(&mail);
 }
 
+/* uids_update_keywords_t() in a transaction of the plugin's own. */
 static int uids_update_keywords(struct mailbox *box,
 				const ARRAY_TYPE(uint32_t) *uids,
 				const char *const *add,
@@ -449,6 +461,19 @@ static int uids_update_keywords(struct mailbox *box,
 	return 0;
 }
 
+static void uids_add_unique(ARRAY_TYPE(uint32_t) *uids, uint32_t uid)
+{
+	const uint32_t *uidp;
+
+	if (uid == 0)
+		return;
+	array_foreach(uids, uidp) {
+		if (*uidp == uid)
+			return;
+	}
+	array_push_back(uids, &uid);
+}
+
 /* Find the ticket's messages by their X-Helpdesk-Ticket header, for those
    whose location the store doesn't know (yet). */
 static int
@@ -460,8 +485,6 @@ ticket_uids_by_header(struct mailbox_transaction_context *t, uint64_t ticket,
 	struct mail_search_context *ctx;
 	const char *number = dec2str(ticket), *value;
 	struct mail *mail;
-	const uint32_t *uidp;
-	bool known;
 
 	args = mail_search_build_init();
 	arg = mail_search_build_add(args, SEARCH_HEADER);
@@ -475,19 +498,32 @@ ticket_uids_by_header(struct mailbox_transaction_context *t, uint64_t ticket,
 					  &value) <= 0 ||
 		    strcmp(t_str_trim(value, " \t"), number) != 0)
 			continue;
-		known = FALSE;
-		array_foreach(uids, uidp) {
-			if (*uidp == mail->uid)
-				known = TRUE;
-		}
-		if (!known)
-			array_push_back(uids, &mail->uid);
+		uids_add_unique(uids, mail->uid);
 	}
 	mail_search_args_deinit(args);
 	mail_search_args_unref(&args);
 	return mailbox_search_deinit(&ctx);
 }
 
+
+/* The ticket's row and the UIDs the store knows for its messages in box
+   (helpdesk_store_ticket_uids() for box's GUID). */
+static int store_ticket_uids(struct mailbox *box, struct helpdesk_store *store,
+			     uint64_t ticket, struct helpdesk_ticket_row *row_r,
+			     ARRAY_TYPE(uint32_t) *uids,
+			     unsigned int *unknown_r, const char **error_r)
+{
+	struct mailbox_metadata metadata;
+
+	if (mailbox_get_metadata(box, MAILBOX_METADATA_GUID, &metadata) < 0) {
+		*error_r = mailbox_get_last_internal_error(box, NULL);
+		return -1;
+	}
+	return helpdesk_store_ticket_uids(store, ticket,
+			guid_128_to_string(metadata.guid),
+			pool_datastack_create(), row_r, uids, unknown_r,
+			error_r);
+}
 
 /* The UIDs of the ticket's messages in box: from the store, and by their
    X-Helpdesk-Ticket header for those whose location the store doesn't
@@ -496,19 +532,12 @@ static int ticket_uids(struct mailbox *box, struct helpdesk_store *store,
 		       uint64_t ticket, struct helpdesk_ticket_row *row_r,
 		       ARRAY_TYPE(uint32_t) *uids, const char **error_r)
 {
-	struct mailbox_metadata metadata;
 	struct mailbox_transaction_context *t;
 	unsigned int unknown;
 	int ret;
 
-	if (mailbox_get_metadata(box, MAILBOX_METADATA_GUID, &metadata) < 0) {
-		*error_r = mailbox_get_last_internal_error(box, NULL);
-		return -1;
-	}
-	if (helpdesk_store_ticket_uids(store, ticket,
-			guid_128_to_string(metadata.guid),
-			pool_datastack_create(), row_r, uids, &unknown,
-			error_r) < 0)
+	if (store_ticket_uids(box, store, ticket, row_r, uids, &unknown,
+			      error_r) < 0)
 		return -1;
 	if (row_r->id == 0) {
 		*error_r = t_strdup_printf("ticket %llu is not in the store",
@@ -536,19 +565,6 @@ static void tickets_add_unique(ARRAY_TYPE(uint64_t) *tickets, uint64_t ticket)
 			return;
 	}
 	array_push_back(tickets, &ticket);
-}
-
-static void uids_add_unique(ARRAY_TYPE(uint32_t) *uids, uint32_t uid)
-{
-	const uint32_t *uidp;
-
-	if (uid == 0)
-		return;
-	array_foreach(uids, uidp) {
-		if (*uidp == uid)
-			return;
-	}
-	array_push_back(uids, &uid);
 }
 
 /* What the store says (the returned keywords to add), and none of the
@@ -589,7 +605,6 @@ ticket_keywords_in_transaction(struct mailbox_transaction_context *t,
 			       const ARRAY_TYPE(uint32_t) *extra_uids)
 {
 	struct mailbox *box = t->box;
-	struct mailbox_metadata metadata;
 	struct helpdesk_ticket_row row;
 	ARRAY_TYPE(uint32_t) uids;
 	const char *const *add, *const *remove, *error;
@@ -602,13 +617,9 @@ ticket_keywords_in_transaction(struct mailbox_transaction_context *t,
 	if ((t->flags & MAILBOX_TRANSACTION_FLAG_HIDE) != 0 ||
 	    t->itrans->max_modseq != 0)
 		return FALSE;
-	if (mailbox_get_metadata(box, MAILBOX_METADATA_GUID, &metadata) < 0)
-		return FALSE;
 	t_array_init(&uids, 8);
-	if (helpdesk_store_ticket_uids(store, ticket,
-			guid_128_to_string(metadata.guid),
-			pool_datastack_create(), &row, &uids, &unknown,
-			&error) < 0 || row.id == 0 || unknown > 0)
+	if (store_ticket_uids(box, store, ticket, &row, &uids, &unknown,
+			      &error) < 0 || row.id == 0 || unknown > 0)
 		return FALSE;
 	/* messages this session hasn't seen yet are not in its view */
 	next_uid = mail_index_get_header(box->view)->next_uid;
@@ -723,9 +734,20 @@ static bool action_is_repeated(const ARRAY_TYPE(helpdesk_kw_action) *actions,
 	return FALSE;
 }
 
-/* Carry out the agent actions of a committed STORE: in the store (claims
-   atomically: exactly one owner), then every message of each ticket
-   touched gets the store's state (which also takes back a late claim). */
+/* The UIDs of the messages the actions on ticket were made on. */
+static void
+ticket_action_uids(const ARRAY_TYPE(helpdesk_kw_action) *actions,
+		   uint64_t ticket, ARRAY_TYPE(uint32_t) *uids)
+{
+	const struct helpdesk_kw_action *action;
+
+	t_array_init(uids, 4);
+	array_foreach(actions, action) {
+		if (action->ticket == ticket)
+			uids_add_unique(uids, action->uid);
+	}
+}
+
 /* A message of the ticket comes back into the queue in this transaction:
    it has no UID before the commit, so the ticket's state is written after
    it (helpdesk_actions_finish). */
@@ -811,11 +833,7 @@ helpdesk_actions_run(struct mailbox_transaction_context *t,
 	}
 
 	array_foreach_elem(&tickets, ticket) {
-		t_array_init(&uids, 4);
-		array_foreach(actions, action) {
-			if (action->ticket == ticket)
-				uids_add_unique(&uids, action->uid);
-		}
+		ticket_action_uids(actions, ticket, &uids);
 		if (!in_queue || ticket_moved_back(actions, ticket) ||
 		    !ticket_keywords_in_transaction(t, ht, huser, store,
 						    ticket, &uids))
@@ -832,7 +850,6 @@ static void helpdesk_actions_finish(struct mailbox *committed,
 				    const ARRAY_TYPE(uint64_t) *tickets,
 				    bool in_queue)
 {
-	const struct helpdesk_kw_action *action;
 	struct mailbox *box;
 	ARRAY_TYPE(uint32_t) uids;
 	const char *error;
@@ -846,11 +863,7 @@ static void helpdesk_actions_finish(struct mailbox *committed,
 			ret = helpdesk_ticket_sync_user(
 				committed->storage->user, ticket, &error);
 		} else {
-			t_array_init(&uids, 4);
-			array_foreach(actions, action) {
-				if (action->ticket == ticket)
-					uids_add_unique(&uids, action->uid);
-			}
+			ticket_action_uids(actions, ticket, &uids);
 			box = helpdesk_shadow_box(committed);
 			ret = helpdesk_ticket_sync_keywords(box, huser, ticket,
 							    &uids, &error);
@@ -1299,8 +1312,6 @@ static int helpdesk_resolved_copy(struct mail_save_context *ctx,
 	struct helpdesk_transaction *ht = HELPDESK_CONTEXT(t);
 	struct helpdesk_user *huser =
 		HELPDESK_USER_CONTEXT(t->box->storage->user);
-	ARRAY_TYPE(const_string) names;
-	const char *const *kwp, *kw, *arg;
 	uint64_t ticket;
 
 	if (ht == NULL || huser == NULL ||
@@ -1311,19 +1322,7 @@ static int helpdesk_resolved_copy(struct mail_save_context *ctx,
 		if (ticket != 0) {
 			action_add(ht, mail, ticket, FALSE,
 				   HELPDESK_ACTION_RESOLVE, NULL);
-			t_array_init(&names, 8);
-			kwp = save_keyword_names(ctx);
-			for (; kwp != NULL && *kwp != NULL; kwp++) {
-				if (helpdesk_keyword_classify(
-					huser->set.keyword_prefix, *kwp,
-					&arg) != HELPDESK_KW_CLASS_STATUS)
-					array_push_back(&names, kwp);
-			}
-			kw = helpdesk_keyword(&huser->set,
-					      HELPDESK_KW_RESOLVED);
-			array_push_back(&names, &kw);
-			array_append_zero(&names);
-			save_set_keywords(ctx, array_front(&names));
+			save_set_status(ctx, huser, HELPDESK_KW_RESOLVED);
 		}
 	} T_END;
 	return hbox->module_ctx.super.copy(ctx, mail);

@@ -34,6 +34,19 @@ struct helpdesk_store {
 	bool schema_ok:1;
 };
 
+/* The agent who writes from an address (one parameter); an agent without
+   an address is nobody's sender. */
+#define HELPDESK_SQL_AGENT_BY_ADDRESS \
+	"SELECT username FROM hd_agents WHERE address = ? " \
+	"AND address != '' ORDER BY username LIMIT 1"
+/* The agent a message was counted as a reply of (one parameter:
+   helpdesk_reply_event_key()). */
+#define HELPDESK_SQL_REPLY_ACTOR \
+	"SELECT actor FROM hd_events WHERE event_key = ?"
+
+/* The ledger key of an agent's reply: counted once per message. */
+const char *helpdesk_reply_event_key(const char *message_key);
+
 /* Run a read query with string parameters (NULL-terminated, may be NULL). */
 struct sql_result *
 helpdesk_sql_query(struct helpdesk_store *store, const char *query,

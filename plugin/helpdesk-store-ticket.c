@@ -127,7 +127,7 @@ int helpdesk_store_ticket_action(struct helpdesk_store *store,
 	if (kind == HELPDESK_ACTION_REPLY) {
 		/* counted once, however often the reply is seen */
 		message_key = arg;
-		event_key = t_strconcat("replied:", arg, NULL);
+		event_key = helpdesk_reply_event_key(arg);
 		detail = "";
 	} else {
 		if (helpdesk_store_get_ticket(store, ticket,
@@ -228,12 +228,9 @@ int helpdesk_store_agent_by_address(struct helpdesk_store *store,
 				    const char **error_r)
 {
 	const char *args[] = { address, NULL };
-	int ret;
 
-	ret = helpdesk_sql_get_value(store,
-		"SELECT username FROM hd_agents WHERE address = ? "
-		"ORDER BY username LIMIT 1", args, username_r, error_r);
-	return ret < 0 ? -1 : 0;
+	return helpdesk_sql_get_value(store, HELPDESK_SQL_AGENT_BY_ADDRESS,
+				      args, username_r, error_r) < 0 ? -1 : 0;
 }
 
 int helpdesk_store_team_get(struct helpdesk_store *store, const char *name,
@@ -303,16 +300,19 @@ int helpdesk_store_team_set(struct helpdesk_store *store, const char *name,
 		"tier = ?, description = ?", args, error_r);
 }
 
+const char *helpdesk_reply_event_key(const char *message_key)
+{
+	return t_strconcat("replied:", message_key, NULL);
+}
+
 int helpdesk_store_reply_actor(struct helpdesk_store *store,
 			       const char *message_key, const char **actor_r,
 			       const char **error_r)
 {
-	const char *args[] = { t_strconcat("replied:", message_key, NULL),
-			       NULL };
+	const char *args[] = { helpdesk_reply_event_key(message_key), NULL };
 
-	return helpdesk_sql_get_value(store,
-		"SELECT actor FROM hd_events WHERE event_key = ?",
-		args, actor_r, error_r) < 0 ? -1 : 0;
+	return helpdesk_sql_get_value(store, HELPDESK_SQL_REPLY_ACTOR,
+				      args, actor_r, error_r) < 0 ? -1 : 0;
 }
 
 const char *helpdesk_store_unique_id(void)

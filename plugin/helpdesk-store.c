@@ -613,7 +613,7 @@ static int store_ticket_context(struct helpdesk_store *store, uint64_t ticket,
 {
 	const char *args[] = {
 		sender == NULL ? "" : sender,
-		t_strconcat("replied:", key, NULL), t_strdup(dec2str(ticket)),
+		helpdesk_reply_event_key(key), t_strdup(dec2str(ticket)),
 		NULL
 	};
 	struct sql_result *result;
@@ -621,9 +621,8 @@ static int store_ticket_context(struct helpdesk_store *store, uint64_t ticket,
 
 	result = helpdesk_sql_query(store,
 		"SELECT " TICKET_COLUMNS ", "
-		"(SELECT username FROM hd_agents WHERE address = ? "
-		"AND address != '' ORDER BY username LIMIT 1), "
-		"(SELECT actor FROM hd_events WHERE event_key = ?) "
+		"(" HELPDESK_SQL_AGENT_BY_ADDRESS "), "
+		"(" HELPDESK_SQL_REPLY_ACTOR ") "
 		"FROM hd_tickets t WHERE t.id = ?", args);
 	ret = sql_result_next_row(result);
 	if (ret < 0)
