@@ -40,17 +40,6 @@ SAMPLES = [
 ]
 
 
-VIEWS_NAMESPACE = """\
-namespace helpdesk_views {
-  prefix = Helpdesk/
-  separator = /
-  location = virtual:~/helpdesk-views
-  list = yes
-  subscriptions = no
-}
-"""
-
-
 def show_queue(dc, user, title):
     print("\n%s (Public/Queue as %s sees it over IMAP):" % (title, user))
     print("  %-4s %-6s %-62s %s" % ("UID", "TICKET", "KEYWORDS", "SUBJECT"))
@@ -160,7 +149,7 @@ def main():
                         settings={"helpdesk_resolved_mailbox":
                                   "Public/Resolved",
                                   "helpdesk_views": "Helpdesk/"})
-    dc.extra_config = VIEWS_NAMESPACE
+    dc.extra_config = hdtest.VIEWS_NAMESPACE
     if not dc.plugin:
         sys.exit("demo: HD_PLUGIN is not set (run scripts/demo.sh)")
     dc.start()

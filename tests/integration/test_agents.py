@@ -19,14 +19,6 @@ from tap import Tap  # noqa: E402
 RESOLVED = "Public/Resolved"
 
 
-def store(dc, query, args=()):
-    db = dc.db()
-    try:
-        return db.execute(query, args).fetchall()
-    finally:
-        db.close()
-
-
 def hd(msg):
     return sorted(k for k in msg["keywords"] if k.startswith("hd-"))
 
@@ -41,13 +33,13 @@ def ticket_msgs(dc, ticket, user="alice", mailbox=None):
 
 
 def events(dc, ticket, kind=None):
-    rows = store(dc, "SELECT kind, actor, detail FROM hd_events "
+    rows = dc.sql("SELECT kind, actor, detail FROM hd_events "
                  "WHERE ticket_id = ? ORDER BY id", (ticket,))
     return [r for r in rows if kind is None or r[0] == kind]
 
 
 def row(dc, ticket):
-    r = store(dc, "SELECT status, owner, tier, priority, vip, team "
+    r = dc.sql("SELECT status, owner, tier, priority, vip, team "
               "FROM hd_tickets WHERE id = ?", (ticket,))
     return r[0] if r else None
 
@@ -83,7 +75,7 @@ def admin(t, dc):
     t.eq([(x["team"], x["tier"], x["agents"], x["description"]) for x in teams],
           [("second", "2", "1", "Second line")], "team list: tier, member count")
 
-    before = store(dc, "SELECT * FROM hd_agents ORDER BY username")
+    before = dc.sql("SELECT * FROM hd_agents ORDER BY username")
     for args, code, what in (
             (("agent", "add", "-t", "nosuchteam", "dave"), 68, "unknown team"),
             (("agent", "add", "bad name"), 64, "invalid user name"),
@@ -95,9 +87,9 @@ def admin(t, dc):
         t.ok(p.returncode == code and "helpdesk" in p.stderr,
              "bad input is refused with exit %d: %s" % (code, what),
              "rc=%d %s" % (p.returncode, p.stderr))
-    t.eq(store(dc, "SELECT * FROM hd_agents ORDER BY username"), before,
+    t.eq(dc.sql("SELECT * FROM hd_agents ORDER BY username"), before,
           "refused commands changed no agent")
-    t.eq(store(dc, "SELECT name FROM hd_teams"), [("second",)],
+    t.eq(dc.sql("SELECT name FROM hd_teams"), [("second",)],
           "refused commands added no team")
 
 
@@ -116,7 +108,7 @@ def assign(t, dc):
     t.eq(row(dc, n)[:2], ("open", "bob"), "assign: store owner bob, status open")
     t.eq(events(dc, n, "assigned"), [("assigned", "doveadm", "bob")],
           "assign: one 'assigned' event")
-    before = store(dc, "SELECT * FROM hd_tickets WHERE id = ?", (n,))
+    before = dc.sql("SELECT * FROM hd_tickets WHERE id = ?", (n,))
     p = dc.doveadm("helpdesk", "ticket", "assign", n, "zed", user="support",
                    check=False)
     t.ok(p.returncode != 0 and "not a helpdesk agent" in p.stderr,
@@ -125,7 +117,7 @@ def assign(t, dc):
                    check=False)
     t.ok(p.returncode != 0 and "not found" in p.stderr,
          "assign of an unknown ticket is refused", p.stderr)
-    t.eq(store(dc, "SELECT * FROM hd_tickets WHERE id = ?", (n,)), before,
+    t.eq(dc.sql("SELECT * FROM hd_tickets WHERE id = ?", (n,)), before,
           "refused assigns changed nothing")
     # the lead gives it back to alice from the client
     with dc.imap("carol") as c:
@@ -198,7 +190,7 @@ def sent_replies(t, dc):
                          to="friend@example.net")
     with dc.imap("alice") as c:
         c.append("Sent", None, None, other)
-    t.eq(store(dc, "SELECT COUNT(*) FROM hd_events WHERE kind = 'replied'"),
+    t.eq(dc.sql("SELECT COUNT(*) FROM hd_events WHERE kind = 'replied'"),
           [(2,)], "a Sent message that answers no ticket counts nothing")
     cust2 = make_message(subject="Second parcel", sender="gus@customer.example")
     dc.deliver(cust2)
@@ -278,11 +270,11 @@ def resolve_by_move(t, dc):
                         extra_headers=[("Auto-Submitted", "auto-replied")])
     dc.deliver(auto)
     a = [x for x in dc.queue("alice") if x["message_id"] == msgid_of(auto)][0]
-    before = store(dc, "SELECT COUNT(*) FROM hd_events")
+    before = dc.sql("SELECT COUNT(*) FROM hd_events")
     with dc.imap("alice") as c:
         c.select("Public/Queue")
         typ, dat = c.uid("MOVE", str(a["uid"]), RESOLVED)
-    t.ok(typ == "OK" and store(dc, "SELECT COUNT(*) FROM hd_events") == before,
+    t.ok(typ == "OK" and dc.sql("SELECT COUNT(*) FROM hd_events") == before,
          "moving auto mail (no ticket) to %s works and records nothing" % RESOLVED,
          str(dat))
 
@@ -367,7 +359,7 @@ def silent_claim(t, dc):
 
 
 def history(t, dc):
-    tickets = store(dc, "SELECT id FROM hd_tickets WHERE subject = 'Where is my parcel'")
+    tickets = dc.sql("SELECT id FROM hd_tickets WHERE subject = 'Where is my parcel'")
     n = tickets[0][0]
     shown = json.loads(dc.doveadm("-f", "json", "helpdesk", "ticket", "show",
                                   n).stdout)[0]
@@ -397,13 +389,13 @@ def no_registry(t, plugin):
             c.append("Sent", None, None, make_message(
                 subject="Re: Hello", sender="dave@example.com",
                 in_reply_to=msgid_of(m)))
-        t.eq(store(dc, "SELECT status, owner FROM hd_tickets"), [("new", "")],
+        t.eq(dc.sql("SELECT status, owner FROM hd_tickets"), [("new", "")],
              "dave's reply in his Sent folder counts nothing")
         with dc.imap("alice") as c:
             c.append("Sent", None, None, make_message(
                 subject="Re: Hello", sender="alice@example.com",
                 in_reply_to=msgid_of(m)))
-        t.eq(store(dc, "SELECT status, owner FROM hd_tickets"),
+        t.eq(dc.sql("SELECT status, owner FROM hd_tickets"),
              [("waiting", "alice")], "alice's (she sees the queue) counts")
         t.eq(dc.log_errors(), [], "no errors in that log")
 

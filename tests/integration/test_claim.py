@@ -25,14 +25,6 @@ def owners(msg):
     return sorted(k for k in msg["keywords"] if k.startswith("hd-owner-"))
 
 
-def store(dc, query, args=()):
-    db = dc.db()
-    try:
-        return db.execute(query, args).fetchall()
-    finally:
-        db.close()
-
-
 def by_id(dc, user="carol"):
     return {m["message_id"]: m for m in dc.queue(user)}
 
@@ -62,9 +54,9 @@ def basic(t, dc):
              "claim: %s shows hd-owner-alice, no hd-new, no hd-claim (as carol)"
              % ("the claimed message" if mid == msgid_of(m1) else "the other message of the ticket"),
              str(sorted(kws)))
-    t.eq(store(dc, "SELECT owner, status FROM hd_tickets WHERE id = ?", (t1,)),
+    t.eq(dc.sql("SELECT owner, status FROM hd_tickets WHERE id = ?", (t1,)),
          [("alice", "open")], "store: owner alice, status open")
-    t.eq(store(dc, "SELECT actor FROM hd_events WHERE ticket_id = ? AND kind = 'claimed'",
+    t.eq(dc.sql("SELECT actor FROM hd_events WHERE ticket_id = ? AND kind = 'claimed'",
                (t1,)), [("alice",)], "store: one 'claimed' event by alice")
     import json
     shown = json.loads(dc.doveadm("-f", "json", "helpdesk", "ticket", "show",
@@ -90,7 +82,7 @@ def basic(t, dc):
     t.ok(owners(a) == [] and "hd-claim" not in a["keywords"],
          "a claim on a message without a ticket is removed, no owner",
          str(sorted(a["keywords"])))
-    t.eq(store(dc, "SELECT owner FROM hd_tickets WHERE id = ?", (t1,)), [("alice",)],
+    t.eq(dc.sql("SELECT owner FROM hd_tickets WHERE id = ?", (t1,)), [("alice",)],
          "store: the late claim changed nothing")
 
 
@@ -133,7 +125,7 @@ def permissions(t, dc):
         typ, dat = c.uid("STORE", str(u2), "FLAGS", "(hd-prio-normal)")
         t.ok(typ == "NO" and b"[NOPERM]" in dat[0],
              "STORE FLAGS that would drop another's owner keyword: NO [NOPERM]", str(dat))
-    t.eq(store(dc, "SELECT owner FROM hd_tickets WHERE id = ?", (ticket,)), [("alice",)],
+    t.eq(dc.sql("SELECT owner FROM hd_tickets WHERE id = ?", (ticket,)), [("alice",)],
          "store: refused changes left alice the owner")
 
     with dc.imap("carol") as c:   # a lead
@@ -145,9 +137,9 @@ def permissions(t, dc):
          owners(q[msgid_of(m2)]) == ["hd-owner-bob"],
          "assignment replaces the owner on every message of the ticket",
          "%s %s" % (owners(q[msgid_of(m1)]), owners(q[msgid_of(m2)])))
-    t.eq(store(dc, "SELECT owner FROM hd_tickets WHERE id = ?", (ticket,)), [("bob",)],
+    t.eq(dc.sql("SELECT owner FROM hd_tickets WHERE id = ?", (ticket,)), [("bob",)],
          "store: owner bob")
-    t.eq(store(dc, "SELECT actor, detail FROM hd_events WHERE ticket_id = ? "
+    t.eq(dc.sql("SELECT actor, detail FROM hd_events WHERE ticket_id = ? "
                "AND kind = 'assigned'", (ticket,)), [("carol", "bob")],
          "store: 'assigned' event by carol for bob")
 
@@ -197,8 +189,8 @@ def race(t, dc, run, n_tickets=50):
     for mid in mids:
         m = q[mid]
         ticket = int(m["headers"]["X-Helpdesk-Ticket"])
-        row = store(dc, "SELECT owner FROM hd_tickets WHERE id = ?", (ticket,))
-        ev = store(dc, "SELECT actor FROM hd_events WHERE ticket_id = ? AND kind = 'claimed'",
+        row = dc.sql("SELECT owner FROM hd_tickets WHERE id = ?", (ticket,))
+        ev = dc.sql("SELECT actor FROM hd_events WHERE ticket_id = ? AND kind = 'claimed'",
                    (ticket,))
         kw = owners(m)
         if not row or not kw or kw[0] != "hd-owner-" + row[0][0] or \

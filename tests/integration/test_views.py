@@ -13,7 +13,8 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "lib"))
 
-from hdtest import Dovecot, make_message, msgid_of, parse_fetch, plugin_or_skip  # noqa: E402
+from hdtest import (VIEWS_NAMESPACE, Dovecot, make_message, msgid_of,  # noqa: E402
+                    parse_fetch, plugin_or_skip)
 from tap import Tap  # noqa: E402
 
 PREFIX = "Helpdesk/"
@@ -22,16 +23,6 @@ UNASSIGNED = PREFIX + "Unassigned"
 WAITING = PREFIX + "Waiting on customer"
 VIEWS = (MINE, UNASSIGNED, WAITING)
 QUEUES = ("Public/Queue", "Public/Billing")
-
-VIEWS_NAMESPACE = """\
-namespace helpdesk_views {
-  prefix = Helpdesk/
-  separator = /
-  location = virtual:~/helpdesk-views
-  list = yes
-  subscriptions = no
-}
-"""
 
 
 def quote(name):

@@ -53,6 +53,18 @@ SIEVEC = "/usr/bin/sievec"
 MODULE_DIR = "/usr/lib/dovecot/modules"
 PLUGIN_NAME = "lib20_helpdesk_plugin.so"
 PASSWORD = "pass"
+
+# The agents' views namespace (Dovecot(mail_plugins=("virtual",)),
+# settings helpdesk_views = Helpdesk/, dc.extra_config = VIEWS_NAMESPACE).
+VIEWS_NAMESPACE = """\
+namespace helpdesk_views {
+  prefix = Helpdesk/
+  separator = /
+  location = virtual:~/helpdesk-views
+  list = yes
+  subscriptions = no
+}
+"""
 MAIL_USER = "nobody"
 MAIL_GROUP = "nogroup"
 HOST = "127.0.0.1"
@@ -1194,6 +1206,14 @@ service lmtp {{
             raise DovecotError("helpdesk_db is not sqlite: %r" % self.settings.get("helpdesk_db"))
         uri = "file:%s?mode=ro" % urllib.parse.quote(os.path.abspath(self.db_path))
         return sqlite3.connect(uri, uri=True, timeout=5)
+
+    def sql(self, query, args=()):
+        """Rows of a read-only query on the helpdesk db (sqlite only)."""
+        db = self.db()
+        try:
+            return db.execute(query, args).fetchall()
+        finally:
+            db.close()
 
 
 def _quote_mailbox(name):
