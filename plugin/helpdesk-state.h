@@ -15,6 +15,26 @@ enum helpdesk_ticket_status {
 #define HELPDESK_TIER_MIN 1
 #define HELPDESK_TIER_MAX 4
 
+/* What agents do to a ticket (besides claiming it). */
+enum helpdesk_action_kind {
+	/* arg: the owner who is removed */
+	HELPDESK_ACTION_UNCLAIM = 0,
+	/* arg: the new owner */
+	HELPDESK_ACTION_ASSIGN,
+	HELPDESK_ACTION_RESOLVE,
+	HELPDESK_ACTION_REOPEN,
+	/* one tier up (to the team of that tier, if there is one) */
+	HELPDESK_ACTION_ESCALATE,
+	/* arg: urgent, high, normal or low */
+	HELPDESK_ACTION_PRIORITY,
+	HELPDESK_ACTION_VIP,
+	HELPDESK_ACTION_UNVIP,
+	/* arg: the team */
+	HELPDESK_ACTION_TEAM,
+	/* an agent's reply; arg: its message key (counted once) */
+	HELPDESK_ACTION_REPLY,
+};
+
 struct helpdesk_ticket_row {
 	uint64_t id;
 	enum helpdesk_ticket_status status;

@@ -100,26 +100,6 @@ int helpdesk_store_claim(struct helpdesk_store *store, uint64_t ticket,
 			 const char *user, int64_t now, bool *won_r,
 			 const char **owner_r, const char **error_r);
 
-/* What agents do to a ticket (besides claiming it). */
-enum helpdesk_action_kind {
-	/* arg: the owner who is removed */
-	HELPDESK_ACTION_UNCLAIM = 0,
-	/* arg: the new owner */
-	HELPDESK_ACTION_ASSIGN,
-	HELPDESK_ACTION_RESOLVE,
-	HELPDESK_ACTION_REOPEN,
-	/* one tier up (to the team of that tier, if there is one) */
-	HELPDESK_ACTION_ESCALATE,
-	/* arg: urgent, high, normal or low */
-	HELPDESK_ACTION_PRIORITY,
-	HELPDESK_ACTION_VIP,
-	HELPDESK_ACTION_UNVIP,
-	/* arg: the team */
-	HELPDESK_ACTION_TEAM,
-	/* an agent's reply; arg: its message key (counted once) */
-	HELPDESK_ACTION_REPLY,
-};
-
 /* The ledger's name for the action's event ("resolved", ...). */
 const char *helpdesk_action_event_name(enum helpdesk_action_kind kind);
 

@@ -12,6 +12,8 @@
 #include "helpdesk-auto.h"
 #include "helpdesk-thread.h"
 #include "helpdesk-state.h"
+#include "array.h"
+#include "helpdesk-request.h"
 
 #include <stdio.h>
 
@@ -104,6 +106,55 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 					abort();
 			}
 		} T_END;
+	}
+	/* the lines as an agent's keyword change on a ticket in a state the
+	   first bytes choose: a refusal always says why, a message that is
+	   no ticket's never gets requests, arguments come from the change */
+	if (fields[0] != NULL) {
+	T_BEGIN {
+		struct helpdesk_ticket_row row;
+		struct helpdesk_actor actor;
+		struct helpdesk_change change;
+		ARRAY_TYPE(helpdesk_request) requests;
+		const struct helpdesk_request *req;
+		const char *reason;
+		enum helpdesk_refusal refusal;
+		bool ticket = size > 6 && (data[6] & 1) != 0;
+
+		memset(&row, 0, sizeof(row));
+		row.status = size > 7 ? data[7] % 4 : 0;
+		row.tier = size > 8 ? data[8] % 6 : 1;
+		row.vip = size > 9 && (data[9] & 1) != 0;
+		row.owner = fields[1] != NULL ? fields[1] : "";
+		row.priority = "normal";
+		row.team = "";
+		memset(&actor, 0, sizeof(actor));
+		actor.user = "bob";
+		actor.lead = size > 10 && (data[10] & 1) != 0;
+		memset(&change, 0, sizeof(change));
+		change.mode = size > 11 && (data[11] & 1) != 0 ?
+			HELPDESK_CHANGE_REWRITE : HELPDESK_CHANGE_EXPLICIT;
+		change.added = t_strsplit_spaces(fields[0], " ");
+		change.removed = t_strsplit_spaces(fields[1] == NULL ? "" :
+						   fields[1], " ");
+		change.current = t_strsplit_spaces(fields[2] == NULL ? "" :
+						   fields[2], " ");
+		t_array_init(&requests, 4);
+		refusal = helpdesk_request_judge("hd-", &actor,
+			ticket ? &row : NULL, &change, &requests, &reason);
+		if (refusal != HELPDESK_REFUSAL_NONE && reason == NULL)
+			abort();
+		if (refusal == HELPDESK_REFUSAL_NONE && !ticket &&
+		    array_count(&requests) > 0)
+			abort();
+		array_foreach(&requests, req) {
+			if (req->arg == NULL ||
+			    (unsigned int)req->kind > HELPDESK_ACTION_REPLY)
+				abort();
+		}
+		(void)helpdesk_request_is_rewrite_start("hd-", change.removed,
+							change.current);
+	} T_END;
 	}
 	free(copy);
 	return 0;
