@@ -1,7 +1,8 @@
 /* Copyright (c) 2026 dovecot-helpdesk authors, see the included COPYING file */
 
 /* doveadm helpdesk ticket list | ticket show N | ticket assign N AGENT |
-   agent add|remove|list | team add|list | reconcile */
+   agent add|remove|list | team add|list | reconcile (and client-config,
+   doveadm-helpdesk-client.c) */
 
 #include "lib.h"
 #include "str.h"
@@ -16,6 +17,7 @@
 #include "doveadm-settings.h"
 #include "helpdesk-settings.h"
 #include "helpdesk-store.h"
+#include "doveadm-helpdesk.h"
 
 #include <dlfcn.h>
 #include <sysexits.h>
@@ -28,8 +30,10 @@ void doveadm_helpdesk_plugin_init(struct module *module);
 void doveadm_helpdesk_plugin_deinit(void);
 
 typedef int helpdesk_ticket_sync_user_t(struct mail_user *user,
-					uint64_t ticket, const char **error_r);
+					uint64_t ticket, unsigned int *queues_r,
+					const char **error_r);
 typedef int helpdesk_reconcile_user_t(struct mail_user *user,
+				      unsigned int *queues_r,
 				      unsigned int *rebuilt_r,
 				      unsigned int *done_r,
 				      unsigned int *left_r,
@@ -44,7 +48,7 @@ static const char *format_time(const char *value)
 	return iso8601_date_create((time_t)t);
 }
 
-static struct helpdesk_store *cmd_store_open(void)
+struct helpdesk_store *doveadm_helpdesk_store_open(void)
 {
 	struct helpdesk_store *store;
 	const char *dsn, *error;
@@ -73,7 +77,7 @@ static struct helpdesk_store *cmd_store_open(void)
 	return store;
 }
 
-static void cmd_store_close(struct helpdesk_store **store)
+void doveadm_helpdesk_store_close(struct helpdesk_store **store)
 {
 	helpdesk_store_deinit(store);
 	helpdesk_store_drivers_deinit();
@@ -123,7 +127,7 @@ static void cmd_helpdesk_ticket_list(struct doveadm_cmd_context *cctx)
 		doveadm_exit_code = EX_USAGE;
 		return;
 	}
-	if ((store = cmd_store_open()) == NULL)
+	if ((store = doveadm_helpdesk_store_open()) == NULL)
 		return;
 
 	doveadm_print_init(DOVEADM_PRINT_TYPE_TABLE);
@@ -155,7 +159,7 @@ static void cmd_helpdesk_ticket_list(struct doveadm_cmd_context *cctx)
 		i_error("helpdesk ticket list: %s", error);
 		doveadm_exit_code = EX_TEMPFAIL;
 	}
-	cmd_store_close(&store);
+	doveadm_helpdesk_store_close(&store);
 }
 
 struct ticket_show_ctx {
@@ -218,7 +222,7 @@ static void cmd_helpdesk_ticket_show(struct doveadm_cmd_context *cctx)
 		doveadm_exit_code = EX_USAGE;
 		return;
 	}
-	if ((store = cmd_store_open()) == NULL)
+	if ((store = doveadm_helpdesk_store_open()) == NULL)
 		return;
 
 	i_zero(&ctx);
@@ -239,10 +243,10 @@ static void cmd_helpdesk_ticket_show(struct doveadm_cmd_context *cctx)
 		&error) < 0) {
 		i_error("helpdesk ticket show: %s", error);
 		doveadm_exit_code = EX_TEMPFAIL;
-		cmd_store_close(&store);
+		doveadm_helpdesk_store_close(&store);
 		return;
 	}
-	cmd_store_close(&store);
+	doveadm_helpdesk_store_close(&store);
 	if (ctx.rows == 0) {
 		i_error("helpdesk ticket show: ticket %s not found", id_str);
 		doveadm_exit_code = DOVEADM_EX_NOTFOUND;
@@ -271,7 +275,7 @@ static int cmd_helpdesk_reconcile_run(struct doveadm_mail_cmd_context *ctx,
 {
 	helpdesk_reconcile_user_t *reconcile;
 	int ret;
-	unsigned int rebuilt, done, left;
+	unsigned int queues, rebuilt, done, left;
 	const char *error;
 
 	/* The work is done by the mail plugin (it owns the save path), which
@@ -284,16 +288,30 @@ static int cmd_helpdesk_reconcile_run(struct doveadm_mail_cmd_context *ctx,
 		doveadm_mail_failed_error(ctx, MAIL_ERROR_NOTFOUND);
 		return -1;
 	}
-	ret = reconcile(user, &rebuilt, &done, &left, &error);
+	ret = reconcile(user, &queues, &rebuilt, &done, &left, &error);
 	if (ret < 0) {
 		i_error("helpdesk reconcile: %s", error);
 		doveadm_mail_failed_error(ctx, MAIL_ERROR_TEMP);
+	} else if (queues == 0 && ctx->iterate_single_user) {
+		i_info("helpdesk reconcile: %s has no helpdesk queue it can "
+		       "open: nothing to reconcile", user->username);
 	}
-	doveadm_print(user->username);
 	doveadm_print(dec2str(done));
 	doveadm_print(dec2str(left));
 	doveadm_print(dec2str(rebuilt));
 	return ret;
+}
+
+static void
+cmd_helpdesk_reconcile_init(struct doveadm_mail_cmd_context *ctx ATTR_UNUSED,
+			    const char *const args[] ATTR_UNUSED)
+{
+	/* after doveadm's own username column (a sticky header, with -u
+	   too: add_username_header): headers added before it would leave
+	   the last row one value short with -A */
+	doveadm_print_header_simple("reconciled");
+	doveadm_print_header_simple("pending");
+	doveadm_print_header_simple("rebuilt");
 }
 
 static struct doveadm_mail_cmd_context *cmd_helpdesk_reconcile_alloc(void)
@@ -301,12 +319,10 @@ static struct doveadm_mail_cmd_context *cmd_helpdesk_reconcile_alloc(void)
 	struct doveadm_mail_cmd_context *ctx;
 
 	ctx = doveadm_mail_cmd_alloc(struct doveadm_mail_cmd_context);
+	ctx->v.init = cmd_helpdesk_reconcile_init;
 	ctx->v.run = cmd_helpdesk_reconcile_run;
+	ctx->add_username_header = TRUE;
 	doveadm_print_init(DOVEADM_PRINT_TYPE_TABLE);
-	doveadm_print_header_simple("user");
-	doveadm_print_header_simple("reconciled");
-	doveadm_print_header_simple("pending");
-	doveadm_print_header_simple("rebuilt");
 	return ctx;
 }
 
@@ -358,7 +374,7 @@ static void cmd_helpdesk_agent_add(struct doveadm_cmd_context *cctx)
 		doveadm_exit_code = EX_USAGE;
 		return;
 	}
-	if ((store = cmd_store_open()) == NULL)
+	if ((store = doveadm_helpdesk_store_open()) == NULL)
 		return;
 	if (*team != '\0' &&
 	    helpdesk_store_team_get(store, team, &found, &any, &error) == 0 &&
@@ -372,7 +388,7 @@ static void cmd_helpdesk_agent_add(struct doveadm_cmd_context *cctx)
 		i_error("helpdesk agent add: %s", error);
 		doveadm_exit_code = EX_TEMPFAIL;
 	}
-	cmd_store_close(&store);
+	doveadm_helpdesk_store_close(&store);
 }
 
 static void cmd_helpdesk_agent_remove(struct doveadm_cmd_context *cctx)
@@ -386,7 +402,7 @@ static void cmd_helpdesk_agent_remove(struct doveadm_cmd_context *cctx)
 		doveadm_exit_code = EX_USAGE;
 		return;
 	}
-	if ((store = cmd_store_open()) == NULL)
+	if ((store = doveadm_helpdesk_store_open()) == NULL)
 		return;
 	if (helpdesk_store_agent_remove(store, agent, &removed, &error) < 0) {
 		i_error("helpdesk agent remove: %s", error);
@@ -395,7 +411,7 @@ static void cmd_helpdesk_agent_remove(struct doveadm_cmd_context *cctx)
 		i_error("helpdesk agent remove: no agent %s", agent);
 		doveadm_exit_code = DOVEADM_EX_NOTFOUND;
 	}
-	cmd_store_close(&store);
+	doveadm_helpdesk_store_close(&store);
 }
 
 static void cmd_helpdesk_agent_list(struct doveadm_cmd_context *cctx ATTR_UNUSED)
@@ -403,7 +419,7 @@ static void cmd_helpdesk_agent_list(struct doveadm_cmd_context *cctx ATTR_UNUSED
 	struct helpdesk_store *store;
 	const char *error;
 
-	if ((store = cmd_store_open()) == NULL)
+	if ((store = doveadm_helpdesk_store_open()) == NULL)
 		return;
 	doveadm_print_init(DOVEADM_PRINT_TYPE_TABLE);
 	doveadm_print_header_simple("agent");
@@ -421,7 +437,7 @@ static void cmd_helpdesk_agent_list(struct doveadm_cmd_context *cctx ATTR_UNUSED
 		i_error("helpdesk agent list: %s", error);
 		doveadm_exit_code = EX_TEMPFAIL;
 	}
-	cmd_store_close(&store);
+	doveadm_helpdesk_store_close(&store);
 }
 
 static void cmd_helpdesk_team_add(struct doveadm_cmd_context *cctx)
@@ -445,14 +461,14 @@ static void cmd_helpdesk_team_add(struct doveadm_cmd_context *cctx)
 		doveadm_exit_code = EX_USAGE;
 		return;
 	}
-	if ((store = cmd_store_open()) == NULL)
+	if ((store = doveadm_helpdesk_store_open()) == NULL)
 		return;
 	if (helpdesk_store_team_set(store, team, tier, description,
 				    ioloop_time, &error) < 0) {
 		i_error("helpdesk team add: %s", error);
 		doveadm_exit_code = EX_TEMPFAIL;
 	}
-	cmd_store_close(&store);
+	doveadm_helpdesk_store_close(&store);
 }
 
 static void team_list_row(struct sql_result *result,
@@ -470,7 +486,7 @@ static void cmd_helpdesk_team_list(struct doveadm_cmd_context *cctx ATTR_UNUSED)
 	struct helpdesk_store *store;
 	const char *error;
 
-	if ((store = cmd_store_open()) == NULL)
+	if ((store = doveadm_helpdesk_store_open()) == NULL)
 		return;
 	doveadm_print_init(DOVEADM_PRINT_TYPE_TABLE);
 	doveadm_print_header_simple("team");
@@ -489,7 +505,7 @@ static void cmd_helpdesk_team_list(struct doveadm_cmd_context *cctx ATTR_UNUSED)
 		i_error("helpdesk team list: %s", error);
 		doveadm_exit_code = EX_TEMPFAIL;
 	}
-	cmd_store_close(&store);
+	doveadm_helpdesk_store_close(&store);
 }
 
 /* ---- ticket assign: the store, then the keywords in the queue */
@@ -510,6 +526,7 @@ static int cmd_helpdesk_assign_run(struct doveadm_mail_cmd_context *_ctx,
 	struct helpdesk_ticket_row row;
 	const char *role, *error;
 	bool found, any, changed;
+	unsigned int queues;
 	int ret = 0;
 
 	sync_user = (helpdesk_ticket_sync_user_t *)
@@ -522,7 +539,7 @@ static int cmd_helpdesk_assign_run(struct doveadm_mail_cmd_context *_ctx,
 	}
 	if (!ctx->done) {
 		/* once, even for -A */
-		if ((store = cmd_store_open()) == NULL) {
+		if ((store = doveadm_helpdesk_store_open()) == NULL) {
 			doveadm_mail_failed_error(_ctx, MAIL_ERROR_TEMP);
 			return -1;
 		}
@@ -552,17 +569,25 @@ static int cmd_helpdesk_assign_run(struct doveadm_mail_cmd_context *_ctx,
 			doveadm_mail_failed_error(_ctx, MAIL_ERROR_TEMP);
 			ret = -1;
 		}
-		cmd_store_close(&store);
+		doveadm_helpdesk_store_close(&store);
 		if (ret < 0)
 			return -1;
 		ctx->done = TRUE;
 	}
-	if (sync_user(user, ctx->ticket, &error) < 0) {
+	if (sync_user(user, ctx->ticket, &queues, &error) < 0) {
 		i_error("helpdesk ticket assign: ticket %llu is assigned to "
 			"%s, but its messages were not updated: %s",
 			(unsigned long long)ctx->ticket, ctx->agent, error);
 		doveadm_mail_failed_error(_ctx, MAIL_ERROR_TEMP);
 		return -1;
+	}
+	if (queues == 0 && _ctx->iterate_single_user) {
+		i_warning("helpdesk ticket assign: ticket %llu is assigned to "
+			  "%s, but %s has no helpdesk queue it can open: run "
+			  "it as a user with the queue (-u support) to "
+			  "update the ticket's messages",
+			  (unsigned long long)ctx->ticket, ctx->agent,
+			  user->username);
 	}
 	return 0;
 }
@@ -679,6 +704,7 @@ void doveadm_helpdesk_plugin_init(struct module *module ATTR_UNUSED)
 
 	for (i = 0; i < N_ELEMENTS(helpdesk_commands); i++)
 		doveadm_cmd_register_ver2(&helpdesk_commands[i]);
+	doveadm_cmd_register_ver2(&doveadm_helpdesk_cmd_client_config);
 }
 
 void doveadm_helpdesk_plugin_deinit(void)

@@ -311,13 +311,16 @@ int helpdesk_message_key(struct mail *mail, const char **key_r)
 	return intake_message_key(mail, message_id, key_r);
 }
 
-/* Message-IDs named by In-Reply-To, then References newest first. */
+/* Message-IDs named by In-Reply-To, then References newest first, and
+   the thread's root (the first of References, RFC 5322 3.6.4: clients
+   that shorten a long References keep the first and the last ones) even
+   when the chain is longer than we look up. */
 static const char *const *
 intake_ref_keys(const struct intake_headers *h, unsigned int *count_r)
 {
 	ARRAY_TYPE(const_string) ids;
 	ARRAY_TYPE(const_string) refs;
-	const char *p, *id, *const *ref;
+	const char *p, *id, *root = NULL, *const *ref;
 	unsigned int i, count;
 
 	t_array_init(&ids, 16);
@@ -333,18 +336,23 @@ intake_ref_keys(const struct intake_headers *h, unsigned int *count_r)
 		t_array_init(&refs, 32);
 		p = h->references;
 		while ((id = message_id_get_next(&p)) != NULL) {
+			if (root == NULL)
+				root = helpdesk_message_key_from_id(id);
 			array_push_back(&refs, &id);
 			/* keep only the newest ones of a hostile chain */
 			if (array_count(&refs) > HELPDESK_MAX_REFS * 2)
 				array_delete(&refs, 0, HELPDESK_MAX_REFS);
 		}
 		ref = array_get(&refs, &count);
-		for (i = count; i > 0 && array_count(&ids) < HELPDESK_MAX_REFS;
-		     i--) {
+		/* one place is kept for the root */
+		for (i = count; i > 0 &&
+		     array_count(&ids) < HELPDESK_MAX_REFS - 1; i--) {
 			id = helpdesk_message_key_from_id(ref[i - 1]);
 			if (!string_array_contains(&ids, id))
 				array_push_back(&ids, &id);
 		}
+		if (root != NULL && !string_array_contains(&ids, root))
+			array_push_back(&ids, &root);
 	}
 	*count_r = array_count(&ids);
 	array_append_zero(&ids);

@@ -2,13 +2,17 @@
 
 #include "lib.h"
 #include "ioloop.h"
+#include "array.h"
 #include "mail-user.h"
+#include "mail-namespace.h"
 #include "mail-storage-private.h"
 #include "mail-storage-hooks.h"
 #include "helpdesk-plugin.h"
 #include "helpdesk-store.h"
 #include "helpdesk-storage.h"
 #include "helpdesk-views.h"
+#include "helpdesk-mail.h"
+#include "helpdesk-subscribe.h"
 
 /* How often a delivering process looks for pending messages even when it
    saw no outage itself (another process may have). */
@@ -146,10 +150,35 @@ bool helpdesk_reconcile_due(struct helpdesk_user *huser ATTR_UNUSED)
 	return FALSE;
 }
 
+const char *const *
+helpdesk_user_queues(struct mail_user *user, struct helpdesk_user *huser)
+{
+	ARRAY_TYPE(const_string) queues;
+	const char *const *queue;
+	struct mail_namespace *ns;
+	struct mailbox *box;
+	enum mailbox_existence existence;
+
+	t_array_init(&queues, 2);
+	for (queue = huser->set.queues; *queue != NULL; queue++) {
+		ns = mail_namespace_find(user->namespaces, *queue);
+		if (ns == NULL)
+			continue;
+		box = mailbox_alloc(ns->list, *queue, 0);
+		if (mailbox_exists(box, FALSE, &existence) == 0 &&
+		    existence == MAILBOX_EXISTENCE_SELECT)
+			array_push_back(&queues, queue);
+		mailbox_free(&box);
+	}
+	array_append_zero(&queues);
+	return array_front(&queues);
+}
+
 static void helpdesk_mail_user_deinit(struct mail_user *user)
 {
 	struct helpdesk_user *huser = HELPDESK_USER_CONTEXT(user);
 
+	helpdesk_mail_rewrites_free(&huser->rewrites);
 	event_unref(&huser->event);
 	huser->module_ctx.super.deinit(user);
 }
@@ -159,7 +188,7 @@ static void helpdesk_mail_user_created(struct mail_user *user)
 	struct mail_user_vfuncs *v = user->vlast;
 	struct helpdesk_user *huser;
 	struct helpdesk_settings set;
-	const char *error, *lead;
+	const char *error;
 	int ret;
 
 	ret = helpdesk_settings_parse(user->pool, helpdesk_user_getenv, user,
@@ -185,18 +214,23 @@ static void helpdesk_mail_user_created(struct mail_user *user)
 	huser->event = event_create(user->event);
 	event_add_category(huser->event, &event_category_helpdesk);
 	event_set_append_log_prefix(huser->event, "helpdesk: ");
-	lead = mail_user_plugin_getenv(user, "helpdesk_lead");
-	huser->lead = lead != NULL &&
-		(strcasecmp(lead, "yes") == 0 || strcmp(lead, "1") == 0);
 	huser->delivery = strcmp(user->service, "lmtp") == 0 ||
 		strcmp(user->service, "lda") == 0 ||
 		strcmp(user->service, "doveadm") == 0;
 	MODULE_CONTEXT_SET(user, helpdesk_user_module, huser);
 }
 
+static void helpdesk_mail_namespaces_created(struct mail_namespace *namespaces)
+{
+	/* an agent's IMAP session: the views first, then the folders a
+	   client lists (LSUB) are subscribed */
+	helpdesk_views_namespaces_created(namespaces);
+	helpdesk_subscribe_namespaces_created(namespaces);
+}
+
 static struct mail_storage_hooks helpdesk_mail_storage_hooks = {
 	.mail_user_created = helpdesk_mail_user_created,
-	.mail_namespaces_created = helpdesk_views_namespaces_created,
+	.mail_namespaces_created = helpdesk_mail_namespaces_created,
 	.mailbox_allocated = helpdesk_mailbox_allocated,
 	.mail_allocated = helpdesk_mail_allocated,
 };

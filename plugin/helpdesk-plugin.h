@@ -18,6 +18,8 @@
 #define HELPDESK_KW_PRIO_NORMAL "prio-normal"
 
 struct helpdesk_store;
+struct helpdesk_notice_vfuncs;
+struct helpdesk_rewrite_set;
 
 struct helpdesk_user {
 	union mail_user_module_context module_ctx;
@@ -27,9 +29,14 @@ struct helpdesk_user {
 	const char *moduledir;
 	/* lmtp, lda or doveadm save: incoming mail is filed as tickets */
 	bool delivery;
-	/* a team lead (userdb field helpdesk_lead = yes): may assign */
-	bool lead;
 	bool maildir_warned;
+	/* the agent's IMAP client, when imap_helpdesk is loaded
+	   (helpdesk-notice.h) */
+	const struct helpdesk_notice_vfuncs *notice_v;
+	void *notice_context;
+	/* first halves of a client's whole-set keyword rewrites, waiting for
+	   the second (helpdesk-mail.c) */
+	struct helpdesk_rewrite_set *rewrites;
 	/* replies from this user's \\Sent count: known after the first */
 	bool sent_checked, sent_counts;
 };
@@ -52,6 +59,12 @@ struct helpdesk_store *helpdesk_user_store(struct helpdesk_user *huser,
 					   bool may_create,
 					   bool *created_r,
 					   const char **error_r);
+/* The queue mailboxes (helpdesk_queue) this user can open, NULL-terminated
+   (data stack): none for a user without rights on them (a customer, or
+   any user when doveadm runs for all users). */
+const char *const *
+helpdesk_user_queues(struct mail_user *user, struct helpdesk_user *huser);
+
 /* Report a store failure: logged once per outage, not per message. */
 void helpdesk_store_failed(struct helpdesk_user *huser, const char *error);
 /* Report a store success; returns TRUE when the store just came back after
@@ -73,17 +86,19 @@ void helpdesk_mailbox_allocated(struct mailbox *box);
 int helpdesk_reconcile_mailbox(struct mailbox *box, unsigned int max_messages,
 			       unsigned int lock_secs, unsigned int *left_r,
 			       const char **error_r);
-/* Reconcile every queue mailbox of the user: called by
-   `doveadm helpdesk reconcile`. When the store is missing it is created
-   and first rebuilt from the tickets the queue's messages name
-   (*rebuilt_r messages adopted). Returns 0 or -1. */
-int helpdesk_reconcile_user(struct mail_user *user, unsigned int *rebuilt_r,
-			    unsigned int *done_r, unsigned int *left_r,
-			    const char **error_r);
+/* Reconcile every queue mailbox the user can open (*queues_r of them;
+   none for a user without helpdesk_queue or without rights on the
+   queues): called by `doveadm helpdesk reconcile`. When the store is
+   missing it is created and first rebuilt from the tickets the queue's
+   messages name (*rebuilt_r messages adopted). Returns 0 or -1. */
+int helpdesk_reconcile_user(struct mail_user *user, unsigned int *queues_r,
+			    unsigned int *rebuilt_r, unsigned int *done_r,
+			    unsigned int *left_r, const char **error_r);
 
-/* helpdesk-storage.c: give every message of the ticket in the user's
-   queues the store's state (`doveadm helpdesk ticket assign`). */
+/* helpdesk-storage.c: give every message of the ticket in the queues the
+   user can open (*queues_r of them; none without helpdesk_queue) the
+   store's state (`doveadm helpdesk ticket assign`). */
 int helpdesk_ticket_sync_user(struct mail_user *user, uint64_t ticket,
-			      const char **error_r);
+			      unsigned int *queues_r, const char **error_r);
 
 #endif

@@ -368,25 +368,28 @@ reconcile_rebuild(struct helpdesk_user *huser, struct helpdesk_store *store,
 }
 
 int helpdesk_reconcile_user(struct mail_user *user,
-			    unsigned int *rebuilt_r, unsigned int *done_r,
-			    unsigned int *left_r, const char **error_r)
+			    unsigned int *queues_r, unsigned int *rebuilt_r,
+			    unsigned int *done_r, unsigned int *left_r,
+			    const char **error_r)
 {
 	struct helpdesk_user *huser = HELPDESK_USER_CONTEXT(user);
 	struct helpdesk_store *store;
-	const char *const *queue;
+	const char *const *queues, *const *queue;
 	struct mail_namespace *ns;
 	struct mailbox *box;
 	unsigned int left;
 	bool created;
 	int ret = 0, n;
 
-	*rebuilt_r = *done_r = *left_r = 0;
+	*queues_r = *rebuilt_r = *done_r = *left_r = 0;
 	if (huser == NULL) {
-		*error_r = "the helpdesk plugin is not active for this user "
-			"(mail_plugins lacks helpdesk or helpdesk_queue is "
-			"unset)";
-		return -1;
+		/* no helpdesk_queue for this user: nothing to do */
+		return 0;
 	}
+	queues = helpdesk_user_queues(user, huser);
+	*queues_r = str_array_length(queues);
+	if (*queues == NULL)
+		return 0;
 	/* reconcile may create a lost store: it rebuilds it from the queue */
 	store = helpdesk_user_store(huser, TRUE, &created, error_r);
 	if (store == NULL) {
@@ -394,14 +397,8 @@ int helpdesk_reconcile_user(struct mail_user *user,
 					   huser->set.db, *error_r);
 		return -1;
 	}
-	for (queue = huser->set.queues; *queue != NULL && ret == 0; queue++) {
+	for (queue = queues; *queue != NULL && ret == 0; queue++) {
 		ns = mail_namespace_find(user->namespaces, *queue);
-		if (ns == NULL) {
-			*error_r = t_strdup_printf(
-				"%s: no namespace for this mailbox", *queue);
-			ret = -1;
-			break;
-		}
 		box = mailbox_alloc(ns->list, *queue, 0);
 		if (created &&
 		    reconcile_rebuild(huser, store, box, rebuilt_r,

@@ -121,11 +121,26 @@ int helpdesk_settings_parse(pool_t pool, helpdesk_settings_getenv_t *getenv,
 		set_r->resolved_mailbox = p_strdup(pool, value);
 	}
 
+	value = getenv("helpdesk_views", context);
+	if (value != NULL && *value != '\0') {
+		if (strlen(value) > 255 || strchr(value, '*') != NULL ||
+		    strchr(value, '%') != NULL) {
+			*error_r = t_strdup_printf("helpdesk_views: invalid "
+				"namespace prefix '%s'", value);
+			return -1;
+		}
+		set_r->views = p_strdup(pool, value);
+	}
+
 	set_r->subject_tag = TRUE;
 	value = getenv("helpdesk_subject_tag", context);
 	if (value != NULL && *value != '\0' &&
 	    parse_bool("helpdesk_subject_tag", value, &set_r->subject_tag,
 		       error_r) < 0)
+		return -1;
+	value = getenv("helpdesk_lead", context);
+	if (value != NULL && *value != '\0' &&
+	    parse_bool("helpdesk_lead", value, &set_r->lead, error_r) < 0)
 		return -1;
 	return 1;
 }

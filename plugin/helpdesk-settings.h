@@ -14,7 +14,12 @@ struct helpdesk_settings {
 	/* a message moved (or copied) here from a queue resolves its
 	   ticket; NULL: none */
 	const char *resolved_mailbox;
+	/* the prefix of the agents' views namespace (helpdesk_views), NULL:
+	   no views */
+	const char *views;
 	bool subject_tag;
+	/* userdb field helpdesk_lead: a team lead, may assign */
+	bool lead;
 };
 
 /* Look up a setting by name; returns NULL when unset. */

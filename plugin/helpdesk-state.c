@@ -12,6 +12,29 @@ static const char *const status_names[] = {
 	[HELPDESK_STATUS_RESOLVED] = "resolved",
 };
 
+const struct helpdesk_keyword_info helpdesk_keyword_vocabulary[] = {
+	{ "claim", "Claim (take it)", TRUE },
+	{ "resolved", "Resolved", TRUE },
+	{ "escalate", "Escalate", TRUE },
+	{ "prio-urgent", "Priority: urgent", TRUE },
+	{ "prio-high", "Priority: high", TRUE },
+	{ "prio-normal", "Priority: normal", TRUE },
+	{ "prio-low", "Priority: low", TRUE },
+	{ "vip", "VIP", TRUE },
+	{ "new", "New (unassigned)", FALSE },
+	{ "open", "Open", FALSE },
+	{ "waiting", "Waiting on customer", FALSE },
+	{ "tier-1", "Tier 1", FALSE },
+	{ "tier-2", "Tier 2", FALSE },
+	{ "tier-3", "Tier 3", FALSE },
+	{ "tier-4", "Tier 4", FALSE },
+	{ "sla-warn", "SLA warning", FALSE },
+	{ "sla-breach", "SLA breached", FALSE },
+	{ "auto", "Automatic mail", FALSE },
+	{ "pending", "Pending (store was down)", FALSE },
+	{ NULL, NULL, FALSE }
+};
+
 static const char *const priority_names[] = {
 	"urgent", "high", "normal", "low", NULL
 };

@@ -91,6 +91,19 @@ helpdesk_keyword_classify(const char *prefix, const char *keyword,
    priority, VIP, team) and for the one-shot actions (claim, escalate). */
 bool helpdesk_keyword_class_is_state(enum helpdesk_kw_class kw_class);
 
+/* The protocol's fixed keywords (without the prefix), each with the name a
+   mail client shows for it, in the order an agent needs them: the
+   requests first (claim, resolve, escalate), then priorities, status,
+   tiers and the rest. Owner and team keywords come from the registered
+   agents and teams. Ends with a NULL name. */
+struct helpdesk_keyword_info {
+	const char *name;
+	const char *label;
+	/* set by agents (claim, resolve, escalate, priority, VIP) */
+	bool agent_sets;
+};
+extern const struct helpdesk_keyword_info helpdesk_keyword_vocabulary[];
+
 /* The state keywords (full names, data stack, NULL-terminated) every
    message of the ticket carries: status, owner, tier, priority, VIP and
    team. */

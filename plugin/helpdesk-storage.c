@@ -23,6 +23,10 @@
 #include "helpdesk-store.h"
 #include "helpdesk-intake.h"
 #include "helpdesk-storage.h"
+#include "helpdesk-mail.h"
+#include "helpdesk-actions.h"
+#include "helpdesk-views.h"
+#include "helpdesk-append.h"
 
 #define HELPDESK_CONTEXT(obj) \
 	MODULE_CONTEXT(obj, helpdesk_storage_module)
@@ -32,8 +36,6 @@
 /* Pending messages reconciled by one delivery at most, so that a backlog
    never delays the delivery that found the store back. */
 #define HELPDESK_RECONCILE_PER_DELIVERY 20
-/* An agent's claim may wait this long for other writers of the store */
-#define HELPDESK_AGENT_BUSY_MSECS 10000
 
 enum helpdesk_box_kind {
 	/* a ticket queue (helpdesk_queue) */
@@ -54,8 +56,6 @@ struct helpdesk_mailbox {
 
 static MODULE_CONTEXT_DEFINE_INIT(helpdesk_storage_module,
 				  &mail_storage_module_register);
-static MODULE_CONTEXT_DEFINE_INIT(helpdesk_mail_module,
-				  &mail_module_register);
 
 static const char *const rewrite_exclude_headers[] = {
 	HELPDESK_TICKET_HEADER
@@ -200,8 +200,6 @@ static bool helpdesk_is_delivery(struct mail_save_context *ctx,
 	return ctx->saving && strcmp(mail->box->storage->name, "raw") == 0;
 }
 
-static uint64_t mail_ticket(struct mail *mail);
-
 /* The keywords of a ticket's message copied between the queue and the
    resolved mailbox: the source's, with status instead of its status. */
 static void save_set_status(struct mail_save_context *ctx,
@@ -231,25 +229,32 @@ static void moved_back_reopen(struct mail_save_context *ctx,
 			      struct helpdesk_transaction *ht,
 			      struct helpdesk_user *huser, struct mail *mail)
 {
-	struct helpdesk_kw_action *action;
 	struct helpdesk_moved_back *moved;
 	const char *key;
 	uint64_t ticket;
 
-	ticket = mail_ticket(mail);
+	ticket = helpdesk_mail_ticket(mail);
 	if (ticket == 0)
 		return;
-	action = array_append_space(&ht->actions);
-	action->ticket = ticket;
-	action->kind = HELPDESK_ACTION_REOPEN;
-	action->arg = "";
 	/* uid 0: the message has none in this queue before the commit */
+	helpdesk_action_add(ht, 0, ticket, FALSE, HELPDESK_ACTION_REOPEN, NULL);
 	if (helpdesk_message_key(mail, &key) == 0) {
 		moved = array_append_space(&ht->moved_back);
 		moved->key = p_strdup(ht->pool, key);
 		moved->save_idx = ht->save_count;
 	}
 	save_set_status(ctx, huser, HELPDESK_KW_OPEN);
+}
+
+/* Is a save into a queue that the plugin didn't decide (no delivery,
+   no reconcile) a client's, whose keywords are checked? Not the plugin's
+   own work and not replication's, which copies what is there. */
+static bool client_save_is_checked(struct mailbox_transaction_context *t,
+				   struct helpdesk_transaction *ht)
+{
+	return HELPDESK_USER_CONTEXT(t->box->storage->user) != NULL &&
+		!ht->internal && !ht->reconciling &&
+		(t->flags & MAILBOX_TRANSACTION_FLAG_SYNC) == 0;
 }
 
 static int helpdesk_copy(struct mail_save_context *ctx, struct mail *mail)
@@ -278,6 +283,14 @@ static int helpdesk_copy(struct mail_save_context *ctx, struct mail *mail)
 		T_BEGIN {
 			moved_back_reopen(ctx, ht, huser, mail);
 		} T_END;
+	} else if (!nested && huser != NULL && !huser->delivery &&
+		   !helpdesk_settings_is_queue(&huser->set, mail->box->vname) &&
+		   client_save_is_checked(t, ht)) {
+		/* copied in from a folder that is no queue */
+		T_BEGIN {
+			helpdesk_append_strip(ctx, huser->set.keyword_prefix);
+		} T_END;
+		array_push_back(&ht->client_saves, &ht->save_count);
 	}
 	if (ht != NULL)
 		ht->in_copy = TRUE;
@@ -305,6 +318,17 @@ helpdesk_save_begin(struct mail_save_context *ctx, struct istream *input)
 	struct istream *rewritten;
 	int ret;
 
+	if (ht != NULL && ht->cur == NULL && !ht->in_copy &&
+	    client_save_is_checked(t, ht)) {
+		/* a client's APPEND (or doveadm save) */
+		struct helpdesk_user *huser =
+			HELPDESK_USER_CONTEXT(t->box->storage->user);
+
+		T_BEGIN {
+			helpdesk_append_strip(ctx, huser->set.keyword_prefix);
+		} T_END;
+		array_push_back(&ht->client_saves, &ht->save_count);
+	}
 	if (ht == NULL || ht->cur == NULL)
 		return hbox->module_ctx.super.save_begin(ctx, input);
 
@@ -353,6 +377,8 @@ helpdesk_transaction_begin(struct mailbox *box,
 	ht->pool = pool;
 	p_array_init(&ht->intakes, pool, 2);
 	p_array_init(&ht->actions, pool, 2);
+	p_array_init(&ht->changes, pool, 2);
+	p_array_init(&ht->client_saves, pool, 1);
 	p_array_init(&ht->moved_back, pool, 1);
 	MODULE_CONTEXT_SET(t, helpdesk_storage_module, ht);
 	return t;
@@ -363,6 +389,7 @@ static void helpdesk_transaction_free(struct helpdesk_transaction *ht)
 	/* ht lives in its own pool */
 	pool_t pool = ht->pool;
 
+	helpdesk_mail_rewrites_free(&ht->rewrites);
 	pool_unref(&pool);
 }
 
@@ -412,7 +439,7 @@ helpdesk_set_locations(struct mailbox *box, struct helpdesk_user *huser,
    transaction t; the caller marks t's helpdesk state internal (not
    checked, not taken for agents' actions). UIDs not in t's view are
    skipped. */
-static void uids_update_keywords_t(struct mailbox_transaction_context *t,
+void helpdesk_uids_update_keywords_t(struct mailbox_transaction_context *t,
 				   const ARRAY_TYPE(uint32_t) *uids,
 				   const char *const *add,
 				   const char *const *remove)
@@ -453,7 +480,7 @@ static int uids_update_keywords(struct mailbox *box,
 	t = mailbox_transaction_begin(box, MAILBOX_TRANSACTION_FLAG_EXTERNAL,
 				      "helpdesk ticket keywords");
 	helpdesk_transaction_get(t)->internal = TRUE;
-	uids_update_keywords_t(t, uids, add, remove);
+	helpdesk_uids_update_keywords_t(t, uids, add, remove);
 	if (mailbox_transaction_commit(&t) < 0) {
 		*error_r = mailbox_get_last_internal_error(box, NULL);
 		return -1;
@@ -461,7 +488,7 @@ static int uids_update_keywords(struct mailbox *box,
 	return 0;
 }
 
-static void uids_add_unique(ARRAY_TYPE(uint32_t) *uids, uint32_t uid)
+void helpdesk_uids_add_unique(ARRAY_TYPE(uint32_t) *uids, uint32_t uid)
 {
 	const uint32_t *uidp;
 
@@ -498,7 +525,7 @@ ticket_uids_by_header(struct mailbox_transaction_context *t, uint64_t ticket,
 					  &value) <= 0 ||
 		    strcmp(t_str_trim(value, " \t"), number) != 0)
 			continue;
-		uids_add_unique(uids, mail->uid);
+		helpdesk_uids_add_unique(uids, mail->uid);
 	}
 	mail_search_args_deinit(args);
 	mail_search_args_unref(&args);
@@ -507,9 +534,9 @@ ticket_uids_by_header(struct mailbox_transaction_context *t, uint64_t ticket,
 
 
 /* The ticket's row and the UIDs the store knows for its messages in box
-   (helpdesk_store_ticket_uids() for box's GUID). */
-static int store_ticket_uids(struct mailbox *box, struct helpdesk_store *store,
-			     uint64_t ticket, struct helpdesk_ticket_row *row_r,
+   (helpdesk_ticket_uids_known() for box's GUID). */
+int helpdesk_ticket_uids_known(struct mailbox *box,
+			       struct helpdesk_store *store, uint64_t ticket, struct helpdesk_ticket_row *row_r,
 			     ARRAY_TYPE(uint32_t) *uids,
 			     unsigned int *unknown_r, const char **error_r)
 {
@@ -536,7 +563,7 @@ static int ticket_uids(struct mailbox *box, struct helpdesk_store *store,
 	unsigned int unknown;
 	int ret;
 
-	if (store_ticket_uids(box, store, ticket, row_r, uids, &unknown,
+	if (helpdesk_ticket_uids_known(box, store, ticket, row_r, uids, &unknown,
 			      error_r) < 0)
 		return -1;
 	if (row_r->id == 0) {
@@ -570,8 +597,8 @@ static void tickets_add_unique(ARRAY_TYPE(uint64_t) *tickets, uint64_t ticket)
 /* What the store says (the returned keywords to add), and none of the
    other state keywords this mailbox knows (*remove_r: other owners, an old
    status, a used claim). */
-static const char *const *
-ticket_state_changes(struct mailbox *box, const char *prefix,
+const char *const *
+helpdesk_ticket_state_changes(struct mailbox *box, const char *prefix,
 		     const struct helpdesk_ticket_row *row,
 		     const char *const **remove_r)
 {
@@ -593,54 +620,11 @@ ticket_state_changes(struct mailbox *box, const char *prefix,
 	return add;
 }
 
-/* Before the commit, in the agent's own transaction: give the ticket's
-   messages the store's state along with the agent's change, so that a
-   STORE costs one index transaction. Only when this view has all of
-   them; FALSE: do it after the commit (helpdesk_ticket_sync_keywords()). */
-static bool
-ticket_keywords_in_transaction(struct mailbox_transaction_context *t,
-			       struct helpdesk_transaction *ht,
-			       struct helpdesk_user *huser,
-			       struct helpdesk_store *store, uint64_t ticket,
-			       const ARRAY_TYPE(uint32_t) *extra_uids)
-{
-	struct mailbox *box = t->box;
-	struct helpdesk_ticket_row row;
-	ARRAY_TYPE(uint32_t) uids;
-	const char *const *add, *const *remove, *error;
-	unsigned int unknown;
-	uint32_t uid, next_uid;
-
-	/* STORE .SILENT hides the whole transaction from the agent's own
-	   session, and UNCHANGEDSINCE may cancel the changes to messages the
-	   agent didn't name: then after the commit */
-	if ((t->flags & MAILBOX_TRANSACTION_FLAG_HIDE) != 0 ||
-	    t->itrans->max_modseq != 0)
-		return FALSE;
-	t_array_init(&uids, 8);
-	if (store_ticket_uids(box, store, ticket, &row, &uids, &unknown,
-			      &error) < 0 || row.id == 0 || unknown > 0)
-		return FALSE;
-	/* messages this session hasn't seen yet are not in its view */
-	next_uid = mail_index_get_header(box->view)->next_uid;
-	array_foreach_elem(&uids, uid) {
-		if (uid >= next_uid)
-			return FALSE;
-	}
-	array_foreach_elem(extra_uids, uid)
-		uids_add_unique(&uids, uid);
-	add = ticket_state_changes(box, huser->set.keyword_prefix, &row,
-				   &remove);
-	ht->internal = TRUE;
-	uids_update_keywords_t(t, &uids, add, remove);
-	ht->internal = FALSE;
-	return TRUE;
-}
-
 int helpdesk_ticket_sync_keywords(struct mailbox *box,
 				  struct helpdesk_user *huser,
 				  uint64_t ticket,
 				  const ARRAY_TYPE(uint32_t) *extra_uids,
+				  const char *const **written_r,
 				  const char **error_r)
 {
 	const char *prefix = huser->set.keyword_prefix;
@@ -662,43 +646,18 @@ int helpdesk_ticket_sync_keywords(struct mailbox *box,
 		return -1;
 	if (extra_uids != NULL) {
 		array_foreach_elem(extra_uids, uid)
-			uids_add_unique(&uids, uid);
+			helpdesk_uids_add_unique(&uids, uid);
 	}
+	add = helpdesk_ticket_state_changes(box, prefix, &row, &remove);
+	if (written_r != NULL)
+		*written_r = add;
 	if (array_count(&uids) == 0)
 		return 0;
-
-	add = ticket_state_changes(box, prefix, &row, &remove);
 	return uids_update_keywords(box, &uids, add, remove, error_r);
 }
 
-/* The ticket number a queue message carries, 0 if none. */
-static uint64_t mail_ticket(struct mail *mail)
-{
-	const char *value;
-	uint64_t ticket;
-
-	if (mail_get_first_header(mail, HELPDESK_TICKET_HEADER, &value) <= 0 ||
-	    str_to_uint64(t_str_trim(value, " \t"), &ticket) < 0)
-		return 0;
-	return ticket;
-}
-
-static void ticket_action_event(struct helpdesk_user *huser,
-				const struct helpdesk_kw_action *action,
-				const char *user, const char *event_name)
-{
-	e_info(event_create_passthrough(huser->event)->
-	       set_name(t_strconcat("helpdesk_ticket_", event_name, NULL))->
-	       add_int("ticket", (intmax_t)action->ticket)->
-	       add_str("actor", user)->
-	       add_str("arg", action->arg)->event(),
-	       "ticket %llu %s by %s%s%s", (unsigned long long)action->ticket,
-	       event_name, user, *action->arg == '\0' ? "" : ": ",
-	       action->arg);
-}
-
 /* The queue's shadow: the same mailbox, kept open for the session. */
-static struct mailbox *helpdesk_shadow_box(struct mailbox *box)
+struct mailbox *helpdesk_shadow_box(struct mailbox *box)
 {
 	struct helpdesk_mailbox *hbox = HELPDESK_CONTEXT_REQUIRE(box);
 
@@ -714,562 +673,6 @@ static void helpdesk_mailbox_free(struct mailbox *box)
 	if (hbox->shadow != NULL)
 		mailbox_free(&hbox->shadow);
 	hbox->module_ctx.super.free(box);
-}
-
-/* TRUE when an earlier action in the list asks for the same thing. */
-static bool action_is_repeated(const ARRAY_TYPE(helpdesk_kw_action) *actions,
-			       const struct helpdesk_kw_action *action)
-{
-	const struct helpdesk_kw_action *prev;
-
-	array_foreach(actions, prev) {
-		if (prev == action)
-			break;
-		if (prev->ticket == action->ticket &&
-		    prev->claim == action->claim &&
-		    (action->claim || (prev->kind == action->kind &&
-				       strcmp(prev->arg, action->arg) == 0)))
-			return TRUE;
-	}
-	return FALSE;
-}
-
-/* The UIDs of the messages the actions on ticket were made on. */
-static void
-ticket_action_uids(const ARRAY_TYPE(helpdesk_kw_action) *actions,
-		   uint64_t ticket, ARRAY_TYPE(uint32_t) *uids)
-{
-	const struct helpdesk_kw_action *action;
-
-	t_array_init(uids, 4);
-	array_foreach(actions, action) {
-		if (action->ticket == ticket)
-			uids_add_unique(uids, action->uid);
-	}
-}
-
-/* A message of the ticket comes back into the queue in this transaction:
-   it has no UID before the commit, so the ticket's state is written after
-   it (helpdesk_actions_finish). */
-static bool ticket_moved_back(const ARRAY_TYPE(helpdesk_kw_action) *actions,
-			      uint64_t ticket)
-{
-	const struct helpdesk_kw_action *action;
-
-	array_foreach(actions, action) {
-		if (action->ticket == ticket && action->uid == 0 &&
-		    action->kind == HELPDESK_ACTION_REOPEN && !action->claim)
-			return TRUE;
-	}
-	return FALSE;
-}
-
-/* Carry out the agent actions of a STORE about to be committed: in the
-   store (claims atomically: exactly one owner), then every message of
-   each ticket touched gets the store's state (which also takes back a late
-   claim) -- in the agent's transaction t when this view has them all.
-   Returns the tickets whose messages must be updated after the commit
-   (from ht's pool). */
-static ARRAY_TYPE(uint64_t) *
-helpdesk_actions_run(struct mailbox_transaction_context *t,
-		     struct helpdesk_transaction *ht,
-		     struct helpdesk_user *huser, bool in_queue)
-{
-	const ARRAY_TYPE(helpdesk_kw_action) *actions = &ht->actions;
-	const char *user = t->box->storage->user->username;
-	const struct helpdesk_kw_action *action;
-	struct helpdesk_store *store;
-	ARRAY_TYPE(uint64_t) tickets, *later;
-	ARRAY_TYPE(uint32_t) uids;
-	const char *error, *owner;
-	uint64_t ticket;
-	bool won, changed;
-	int ret;
-
-	later = p_new(ht->pool, ARRAY_TYPE(uint64_t), 1);
-	p_array_init(later, ht->pool, 2);
-	store = helpdesk_user_store(huser, FALSE, NULL, &error);
-	if (store == NULL) {
-		e_error(huser->event, "ticket actions of %s failed: %s",
-			user, error);
-		return later;
-	}
-	helpdesk_store_set_busy_timeout(store, HELPDESK_AGENT_BUSY_MSECS);
-	t_array_init(&tickets, 4);
-	array_foreach(actions, action) {
-		tickets_add_unique(&tickets, action->ticket);
-		if (action_is_repeated(actions, action)) {
-			/* one STORE on several messages of the ticket (a
-			   client flags the whole thread): done once */
-			continue;
-		}
-		if (action->claim) {
-			ret = helpdesk_store_claim(store, action->ticket, user,
-						   ioloop_time, &won, &owner,
-						   &error);
-			changed = ret == 0 && won;
-			if (ret == 0 && !won) {
-				e_debug(huser->event, "claim of ticket %llu by "
-					"%s: owned by %s",
-					(unsigned long long)action->ticket,
-					user, owner == NULL ? "nobody" : owner);
-			}
-		} else {
-			ret = helpdesk_store_ticket_action(store,
-				action->ticket, action->kind, user,
-				action->arg, ioloop_time, &changed, &error);
-		}
-		if (ret < 0) {
-			e_error(huser->event, "ticket %llu: %s by %s failed: "
-				"%s", (unsigned long long)action->ticket,
-				action->claim ? "claim" :
-				helpdesk_action_event_name(action->kind),
-				user, error);
-		} else if (changed) {
-			ticket_action_event(huser, action, user,
-				action->claim ? "claimed" :
-				helpdesk_action_event_name(action->kind));
-		}
-	}
-
-	array_foreach_elem(&tickets, ticket) {
-		ticket_action_uids(actions, ticket, &uids);
-		if (!in_queue || ticket_moved_back(actions, ticket) ||
-		    !ticket_keywords_in_transaction(t, ht, huser, store,
-						    ticket, &uids))
-			array_push_back(later, &ticket);
-	}
-	return later;
-}
-
-/* After the commit: the tickets whose messages could not be updated in the
-   agent's transaction. */
-static void helpdesk_actions_finish(struct mailbox *committed,
-				    struct helpdesk_user *huser,
-				    const ARRAY_TYPE(helpdesk_kw_action) *actions,
-				    const ARRAY_TYPE(uint64_t) *tickets,
-				    bool in_queue)
-{
-	struct mailbox *box;
-	ARRAY_TYPE(uint32_t) uids;
-	const char *error;
-	uint64_t ticket;
-	int ret;
-
-	array_foreach_elem(tickets, ticket) {
-		if (!in_queue) {
-			/* moved to the resolved mailbox: the ticket's
-			   messages left in the queues follow */
-			ret = helpdesk_ticket_sync_user(
-				committed->storage->user, ticket, &error);
-		} else {
-			ticket_action_uids(actions, ticket, &uids);
-			box = helpdesk_shadow_box(committed);
-			ret = helpdesk_ticket_sync_keywords(box, huser, ticket,
-							    &uids, &error);
-		}
-		if (ret < 0) {
-			e_error(huser->event, "ticket %llu: updating its "
-				"messages failed: %s",
-				(unsigned long long)ticket, error);
-		}
-	}
-}
-
-static bool keywords_contain(const ARRAY_TYPE(keywords) *names,
-			     const struct mail_keywords *keywords,
-			     const char *name)
-{
-	unsigned int i;
-
-	for (i = 0; i < keywords->count; i++) {
-		if (strcmp(array_idx_elem(names, keywords->idx[i]), name) == 0)
-			return TRUE;
-	}
-	return FALSE;
-}
-
-static void
-action_add(struct helpdesk_transaction *ht, struct mail *mail,
-	   uint64_t ticket, bool claim, enum helpdesk_action_kind kind,
-	   const char *arg)
-{
-	struct helpdesk_kw_action *action;
-
-	action = array_append_space(&ht->actions);
-	action->uid = mail->uid;
-	action->ticket = ticket;
-	action->claim = claim;
-	action->kind = kind;
-	action->arg = p_strdup(ht->pool, arg == NULL ? "" : arg);
-}
-
-/* A keyword an agent sets: the action it asks for, or the refusal. */
-static const char *
-keyword_added(struct helpdesk_transaction *ht, struct mail *mail,
-	      uint64_t ticket, const char *kw, const char *user,
-	      bool *prio_set)
-{
-	const char *prefix = ht->prefix;
-	const char *arg;
-
-	switch (helpdesk_keyword_classify(prefix, kw, &arg)) {
-	case HELPDESK_KW_CLASS_FOREIGN:
-		return NULL;
-	case HELPDESK_KW_CLASS_UNKNOWN:
-		return t_strdup_printf("%s is not a helpdesk keyword", kw);
-	case HELPDESK_KW_CLASS_STATUS:
-		if (strcmp(arg, "resolved") == 0) {
-			action_add(ht, mail, ticket, FALSE,
-				   HELPDESK_ACTION_RESOLVE, NULL);
-			return NULL;
-		}
-		/* fall through */
-	case HELPDESK_KW_CLASS_PENDING:
-	case HELPDESK_KW_CLASS_AUTO:
-	case HELPDESK_KW_CLASS_SLA:
-	case HELPDESK_KW_CLASS_TIER:
-		return t_strdup_printf("%s is set by the helpdesk, not by "
-				       "agents", kw);
-	case HELPDESK_KW_CLASS_CLAIM:
-		action_add(ht, mail, ticket, TRUE, 0, NULL);
-		return NULL;
-	case HELPDESK_KW_CLASS_ESCALATE:
-		action_add(ht, mail, ticket, FALSE, HELPDESK_ACTION_ESCALATE,
-			   NULL);
-		return NULL;
-	case HELPDESK_KW_CLASS_OWNER:
-		/* taking it yourself is a claim; setting someone else's
-		   owner keyword assigns (leads only: checked at commit) */
-		if (strcmp(arg, user) == 0)
-			action_add(ht, mail, ticket, TRUE, 0, NULL);
-		else {
-			action_add(ht, mail, ticket, FALSE,
-				   HELPDESK_ACTION_ASSIGN, arg);
-		}
-		return NULL;
-	case HELPDESK_KW_CLASS_PRIORITY:
-		*prio_set = TRUE;
-		action_add(ht, mail, ticket, FALSE, HELPDESK_ACTION_PRIORITY,
-			   arg);
-		return NULL;
-	case HELPDESK_KW_CLASS_VIP:
-		action_add(ht, mail, ticket, FALSE, HELPDESK_ACTION_VIP, NULL);
-		return NULL;
-	case HELPDESK_KW_CLASS_TEAM:
-		action_add(ht, mail, ticket, FALSE, HELPDESK_ACTION_TEAM, arg);
-		return NULL;
-	}
-	i_unreached();
-}
-
-/* A keyword an agent removes: the action it asks for, or the refusal. */
-static const char *
-keyword_removed(struct helpdesk_transaction *ht, struct mail *mail,
-		uint64_t ticket, const char *kw, bool *prio_removed)
-{
-	const char *prefix = ht->prefix;
-	const char *arg;
-
-	switch (helpdesk_keyword_classify(prefix, kw, &arg)) {
-	case HELPDESK_KW_CLASS_FOREIGN:
-	case HELPDESK_KW_CLASS_UNKNOWN:
-	case HELPDESK_KW_CLASS_CLAIM:
-	case HELPDESK_KW_CLASS_ESCALATE:
-		/* not state: nothing to do */
-		return NULL;
-	case HELPDESK_KW_CLASS_STATUS:
-		if (strcmp(arg, "resolved") == 0) {
-			action_add(ht, mail, ticket, FALSE,
-				   HELPDESK_ACTION_REOPEN, NULL);
-			return NULL;
-		}
-		/* fall through */
-	case HELPDESK_KW_CLASS_PENDING:
-	case HELPDESK_KW_CLASS_AUTO:
-	case HELPDESK_KW_CLASS_SLA:
-	case HELPDESK_KW_CLASS_TIER:
-		return t_strdup_printf("%s is set by the helpdesk, not by "
-				       "agents", kw);
-	case HELPDESK_KW_CLASS_OWNER:
-		/* unclaim; someone else's: leads only (checked at commit) */
-		action_add(ht, mail, ticket, FALSE, HELPDESK_ACTION_UNCLAIM,
-			   arg);
-		return NULL;
-	case HELPDESK_KW_CLASS_PRIORITY:
-		*prio_removed = TRUE;
-		return NULL;
-	case HELPDESK_KW_CLASS_VIP:
-		action_add(ht, mail, ticket, FALSE, HELPDESK_ACTION_UNVIP,
-			   NULL);
-		return NULL;
-	case HELPDESK_KW_CLASS_TEAM:
-		action_add(ht, mail, ticket, FALSE, HELPDESK_ACTION_TEAM, "");
-		return NULL;
-	}
-	i_unreached();
-}
-
-static bool keyword_is_request(const char *prefix, const char *kw)
-{
-	const char *arg;
-
-	switch (helpdesk_keyword_classify(prefix, kw, &arg)) {
-	case HELPDESK_KW_CLASS_CLAIM:
-	case HELPDESK_KW_CLASS_ESCALATE:
-		return TRUE;
-	default:
-		return FALSE;
-	}
-}
-
-/* Turn one message's keyword change into actions (checked at commit). */
-static const char *
-keywords_change_actions(struct helpdesk_transaction *ht, struct mail *mail,
-			enum modify_type modify_type,
-			const struct mail_keywords *keywords,
-			const ARRAY_TYPE(keywords) *names)
-{
-	const char *prefix = ht->prefix;
-	const char *user = mail->box->storage->user->username;
-	const char *const *current = mail_get_keywords(mail);
-	const char *kw, *refused = NULL;
-	uint64_t ticket = 0;
-	bool prio_set = FALSE, prio_removed = FALSE, ours = FALSE, removed;
-	unsigned int i, actions_before = array_count(&ht->actions);
-
-	/* only changes of the helpdesk's keywords concern us */
-	for (i = 0; i < keywords->count && !ours; i++) {
-		kw = array_idx_elem(names, keywords->idx[i]);
-		ours = str_begins(kw, prefix);
-	}
-	for (i = 0; current[i] != NULL && !ours; i++) {
-		ours = modify_type == MODIFY_REPLACE &&
-			str_begins(current[i], prefix);
-	}
-	if (!ours)
-		return NULL;
-	ticket = mail_ticket(mail);
-
-	if (modify_type != MODIFY_REMOVE) {
-		for (i = 0; i < keywords->count && refused == NULL; i++) {
-			kw = array_idx_elem(names, keywords->idx[i]);
-			/* a claim or escalation this view still shows may
-			   have been done and taken away meanwhile: it is
-			   asked for again */
-			if (str_array_find(current, kw) &&
-			    !keyword_is_request(ht->prefix, kw))
-				continue;
-			refused = keyword_added(ht, mail, ticket, kw, user,
-						&prio_set);
-		}
-	}
-	for (i = 0; current[i] != NULL && refused == NULL; i++) {
-		removed = modify_type == MODIFY_REMOVE ?
-			keywords_contain(names, keywords, current[i]) :
-			modify_type == MODIFY_REPLACE &&
-			!keywords_contain(names, keywords, current[i]);
-		if (removed) {
-			refused = keyword_removed(ht, mail, ticket, current[i],
-						  &prio_removed);
-		}
-	}
-	if (refused == NULL && prio_removed && !prio_set) {
-		refused = t_strdup_printf("a ticket always has a priority: "
-					  "set %sprio-urgent, -high, -normal "
-					  "or -low instead", prefix);
-	}
-	if (refused == NULL && ticket == 0 &&
-	    array_count(&ht->actions) > actions_before) {
-		refused = t_strdup_printf("message UID %u is not part of a "
-					  "ticket", mail->uid);
-		ht->refused_error = MAIL_ERROR_NOTPOSSIBLE;
-	}
-	return refused;
-}
-
-/* Before the STORE is committed: may this user do all of it? One look at
-   the store for the agent, the tickets and the teams. Returns the
-   refusal (and *error_r's kind) or NULL. */
-static const char *
-helpdesk_actions_check(struct helpdesk_transaction *ht,
-		       struct helpdesk_user *huser, const char *user,
-		       enum mail_error *error_r)
-{
-	const char *unavailable =
-		"The helpdesk store is unavailable: try again later";
-	const struct helpdesk_kw_action *action;
-	struct helpdesk_store *store;
-	ARRAY_TYPE(uint64_t) tickets;
-	const char *role, *assignee_role, *error;
-	uint64_t missing;
-	bool any, teams_any, agents_any, found, lead;
-
-	*error_r = MAIL_ERROR_PERM;
-	t_array_init(&tickets, 4);
-	array_foreach(&ht->actions, action)
-		tickets_add_unique(&tickets, action->ticket);
-	store = helpdesk_user_store(huser, FALSE, NULL, &error);
-	if (store == NULL ||
-	    helpdesk_store_check_actor(store, user, &tickets, &role, &any,
-				       &missing, &error) < 0) {
-		helpdesk_store_failed(huser, error);
-		*error_r = MAIL_ERROR_UNAVAILABLE;
-		return unavailable;
-	}
-	(void)helpdesk_store_succeeded(huser);
-	if (any && role == NULL)
-		return t_strdup_printf("%s is not a helpdesk agent", user);
-	if (missing != 0) {
-		*error_r = MAIL_ERROR_NOTPOSSIBLE;
-		return t_strdup_printf("ticket %llu is not in the helpdesk "
-			"store: `doveadm helpdesk reconcile` brings it back",
-			(unsigned long long)missing);
-	}
-	lead = huser->lead || (role != NULL && strcmp(role, "lead") == 0);
-
-	array_foreach(&ht->actions, action) {
-		if (action->claim)
-			continue;
-		switch (action->kind) {
-		case HELPDESK_ACTION_ASSIGN:
-			if (!lead) {
-				return t_strdup_printf("Only a team lead can "
-					"assign a ticket to %s", action->arg);
-			}
-			if (!any)
-				break;
-			if (helpdesk_store_agent_get(store, action->arg,
-					&assignee_role, &agents_any,
-					&error) < 0) {
-				*error_r = MAIL_ERROR_UNAVAILABLE;
-				return unavailable;
-			}
-			if (assignee_role == NULL) {
-				*error_r = MAIL_ERROR_NOTPOSSIBLE;
-				return t_strdup_printf("%s is not a helpdesk "
-						       "agent", action->arg);
-			}
-			break;
-		case HELPDESK_ACTION_UNCLAIM:
-			if (!lead && strcmp(action->arg, user) != 0) {
-				return t_strdup_printf("Only a team lead can "
-					"take a ticket away from %s",
-					action->arg);
-			}
-			break;
-		case HELPDESK_ACTION_TEAM:
-			if (*action->arg == '\0')
-				break;
-			if (helpdesk_store_team_get(store, action->arg, &found,
-						    &teams_any, &error) < 0) {
-				*error_r = MAIL_ERROR_UNAVAILABLE;
-				return unavailable;
-			}
-			if (teams_any && !found) {
-				*error_r = MAIL_ERROR_NOTPOSSIBLE;
-				return t_strdup_printf("there is no team %s",
-						       action->arg);
-			}
-			break;
-		default:
-			break;
-		}
-	}
-	return NULL;
-}
-
-/* The keywords of an agent's change without the state keywords it would
-   add: those are requests (claim, escalate, an owner, a priority...) that
-   the plugin carries out and then writes the resulting state itself. (A
-   keyword added and removed in the same index transaction stays added:
-   the removal is checked against the index only.) State keywords the
-   message has already stay in a replacing change. */
-static struct mail_keywords *
-keywords_without_state_adds(struct mail *mail, struct mail_keywords *keywords,
-			    const char *prefix)
-{
-	const ARRAY_TYPE(keywords) *names =
-		mail_index_get_keywords(mail->box->index);
-	const char *const *current = mail_get_keywords(mail);
-	ARRAY_TYPE(keyword_indexes) kept;
-	const char *name, *arg;
-	unsigned int i;
-
-	t_array_init(&kept, keywords->count + 1);
-	for (i = 0; i < keywords->count; i++) {
-		name = array_idx_elem(names, keywords->idx[i]);
-		if (!helpdesk_keyword_class_is_state(
-			helpdesk_keyword_classify(prefix, name, &arg)) ||
-		    (!keyword_is_request(prefix, name) &&
-		     str_array_find(current, name)))
-			array_push_back(&kept, &keywords->idx[i]);
-	}
-	return mailbox_keywords_create_from_indexes(mail->box, &kept);
-}
-
-static void
-helpdesk_mail_update_keywords(struct mail *_mail, enum modify_type modify_type,
-			      struct mail_keywords *keywords)
-{
-	struct mail_private *mail = (struct mail_private *)_mail;
-	union mail_module_context *hmail =
-		MODULE_CONTEXT_REQUIRE(mail, helpdesk_mail_module);
-	struct helpdesk_transaction *ht = HELPDESK_CONTEXT(_mail->transaction);
-	struct helpdesk_user *huser =
-		HELPDESK_USER_CONTEXT(_mail->box->storage->user);
-	const char *refused;
-
-	/* the plugin's own changes (reconcile too) and replication's are
-	   not an agent's actions */
-	if (ht == NULL || huser == NULL || keywords == NULL ||
-	    ht->internal || ht->reconciling ||
-	    (_mail->transaction->flags & MAILBOX_TRANSACTION_FLAG_SYNC) != 0) {
-		hmail->super.update_keywords(_mail, modify_type, keywords);
-		return;
-	}
-	if (ht->refused != NULL)
-		return;
-	ht->prefix = huser->set.keyword_prefix;
-	T_BEGIN {
-		refused = keywords_change_actions(ht, _mail, modify_type,
-			keywords, mail_index_get_keywords(_mail->box->index));
-		if (refused != NULL)
-			ht->refused = p_strdup(ht->pool, refused);
-	} T_END;
-	if (ht->refused != NULL) {
-		/* nothing of this STORE is applied: refused at commit */
-		return;
-	}
-	if (modify_type == MODIFY_REMOVE) {
-		hmail->super.update_keywords(_mail, modify_type, keywords);
-		return;
-	}
-	T_BEGIN {
-		struct mail_keywords *kept;
-
-		kept = keywords_without_state_adds(_mail, keywords,
-						   huser->set.keyword_prefix);
-		if (kept->count > 0 || modify_type == MODIFY_REPLACE)
-			hmail->super.update_keywords(_mail, modify_type, kept);
-		mailbox_keywords_unref(&kept);
-	} T_END;
-}
-
-void helpdesk_mail_allocated(struct mail *_mail)
-{
-	struct helpdesk_mailbox *hbox = HELPDESK_CONTEXT(_mail->box);
-	struct mail_private *mail = (struct mail_private *)_mail;
-	struct mail_vfuncs *v = mail->vlast;
-	union mail_module_context *hmail;
-
-	if (hbox == NULL || hbox->kind != HELPDESK_BOX_QUEUE)
-		return;
-	hmail = p_new(mail->pool, union mail_module_context, 1);
-	hmail->super = *v;
-	mail->vlast = &hmail->super;
-	v->update_keywords = helpdesk_mail_update_keywords;
-	MODULE_CONTEXT_SET_SELF(mail, helpdesk_mail_module, hmail);
 }
 
 static void
@@ -1318,10 +721,10 @@ static int helpdesk_resolved_copy(struct mail_save_context *ctx,
 	    !helpdesk_settings_is_queue(&huser->set, mail->box->vname))
 		return hbox->module_ctx.super.copy(ctx, mail);
 	T_BEGIN {
-		ticket = mail_ticket(mail);
+		ticket = helpdesk_mail_ticket(mail);
 		if (ticket != 0) {
-			action_add(ht, mail, ticket, FALSE,
-				   HELPDESK_ACTION_RESOLVE, NULL);
+			helpdesk_action_add(ht, mail->uid, ticket, FALSE,
+					    HELPDESK_ACTION_RESOLVE, NULL);
 			save_set_status(ctx, huser, HELPDESK_KW_RESOLVED);
 		}
 	} T_END;
@@ -1359,6 +762,7 @@ static void helpdesk_sent_process(struct mailbox *committed,
 				  struct helpdesk_user *huser,
 				  const ARRAY_TYPE(seq_range) *saved_uids)
 {
+	unsigned int queues;
 	struct mail_user *user = committed->storage->user;
 	struct helpdesk_store *store;
 	struct helpdesk_store_lookup lookup;
@@ -1447,7 +851,8 @@ static void helpdesk_sent_process(struct mailbox *committed,
 	mailbox_free(&box);
 
 	array_foreach_elem(&tickets, ticket) {
-		if (helpdesk_ticket_sync_user(user, ticket, &error) < 0) {
+		if (helpdesk_ticket_sync_user(user, ticket, &queues,
+					      &error) < 0) {
 			e_error(huser->event, "ticket %llu: updating its "
 				"messages failed: %s",
 				(unsigned long long)ticket, error);
@@ -1478,24 +883,19 @@ helpdesk_transaction_commit(struct mailbox_transaction_context *t,
 	struct helpdesk_mailbox *hbox = HELPDESK_CONTEXT_REQUIRE(box);
 	struct helpdesk_transaction *ht = HELPDESK_CONTEXT_REQUIRE(t);
 	struct helpdesk_user *huser = HELPDESK_USER_CONTEXT(box->storage->user);
-	ARRAY_TYPE(uint64_t) reopened, *later = NULL;
+	ARRAY_TYPE(uint64_t) reopened;
+	bool in_queue = hbox->kind == HELPDESK_BOX_QUEUE;
 	uint64_t ticket;
 	bool reconcile = FALSE;
 	int ret;
 
-	if (ht->refused == NULL && huser != NULL &&
-	    array_count(&ht->actions) > 0) {
-		T_BEGIN {
-			const char *refused = helpdesk_actions_check(ht, huser,
-				box->storage->user->username,
-				&ht->refused_error);
-			if (refused != NULL)
-				ht->refused = p_strdup(ht->pool, refused);
-		} T_END;
-	}
+	/* the store first: the changes are judged against it, and a claim
+	   decides who owns the ticket */
+	if (ht->refused == NULL && huser != NULL)
+		helpdesk_actions_prepare(t, ht, huser, in_queue);
 	if (ht->refused != NULL) {
 		/* as the acl plugin does: nothing of the STORE is applied and
-		   the client gets NO with the reason */
+		   the client gets NO with the reason (and an alert) */
 		hbox->module_ctx.super.transaction_rollback(t);
 		mail_storage_set_error(box->storage, ht->refused_error == 0 ?
 				       MAIL_ERROR_PERM : ht->refused_error,
@@ -1503,28 +903,27 @@ helpdesk_transaction_commit(struct mailbox_transaction_context *t,
 		if (huser != NULL) {
 			e_info(huser->event, "keyword change by %s refused: %s",
 			       box->storage->user->username, ht->refused);
+			helpdesk_actions_refused(box, ht);
 		}
 		helpdesk_transaction_free(ht);
 		return -1;
 	}
-	if (huser != NULL && array_count(&ht->actions) > 0) {
-		/* the store first: a claim decides who owns the ticket */
-		T_BEGIN {
-			later = helpdesk_actions_run(t, ht, huser,
-				hbox->kind == HELPDESK_BOX_QUEUE);
-		} T_END;
-	}
 	ret = hbox->module_ctx.super.transaction_commit(t, changes_r);
+	if (ret == 0 && huser != NULL && ht->keyword_changes)
+		helpdesk_mail_rewrites_commit(huser, ht);
 	if (ret == 0 && huser != NULL && array_count(&ht->moved_back) > 0) {
 		T_BEGIN {
 			moved_back_locations(box, huser, &ht->moved_back,
 					     changes_r);
 		} T_END;
 	}
-	if (ret == 0 && later != NULL && array_count(later) > 0) {
+	if (ret == 0 && huser != NULL &&
+	    (array_count(&ht->changes) > 0 || array_count(&ht->actions) > 0))
+		helpdesk_actions_finish(box, ht, huser, in_queue);
+	if (ret == 0 && huser != NULL && array_count(&ht->client_saves) > 0) {
 		T_BEGIN {
-			helpdesk_actions_finish(box, huser, &ht->actions,
-				later, hbox->kind == HELPDESK_BOX_QUEUE);
+			helpdesk_append_adopt(box, huser, &ht->client_saves,
+					      changes_r);
 		} T_END;
 	}
 	if (ret == 0 && huser != NULL && hbox->kind == HELPDESK_BOX_SENT &&
@@ -1560,7 +959,7 @@ helpdesk_transaction_commit(struct mailbox_transaction_context *t,
 				const char *error;
 
 				if (helpdesk_ticket_sync_keywords(box2, huser,
-						ticket, NULL, &error) < 0) {
+						ticket, NULL, NULL, &error) < 0) {
 					e_error(huser->event, "ticket %llu: "
 						"updating its messages in %s "
 						"failed: %s",
@@ -1588,6 +987,25 @@ helpdesk_transaction_rollback(struct mailbox_transaction_context *t)
 	helpdesk_transaction_free(ht);
 }
 
+/* A mailbox of the agents' views namespace (prefix helpdesk_views, with
+   or without its separator). */
+static bool helpdesk_box_is_view(struct helpdesk_user *huser,
+				 struct mailbox *box)
+{
+	struct mail_namespace *ns = mailbox_get_namespace(box);
+	const char *views = huser->set.views;
+	size_t len;
+
+	if (views == NULL || strcmp(box->storage->name, "virtual") != 0)
+		return FALSE;
+	len = strlen(views);
+	if (strncmp(ns->prefix, views, len) != 0)
+		return FALSE;
+	return ns->prefix[len] == '\0' ||
+		(ns->prefix[len] == mail_namespace_get_sep(ns) &&
+		 ns->prefix[len + 1] == '\0');
+}
+
 void helpdesk_mailbox_allocated(struct mailbox *box)
 {
 	struct helpdesk_user *huser = HELPDESK_USER_CONTEXT(box->storage->user);
@@ -1601,6 +1019,10 @@ void helpdesk_mailbox_allocated(struct mailbox *box)
 		kind = HELPDESK_BOX_QUEUE;
 	else if (huser->delivery)
 		return;
+	else if (helpdesk_box_is_view(huser, box)) {
+		helpdesk_view_mailbox_allocated(box);
+		return;
+	}
 	else if (huser->set.resolved_mailbox != NULL &&
 		 strcmp(box->vname, huser->set.resolved_mailbox) == 0)
 		kind = HELPDESK_BOX_RESOLVED;
@@ -1638,6 +1060,16 @@ void helpdesk_mailbox_allocated(struct mailbox *box)
 	MODULE_CONTEXT_SET(box, helpdesk_storage_module, hbox);
 }
 
+void helpdesk_mail_allocated(struct mail *mail)
+{
+	struct helpdesk_mailbox *hbox = HELPDESK_CONTEXT(mail->box);
+
+	if (hbox != NULL && hbox->kind == HELPDESK_BOX_QUEUE)
+		helpdesk_mail_queue_allocated(mail);
+	else if (hbox == NULL)
+		helpdesk_view_mail_allocated(mail);
+}
+
 struct helpdesk_transaction *
 helpdesk_transaction_get(struct mailbox_transaction_context *t)
 {
@@ -1645,7 +1077,7 @@ helpdesk_transaction_get(struct mailbox_transaction_context *t)
 }
 
 int helpdesk_ticket_sync_user(struct mail_user *user, uint64_t ticket,
-			      const char **error_r)
+			      unsigned int *queues_r, const char **error_r)
 {
 	struct helpdesk_user *huser = HELPDESK_USER_CONTEXT(user);
 	struct mail_namespace *ns;
@@ -1653,22 +1085,17 @@ int helpdesk_ticket_sync_user(struct mail_user *user, uint64_t ticket,
 	const char *const *queue;
 	int ret = 0;
 
-	if (huser == NULL) {
-		*error_r = "the helpdesk plugin is not configured for this user "
-			"(helpdesk_queue)";
-		return -1;
-	}
-	for (queue = huser->set.queues; *queue != NULL && ret == 0; queue++) {
+	*queues_r = 0;
+	if (huser == NULL)
+		return 0;
+	for (queue = helpdesk_user_queues(user, huser);
+	     *queue != NULL && ret == 0; queue++) {
 		ns = mail_namespace_find(user->namespaces, *queue);
-		if (ns == NULL) {
-			*error_r = t_strdup_printf(
-				"%s: no namespace for this mailbox", *queue);
-			return -1;
-		}
 		box = mailbox_alloc(ns->list, *queue, 0);
+		(*queues_r)++;
 		T_BEGIN {
 			ret = helpdesk_ticket_sync_keywords(box, huser, ticket,
-							    NULL, error_r);
+							    NULL, NULL, error_r);
 			if (ret < 0) {
 				*error_r = p_strdup_printf(user->pool, "%s: %s",
 							   *queue, *error_r);

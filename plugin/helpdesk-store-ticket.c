@@ -4,6 +4,7 @@
    event in the ledger, in one transaction. */
 
 #include "lib.h"
+#include "array.h"
 #include "str.h"
 #include "strnum.h"
 #include "guid.h"
@@ -431,4 +432,42 @@ int helpdesk_store_move_location(struct helpdesk_store *store,
 	return helpdesk_sql_exec(store,
 		"UPDATE hd_messages SET mailbox_guid = ?, uid = ? "
 		"WHERE message_key = ?", args, error_r);
+}
+
+/* The first column of every row of a query, in order. */
+static int store_get_column(struct helpdesk_store *store, const char *query,
+			    pool_t pool, ARRAY_TYPE(const_string) *values,
+			    const char **error_r)
+{
+	struct sql_result *result;
+	const char *value;
+	int ret;
+
+	result = helpdesk_sql_query(store, query, NULL);
+	while ((ret = sql_result_next_row(result)) > 0) {
+		value = p_strdup(pool, sql_result_get_field_value(result, 0));
+		array_push_back(values, &value);
+	}
+	if (ret < 0)
+		*error_r = t_strdup(sql_result_get_error(result));
+	sql_result_unref(result);
+	return ret < 0 ? -1 : 0;
+}
+
+int helpdesk_store_agent_names(struct helpdesk_store *store, pool_t pool,
+			       ARRAY_TYPE(const_string) *names,
+			       const char **error_r)
+{
+	return store_get_column(store,
+		"SELECT username FROM hd_agents ORDER BY username",
+		pool, names, error_r);
+}
+
+int helpdesk_store_team_names(struct helpdesk_store *store, pool_t pool,
+			      ARRAY_TYPE(const_string) *names,
+			      const char **error_r)
+{
+	return store_get_column(store,
+		"SELECT name FROM hd_teams ORDER BY name", pool, names,
+		error_r);
 }

@@ -146,6 +146,14 @@ int helpdesk_store_agent_set(struct helpdesk_store *store,
 int helpdesk_store_agent_remove(struct helpdesk_store *store,
 				const char *username, bool *removed_r,
 				const char **error_r);
+/* The registered agents' user names and the teams' names, sorted, appended
+   to names (allocated from pool). */
+int helpdesk_store_agent_names(struct helpdesk_store *store, pool_t pool,
+			       ARRAY_TYPE(const_string) *names,
+			       const char **error_r);
+int helpdesk_store_team_names(struct helpdesk_store *store, pool_t pool,
+			      ARRAY_TYPE(const_string) *names,
+			      const char **error_r);
 /* Teams: *any_r tells whether any team is registered at all. */
 int helpdesk_store_team_get(struct helpdesk_store *store, const char *name,
 			    bool *found_r, bool *any_r, const char **error_r);

@@ -214,8 +214,8 @@ void helpdesk_views_namespaces_created(struct mail_namespace *namespaces)
 	if (huser == NULL || user->autocreated ||
 	    strcmp(user->service, "imap") != 0)
 		return;
-	prefix = mail_user_plugin_getenv(user, HELPDESK_VIEWS_SETTING);
-	if (prefix == NULL || *prefix == '\0')
+	prefix = huser->set.views;
+	if (prefix == NULL)
 		return;
 	if (mail_user_get_home(user, &home) <= 0) {
 		e_debug(huser->event, "views: user has no home, no views");

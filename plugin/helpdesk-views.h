@@ -11,4 +11,9 @@ struct mail_namespace;
    fail the login. */
 void helpdesk_views_namespaces_created(struct mail_namespace *namespaces);
 
+/* helpdesk-view-storage.c: the overrides of a view mailbox (a virtual
+   mailbox in the helpdesk_views namespace) and of its messages. */
+void helpdesk_view_mailbox_allocated(struct mailbox *box);
+void helpdesk_view_mail_allocated(struct mail *mail);
+
 #endif

@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 PACKAGES="build-essential autoconf automake libtool pkg-config \
 dovecot-core dovecot-dev dovecot-imapd dovecot-lmtpd dovecot-sieve \
 dovecot-sqlite dovecot-pgsql sqlite3 python3 valgrind clang \
-postgresql"
+postgresql thunderbird xvfb xauth imagemagick neomutt tmux"
 
 missing=""
 for p in $PACKAGES; do

@@ -78,6 +78,13 @@ def main():
         t.ok(not fatal, "no Panic/Fatal in dovecot.log", "\n".join(fatal))
     finally:
         dc.cleanup()
+    dc = Dovecot(users=("support", "alice", "bob", "customer"))
+    try:
+        with t.check("doveadm for users without a queue runs to the end"):
+            dc.start()
+            all_users(t, dc)
+    finally:
+        dc.cleanup()
     elapsed = time.monotonic() - t0
     t.diag("test_doveadm.py took %.1f s" % elapsed)
     return t.done()
@@ -88,7 +95,7 @@ def run(t, dc):
     p = dc.doveadm("helpdesk", "reconcile", user="support", check=False)
     rows = [l.split()[:3] for l in p.stdout.splitlines()]
     t.ok(p.returncode == 0 and ["support", "0", "0"] in rows
-         and re.search(r"^user\s+reconciled\s+pending", p.stdout, re.M),
+         and re.search(r"^Username\s+reconciled\s+pending", p.stdout, re.M),
          "reconcile on an empty queue: support 0 reconciled 0 pending", out(p))
 
     # ------------------------------------------------------------ tickets
@@ -248,6 +255,48 @@ def run(t, dc):
     t.eq(len(dc.queue("alice")), 4, "reconcile leaves the clean queue alone (4 mails)")
     d, _ = json_list(dc)
     t.eq(len(d) if isinstance(d, list) else None, 3, "still 3 tickets after reconcile")
+
+
+def all_users(t, dc):
+    """Issue 12: -A (the natural cron line) and -u of a user who has no
+    queue: every user gets a row, doveadm never panics."""
+    with open(os.path.join(dc.root, "global-acl"), "w") as f:
+        f.write("Public/Queue user=support lrwstipekxa\n"
+                "Public/Queue user=alice lrwstipekxa\n")
+    r = dc.deliver(make_message(subject="Printer broken"))
+    t.ok(r.ok, "a ticket to reconcile around", str(r))
+    p = dc.doveadm("helpdesk", "reconcile", "-A", check=False)
+    rows = {l.split()[0]: l.split()[1:] for l in p.stdout.splitlines()[1:] if l.strip()}
+    t.ok(p.returncode == 0 and "Panic" not in p.stderr and
+         sorted(rows) == ["alice", "bob", "customer", "support"] and
+         all(v == ["0", "0", "0"] for v in rows.values()),
+         "reconcile -A: exit 0, a row of zeros for each user (with and "
+         "without rights on the queue)", out(p))
+    p = dc.doveadm("-f", "json", "helpdesk", "reconcile", "-A", check=False)
+    try:
+        d = json.loads(p.stdout)
+    except ValueError:
+        d = None
+    t.ok(p.returncode == 0 and isinstance(d, list) and
+         sorted(x.get("username") for x in d) == ["alice", "bob", "customer", "support"] and
+         all(sorted(x) == ["pending", "rebuilt", "reconciled", "username"] for x in d),
+         "reconcile -A -f json: one object per user, keys username reconciled "
+         "pending rebuilt", out(p))
+    p = dc.doveadm("helpdesk", "reconcile", user="customer", check=False)
+    t.ok(p.returncode == 0 and re.search(r"^customer\s+0\s+0\s+0", p.stdout, re.M) and
+         "no helpdesk queue it can open" in p.stderr,
+         "reconcile -u customer (no rights on the queue): exit 0, zeros, says why", out(p))
+    p = dc.doveadm("helpdesk", "ticket", "assign", "-A", "1", "alice", check=False)
+    t.ok(p.returncode == 0 and "Panic" not in p.stderr,
+         "ticket assign -A: exit 0", out(p))
+    mine = [m for m in dc.queue("alice") if "hd-owner-alice" in m["keywords"]]
+    t.eq(len(mine), 1, "ticket assign -A: the queue's message shows the new owner")
+    p = dc.doveadm("helpdesk", "ticket", "assign", "-u", "customer", "1", "alice",
+                   check=False)
+    t.ok(p.returncode == 0 and "no helpdesk queue it can open" in p.stderr,
+         "ticket assign -u customer: exit 0 and a warning that no queue was updated", out(p))
+    fatal = dc.log_errors(r"\b(Panic|Fatal): ")
+    t.ok(not fatal, "users without a queue: no Panic/Fatal in dovecot.log", "\n".join(fatal))
 
 
 if __name__ == "__main__":

@@ -546,6 +546,18 @@ def scenarios(x):
         x.expect_ticket(mid, 1, subject="[#1] Re: long thread")
         assert x.max_ticket() == before
 
+    # 22b -----------------------------------------------------------------
+    @scenario("References with 200 ids, the first (the thread's root) a ticket message: joins it")
+    def _():
+        refs = [S["plain"]] + [new_id("q%03d" % i) for i in range(199)]
+        msg = make_message(subject="Re: long thread again", sender="carl@example.org",
+                           references=refs)
+        mid = msgid_of(msg)
+        before = x.max_ticket()
+        x.deliver(msg, sender="carl@example.org")
+        x.expect_ticket(mid, 1, subject="[#1] Re: long thread again")
+        assert x.max_ticket() == before
+
     # 23 ------------------------------------------------------------------
     @scenario("References with 500 ids, none a ticket message: new ticket")
     def _():

@@ -117,14 +117,19 @@ def scenario(t, dc):
     T1b = (num[msgid_of(m1)], "[#%d] Re: Printer on fire" % num[msgid_of(m1)])
     T2 = (num[msgid_of(m2)], "[#%d] VPN down" % num[msgid_of(m2)])
     T3 = (num[msgid_of(m3)], "[#%d] Mail bounces" % num[msgid_of(m3)])
-    # a ticket in the second queue mailbox (APPENDed with the state a
-    # delivery would give it: appended mail is kept as it is)
+    # a ticket in the second queue mailbox: delivered, then moved there
+    # (a move between queues keeps its state; a client's APPEND would
+    # carry no helpdesk keyword)
+    bill = make_message(subject="Invoice twice", sender="gina@customer.example")
+    r = dc.deliver(bill)
+    t.ok(r.ok, "delivery of the billing ticket's message", str(r))
+    entry = [m for m in dc.queue("carol") if m["message_id"] == msgid_of(bill)][0]
+    nb = int(entry["headers"]["X-Helpdesk-Ticket"])
     with dc.imap("carol") as c:
-        bill = make_message(subject="[#900] Invoice twice",
-                            extra_headers=[("X-Helpdesk-Ticket", "900")])
-        typ, dat = c.append("Public/Billing", "(hd-new hd-prio-normal)", None, bill)
-        t.ok(typ == "OK", "APPEND of a ticket message into the second queue", str(dat))
-    TB = (900, "[#900] Invoice twice")
+        c.select("Public/Queue")
+        typ, dat = c.uid("MOVE", str(entry["uid"]), "Public/Billing")
+        t.ok(typ == "OK", "MOVE of a ticket message into the second queue", str(dat))
+    TB = (nb, "[#%d] Invoice twice" % nb)
 
     # LIST, LSUB, the files
     for user in ("alice", "bob"):
