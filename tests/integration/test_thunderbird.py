@@ -1,0 +1,191 @@
+#!/usr/bin/python3
+"""Thunderbird (Debian 12's, under Xvfb, driven through Marionette) as an
+agent's client, with a profile as a fresh install makes it plus the tags
+file `doveadm helpdesk client-config thunderbird` ships (issue 12):
+
+* the queue, the resolved mailbox and the agent's views are listed
+  without any subscription made by hand;
+* the helpdesk's keywords show as named tags;
+* tagging a message claims, resolves and escalates its ticket;
+* a claim someone else won and a refused action bring up the server's
+  text, and the tags Thunderbird shows snap back to what the server holds;
+* the same through a view (Helpdesk/Unassigned).
+
+TAP output; skipped without thunderbird and Xvfb."""
+
+import os
+import shutil
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "lib"))
+
+from hdtest import (HOST, VIEWS_NAMESPACE, Dovecot, make_message, msgid_of,  # noqa: E402
+                    plugin_or_skip)
+from tap import Tap  # noqa: E402
+
+QUEUE = "Public/Queue"
+RESOLVED = "Public/Resolved"
+VIEWS = ("Helpdesk/Mine", "Helpdesk/Unassigned", "Helpdesk/Waiting on customer")
+
+
+def wait(pred, timeout=15.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        v = pred()
+        if v:
+            return v
+        time.sleep(0.2)
+    return pred()
+
+
+def scenario(t, dc, Thunderbird):
+    subjects = ("Printer on fire", "VPN down", "Mail bounces", "Disk full")
+    msgs = {}
+    for s in subjects:
+        m = make_message(subject=s, sender="dana@customer.example")
+        assert dc.deliver(m).ok
+        msgs[s] = m
+    # (the first delivery makes the store)
+    for args in (("agent", "add", "alice"), ("agent", "add", "bob"),
+                 ("agent", "add", "-l", "carol")):
+        dc.doveadm("helpdesk", *args)
+    q = {m["message_id"]: m for m in dc.queue("carol")}
+    uid = {s: q[msgid_of(m)]["uid"] for s, m in msgs.items()}
+    num = {s: int(q[msgid_of(m)]["headers"]["X-Helpdesk-Ticket"]) for s, m in msgs.items()}
+
+    def ticket(s):
+        return dc.sql("SELECT status, owner, tier FROM hd_tickets WHERE id = ?",
+                      (num[s],))[0]
+
+    p = dc.doveadm("helpdesk", "client-config", "thunderbird", check=False)
+    t.ok(p.returncode == 0 and 'mailnews.tags.hd-owner-bob.tag", "Owner: bob"' in p.stdout,
+         "client-config thunderbird: user.js lines, an owner tag per registered agent",
+         p.stderr)
+    tags_js = p.stdout
+
+    with Thunderbird(HOST, dc.imap_port, "bob", "pass", user_js_extra=tags_js) as tb:
+        try:
+            folders = tb.wait_discovery() and tb.folders()
+        except Exception:
+            folders = tb.folders()
+        missing = [f for f in (QUEUE, RESOLVED) + VIEWS if f not in folders]
+        t.ok(not missing, "a fresh profile lists the queue, the resolved mailbox and the "
+             "views (subscribed by the server)", "missing %r in %r" % (missing, folders))
+
+        tb.open_folder(QUEUE)
+        rows = {r["uid"]: r for r in tb.rows()}
+        first = rows.get(uid["Printer on fire"], {})
+        t.ok({"New (unassigned)", "Priority: normal", "Tier 1"} <= set(first.get("tags", ())),
+             "the keywords show as named tags", repr(first))
+
+        # claim by tagging
+        tb.add_keyword(uid["Printer on fire"], "hd-claim")
+        t.ok(wait(lambda: ticket("Printer on fire")[1] == "bob"),
+             "tagging hd-claim: bob owns the ticket", repr(ticket("Printer on fire")))
+        kw = wait(lambda: (lambda k: k if "hd-owner-bob" in k and "hd-claim" not in k
+                           else None)(tb.get_keywords(uid["Printer on fire"])))
+        t.ok(kw, "Thunderbird shows hd-owner-bob, not the hd-claim it set",
+             repr(tb.get_keywords(uid["Printer on fire"])))
+
+        # alice was faster
+        with dc.imap("alice") as c:
+            c.select(QUEUE)
+            typ, dat = c.uid("STORE", str(uid["VPN down"]), "+FLAGS", "(hd-claim)")
+            assert typ == "OK", dat
+        tb.add_keyword(uid["VPN down"], "hd-claim")
+        want = "ticket %d is already alice's" % num["VPN down"]
+        try:
+            text = tb.wait_alert(want, timeout=20)
+        except TimeoutError as e:
+            text = str(e)
+        t.ok(want in text, "a claim alice won: Thunderbird shows %r" % want, text)
+        kw = wait(lambda: (lambda k: k if "hd-claim" not in k and "hd-owner-alice" in k
+                           else None)(tb.get_keywords(uid["VPN down"])))
+        t.ok(kw, "... and its tags snap back to alice's",
+             repr(tb.get_keywords(uid["VPN down"])))
+        t.eq(ticket("VPN down")[1], "alice", "store: alice owns it")
+
+        # a refusal: bob is no lead
+        tb.remove_keyword(uid["VPN down"], "hd-owner-alice")
+        want = "Only a team lead can take a ticket away from alice"
+        try:
+            text = tb.wait_alert(want, timeout=20)
+        except TimeoutError as e:
+            text = str(e)
+        t.ok(want in text, "removing alice's owner tag: Thunderbird shows the refusal",
+             text)
+        kw = wait(lambda: (lambda k: k if "hd-owner-alice" in k else None)(
+            tb.get_keywords(uid["VPN down"])))
+        t.ok(kw, "... and alice's owner tag comes back",
+             repr(tb.get_keywords(uid["VPN down"])))
+
+        tb.add_keyword(uid["Mail bounces"], "hd-escalate")
+        t.ok(wait(lambda: ticket("Mail bounces")[2] == 2), "tagging hd-escalate: tier 2",
+             repr(ticket("Mail bounces")))
+        kw = wait(lambda: (lambda k: k if "hd-tier-2" in k and "hd-escalate" not in k
+                           else None)(tb.get_keywords(uid["Mail bounces"])))
+        t.ok(kw, "Thunderbird shows hd-tier-2, not hd-escalate",
+             repr(tb.get_keywords(uid["Mail bounces"])))
+        tb.add_keyword(uid["Printer on fire"], "hd-resolved")
+        t.ok(wait(lambda: ticket("Printer on fire")[0] == "resolved"),
+             "tagging hd-resolved: resolved", repr(ticket("Printer on fire")))
+
+        # through a view
+        tb.open_folder(VIEWS[1])
+        vrows = [r for r in tb.rows() if "Disk full" in r["subject"]]
+        t.ok(len(vrows) == 1, "the Unassigned view shows the unclaimed ticket",
+             repr(tb.rows()))
+        if vrows:
+            v = vrows[0]["uid"]
+            tb.add_keyword(v, "hd-waiting")
+            want = "hd-waiting is set by the helpdesk, not by agents"
+            try:
+                text = tb.wait_alert(want, timeout=20)
+            except TimeoutError as e:
+                text = str(e)
+            t.ok(want in text, "through the view: a refused tag shows the server's text",
+                 text)
+            kw = wait(lambda: (lambda k: k if "hd-waiting" not in k else None)(
+                tb.get_keywords(v)))
+            t.ok(kw, "through the view: the refused tag does not stay",
+                 repr(tb.get_keywords(v)))
+            tb.add_keyword(v, "hd-claim")
+            t.ok(wait(lambda: ticket("Disk full")[1] == "bob"),
+                 "through the view: tagging hd-claim claims", repr(ticket("Disk full")))
+
+            def gone():
+                tb.refresh()
+                return not any("Disk full" in r["subject"] for r in tb.rows())
+            t.ok(wait(gone, timeout=20), "the claimed ticket leaves the open Unassigned view",
+                 repr(tb.rows()))
+        tb.screenshot(os.path.join(dc.root, "thunderbird.png"))
+        t.eq(tb.alerts(), [], "no other alert was shown")
+
+
+def main():
+    t = Tap()
+    if plugin_or_skip(t, "Thunderbird tests") is None:
+        return t.done()
+    if not shutil.which("thunderbird") or not shutil.which("Xvfb"):
+        t.skip("Thunderbird under Xvfb", "thunderbird or Xvfb not installed")
+        return t.done()
+    from thunderbird import Thunderbird
+    dc = Dovecot(mail_plugins=("virtual",),
+                 settings={"helpdesk_views": "Helpdesk/",
+                           "helpdesk_resolved_mailbox": RESOLVED})
+    dc.extra_config = VIEWS_NAMESPACE
+    try:
+        dc.start()
+        dc.create_mailbox(RESOLVED)
+        with t.check("Thunderbird scenario runs to the end"):
+            scenario(t, dc, Thunderbird)
+        t.eq(dc.log_errors(), [], "no Error/Panic/Fatal in the log")
+    finally:
+        dc.cleanup()
+    return t.done()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
