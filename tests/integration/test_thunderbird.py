@@ -40,6 +40,26 @@ def wait(pred, timeout=15.0):
     return pred()
 
 
+def tag_key(tb, uid, n):
+    """Select the message and press tag key n (Thunderbird's cmd_tagN, the
+    keys 1-9 of the message list)."""
+    return tb.execute("""
+      let w = about3();
+      let i = -1;
+      for (let j = 0; j < w.gDBView.rowCount; j++) {
+        if (w.gDBView.getKeyAt(j) == ARGS[0])
+          i = j;
+      }
+      if (i < 0)
+        return false;
+      w.threadTree.selectedIndex = i;
+      let cmd = "cmd_tag" + ARGS[1];
+      if (!w.commandController.isCommandEnabled(cmd))
+        return false;
+      w.commandController.doCommand(cmd);
+      return true;""", [uid, n])
+
+
 def scenario(t, dc, Thunderbird):
     subjects = ("Printer on fire", "VPN down", "Mail bounces", "Disk full")
     msgs = {}
@@ -80,10 +100,10 @@ def scenario(t, dc, Thunderbird):
         t.ok({"New (unassigned)", "Priority: normal", "Tier 1"} <= set(first.get("tags", ())),
              "the keywords show as named tags", repr(first))
 
-        # claim by tagging
-        tb.add_keyword(uid["Printer on fire"], "hd-claim")
+        # claim with tag key 1
+        t.ok(tag_key(tb, uid["Printer on fire"], 1), "tag key 1 is enabled on a message")
         t.ok(wait(lambda: ticket("Printer on fire")[1] == "bob"),
-             "tagging hd-claim: bob owns the ticket", repr(ticket("Printer on fire")))
+             "tag key 1 (Claim): bob owns the ticket", repr(ticket("Printer on fire")))
         kw = wait(lambda: (lambda k: k if "hd-owner-bob" in k and "hd-claim" not in k
                            else None)(tb.get_keywords(uid["Printer on fire"])))
         t.ok(kw, "Thunderbird shows hd-owner-bob, not the hd-claim it set",
@@ -121,16 +141,35 @@ def scenario(t, dc, Thunderbird):
         t.ok(kw, "... and alice's owner tag comes back",
              repr(tb.get_keywords(uid["VPN down"])))
 
-        tb.add_keyword(uid["Mail bounces"], "hd-escalate")
-        t.ok(wait(lambda: ticket("Mail bounces")[2] == 2), "tagging hd-escalate: tier 2",
+        tag_key(tb, uid["Mail bounces"], 3)
+        t.ok(wait(lambda: ticket("Mail bounces")[2] == 2), "tag key 3 (Escalate): tier 2",
              repr(ticket("Mail bounces")))
         kw = wait(lambda: (lambda k: k if "hd-tier-2" in k and "hd-escalate" not in k
                            else None)(tb.get_keywords(uid["Mail bounces"])))
         t.ok(kw, "Thunderbird shows hd-tier-2, not hd-escalate",
              repr(tb.get_keywords(uid["Mail bounces"])))
-        tb.add_keyword(uid["Printer on fire"], "hd-resolved")
+        tag_key(tb, uid["Printer on fire"], 2)
         t.ok(wait(lambda: ticket("Printer on fire")[0] == "resolved"),
-             "tagging hd-resolved: resolved", repr(ticket("Printer on fire")))
+             "tag key 2 (Resolved): resolved", repr(ticket("Printer on fire")))
+
+        # resolve by moving the message to the resolved folder
+        moved = tb.execute("""
+          let src = getFolder(ARGS[0]), dst = getFolder(ARGS[1]);
+          let w = about3();
+          let hdr = null;
+          for (let j = 0; j < w.gDBView.rowCount; j++) {
+            if (w.gDBView.getKeyAt(j) == ARGS[2])
+              hdr = w.gDBView.getMsgHdrAt(j);
+          }
+          if (!hdr)
+            return false;
+          /* what a drag and drop onto the folder does */
+          MailServices.copy.copyMessages(src, [hdr], dst, true, null, null,
+                                         false);
+          return true;""", [QUEUE, RESOLVED, uid["Mail bounces"]])
+        t.ok(moved and wait(lambda: ticket("Mail bounces")[0] == "resolved"),
+             "moving a message to the resolved folder: resolved",
+             repr((moved, ticket("Mail bounces"))))
 
         # through a view
         tb.open_folder(VIEWS[1])
