@@ -44,6 +44,16 @@ struct helpdesk_store {
 #define HELPDESK_SQL_REPLY_ACTOR \
 	"SELECT actor FROM hd_events WHERE event_key = ?"
 
+/* An action's event, as the INSERT ... SELECT that follows its ticket's
+   UPDATE (7 parameters: key, ticket, kind, actor, message key, detail,
+   time; casts for PostgreSQL, which does not infer a SELECT list's
+   parameter types from the INSERT's columns). */
+#define HELPDESK_SQL_ACTION_EVENT \
+	"INSERT INTO hd_events (event_key, ticket_id, kind, actor, " \
+	"message_key, detail, created) SELECT CAST(? AS TEXT), " \
+	"CAST(? AS BIGINT), CAST(? AS TEXT), CAST(? AS TEXT), " \
+	"CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS BIGINT)"
+
 /* The ledger key of an agent's reply: counted once per message. */
 const char *helpdesk_reply_event_key(const char *message_key);
 

@@ -106,6 +106,70 @@ action_update(enum helpdesk_action_kind kind, const char **set_arg_r)
 	i_unreached();
 }
 
+/* The condition under which the action changes the ticket (the no-op
+   check again, inside the write: another agent may have done it since
+   it was read), with its parameters bound by action_bind_update(). */
+static const char *action_guard(enum helpdesk_action_kind kind)
+{
+	switch (kind) {
+	case HELPDESK_ACTION_UNCLAIM:
+		return " AND owner = ?";
+	case HELPDESK_ACTION_ASSIGN:
+		return " AND owner != ?";
+	case HELPDESK_ACTION_RESOLVE:
+		return " AND status != 'resolved'";
+	case HELPDESK_ACTION_REOPEN:
+		return " AND status = 'resolved'";
+	case HELPDESK_ACTION_ESCALATE:
+		return " AND tier < 4";
+	case HELPDESK_ACTION_PRIORITY:
+		return " AND priority != ?";
+	case HELPDESK_ACTION_VIP:
+		return " AND vip = 0";
+	case HELPDESK_ACTION_UNVIP:
+		return " AND vip != 0";
+	case HELPDESK_ACTION_TEAM:
+		return " AND team != ?";
+	case HELPDESK_ACTION_REPLY:
+		/* counted once */
+		return " AND NOT EXISTS (SELECT 1 FROM hd_events "
+			"WHERE event_key = ?)";
+	}
+	i_unreached();
+}
+
+/* Bind the UPDATE's parameters: "now", the SET clause's one, the ticket,
+   the guard's one. Returns the next index. */
+static unsigned int
+action_bind_update(struct sql_statement *stmt, enum helpdesk_action_kind kind,
+		   const char *set_arg, const char *now_str, const char *actor,
+		   const char *arg, const char *ticket_str,
+		   const char *event_key)
+{
+	unsigned int idx = 0;
+
+	sql_statement_bind_str(stmt, idx++, now_str);
+	if (set_arg != NULL) {
+		sql_statement_bind_str(stmt, idx++,
+				       strcmp(set_arg, "arg") == 0 ? arg : actor);
+	}
+	sql_statement_bind_str(stmt, idx++, ticket_str);
+	switch (kind) {
+	case HELPDESK_ACTION_UNCLAIM:
+	case HELPDESK_ACTION_ASSIGN:
+	case HELPDESK_ACTION_PRIORITY:
+	case HELPDESK_ACTION_TEAM:
+		sql_statement_bind_str(stmt, idx++, arg);
+		break;
+	case HELPDESK_ACTION_REPLY:
+		sql_statement_bind_str(stmt, idx++, event_key);
+		break;
+	default:
+		break;
+	}
+	return idx;
+}
+
 int helpdesk_store_ticket_action(struct helpdesk_store *store,
 				 uint64_t ticket,
 				 enum helpdesk_action_kind kind,
@@ -119,7 +183,8 @@ int helpdesk_store_ticket_action(struct helpdesk_store *store,
 	const char *ticket_str = t_strdup(dec2str(ticket));
 	const char *now_str = t_strdup(dec2str(now));
 	const char *set, *set_arg, *event_key, *detail, *message_key = "";
-	unsigned int rows = 0, idx = 0;
+	const char *update;
+	unsigned int rows = 0, idx;
 	bool found;
 
 	*changed_r = FALSE;
@@ -147,35 +212,41 @@ int helpdesk_store_ticket_action(struct helpdesk_store *store,
 	}
 
 	set = action_update(kind, &set_arg);
+	update = t_strconcat("UPDATE hd_tickets SET updated = ?, ", set,
+			     " WHERE id = ?", action_guard(kind), NULL);
 	trans = sql_transaction_begin(store->db);
-	stmt = sql_statement_init(store->db, t_strconcat(
-		"UPDATE hd_tickets SET updated = ?, ", set, " WHERE id = ?",
-		kind == HELPDESK_ACTION_UNCLAIM ? " AND owner = ?" :
-		kind == HELPDESK_ACTION_ESCALATE ? " AND tier < 4" :
-		kind == HELPDESK_ACTION_REPLY ? " AND NOT EXISTS (SELECT 1 "
-		"FROM hd_events WHERE event_key = ?)" : "", NULL));
-	sql_statement_bind_str(stmt, idx++, now_str);
-	if (set_arg != NULL) {
-		sql_statement_bind_str(stmt, idx++,
-				       strcmp(set_arg, "arg") == 0 ? arg : actor);
+	if (strcmp(store->driver, "pgsql") == 0) {
+		/* one statement: the event only when the update changed the
+		   ticket (concurrent agents: the second finds it done) */
+		stmt = sql_statement_init(store->db, t_strconcat(
+			"WITH u AS (", update, " RETURNING id) "
+			HELPDESK_SQL_ACTION_EVENT " FROM u "
+			"ON CONFLICT DO NOTHING", NULL));
+	} else {
+		stmt = sql_statement_init(store->db, update);
 	}
+	idx = action_bind_update(stmt, kind, set_arg, now_str, actor, arg,
+				 ticket_str, event_key);
+	if (strcmp(store->driver, "pgsql") != 0) {
+		sql_update_stmt_get_rows(trans, &stmt, &rows);
+		/* SQLite: changes() is what the UPDATE just before in this
+		   transaction changed */
+		stmt = sql_statement_init(store->db,
+			HELPDESK_SQL_ACTION_EVENT " WHERE changes() > 0 "
+			"ON CONFLICT DO NOTHING");
+		idx = 0;
+	}
+	sql_statement_bind_str(stmt, idx++, event_key);
 	sql_statement_bind_str(stmt, idx++, ticket_str);
-	if (kind == HELPDESK_ACTION_UNCLAIM)
-		sql_statement_bind_str(stmt, idx++, arg);
-	else if (kind == HELPDESK_ACTION_REPLY)
-		sql_statement_bind_str(stmt, idx++, event_key);
-	sql_update_stmt_get_rows(trans, &stmt, &rows);
-	{
-		const char *ev_args[] = {
-			event_key, ticket_str, helpdesk_action_event_name(kind),
-			actor, message_key, detail, now_str, NULL
-		};
-		helpdesk_sql_update(trans,
-			"INSERT INTO hd_events (event_key, ticket_id, kind, "
-			"actor, message_key, detail, created) "
-			"VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-			ev_args);
-	}
+	sql_statement_bind_str(stmt, idx++, helpdesk_action_event_name(kind));
+	sql_statement_bind_str(stmt, idx++, actor);
+	sql_statement_bind_str(stmt, idx++, message_key);
+	sql_statement_bind_str(stmt, idx++, detail);
+	sql_statement_bind_str(stmt, idx++, now_str);
+	if (strcmp(store->driver, "pgsql") == 0)
+		sql_update_stmt_get_rows(trans, &stmt, &rows);
+	else
+		sql_update_stmt(trans, &stmt);
 	if (helpdesk_sql_commit(store, &trans, error_r) < 0)
 		return -1;
 	*changed_r = rows > 0;
