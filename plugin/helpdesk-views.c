@@ -223,7 +223,16 @@ void helpdesk_views_namespaces_created(struct mail_namespace *namespaces)
 	}
 
 	T_BEGIN {
-		ns = views_namespace_find(huser, namespaces, prefix);
+		/* views only for agents: over queues a user can't open, the
+		   virtual storage logs errors at each SELECT (and leaks in
+		   Dovecot 2.3.19 when a mailbox list opens them) */
+		if (*helpdesk_user_queues(user, huser) == NULL) {
+			e_debug(huser->event, "views: no queue this user can "
+				"open, no views");
+			ns = NULL;
+		} else {
+			ns = views_namespace_find(huser, namespaces, prefix);
+		}
 		for (i = 0; ns != NULL && i < HELPDESK_VIEW_COUNT; i++) {
 			if (view_update(huser, ns, i, &error) == 0)
 				;
