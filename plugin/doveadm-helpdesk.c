@@ -286,6 +286,10 @@ static int cmd_helpdesk_reconcile_run(struct doveadm_mail_cmd_context *ctx,
 		i_error("helpdesk reconcile: the helpdesk mail plugin is not "
 			"loaded (add helpdesk to mail_plugins)");
 		doveadm_mail_failed_error(ctx, MAIL_ERROR_NOTFOUND);
+		/* a full row: the table of all users stays aligned */
+		doveadm_print("0");
+		doveadm_print("0");
+		doveadm_print("0");
 		return -1;
 	}
 	ret = reconcile(user, &queues, &rebuilt, &done, &left, &error);

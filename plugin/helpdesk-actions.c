@@ -58,19 +58,6 @@ static void actions_alert(struct helpdesk_transaction *ht, const char *text)
 	array_push_back(&ht->alerts, &text);
 }
 
-static void tickets_add_unique(ARRAY_TYPE(uint64_t) *tickets, uint64_t ticket)
-{
-	const uint64_t *tp;
-
-	if (ticket == 0)
-		return;
-	array_foreach(tickets, tp) {
-		if (*tp == ticket)
-			return;
-	}
-	array_push_back(tickets, &ticket);
-}
-
 static void
 actions_refuse(struct helpdesk_transaction *ht, enum mail_error error,
 	       const char *reason)
@@ -79,7 +66,7 @@ actions_refuse(struct helpdesk_transaction *ht, enum mail_error error,
 	ht->refused_error = error;
 }
 
-static enum mail_error refusal_error(enum helpdesk_refusal refusal)
+static enum mail_error actions_refusal_error(enum helpdesk_refusal refusal)
 {
 	switch (refusal) {
 	case HELPDESK_REFUSAL_NONE:
@@ -94,7 +81,7 @@ static enum mail_error refusal_error(enum helpdesk_refusal refusal)
 /* The store's rows of the tickets (0: none) the changes name; a ticket
    the store lacks was refused before. */
 static const struct helpdesk_ticket_row *
-change_row(const ARRAY_TYPE(uint64_t) *tickets,
+actions_change_row(const ARRAY_TYPE(uint64_t) *tickets,
 	   const struct helpdesk_ticket_row *rows, uint64_t ticket)
 {
 	unsigned int i, count = array_count(tickets);
@@ -138,10 +125,12 @@ actions_judge(struct helpdesk_transaction *ht, struct helpdesk_user *huser,
 	array_foreach(&ht->changes, mc) {
 		array_clear(&requests);
 		refusal = helpdesk_request_judge(huser->set.keyword_prefix,
-				actor, change_row(tickets, rows, mc->ticket),
+				actor,
+				actions_change_row(tickets, rows, mc->ticket),
 				&mc->change, &requests, &reason);
 		if (refusal != HELPDESK_REFUSAL_NONE) {
-			actions_refuse(ht, refusal_error(refusal), reason);
+			actions_refuse(ht, actions_refusal_error(refusal),
+				       reason);
 			return;
 		}
 		array_foreach(&requests, req) {
@@ -210,9 +199,9 @@ actions_check(struct helpdesk_transaction *ht, struct helpdesk_user *huser,
 
 	t_array_init(&tickets, 4);
 	array_foreach(&ht->changes, mc)
-		tickets_add_unique(&tickets, mc->ticket);
+		helpdesk_tickets_add_unique(&tickets, mc->ticket);
 	array_foreach(&ht->actions, action)
-		tickets_add_unique(&tickets, action->ticket);
+		helpdesk_tickets_add_unique(&tickets, action->ticket);
 	if (helpdesk_store_check_actor(store, user, &tickets, &role, &any,
 				       &missing, &error) < 0) {
 		helpdesk_store_failed(huser, error);
@@ -240,7 +229,7 @@ actions_check(struct helpdesk_transaction *ht, struct helpdesk_user *huser,
 	actions_judge(ht, huser, store, &actor, &tickets);
 }
 
-static void ticket_action_event(struct helpdesk_user *huser,
+static void actions_ticket_event(struct helpdesk_user *huser,
 				const struct helpdesk_kw_action *action,
 				const char *user, const char *event_name)
 {
@@ -255,7 +244,7 @@ static void ticket_action_event(struct helpdesk_user *huser,
 }
 
 /* TRUE when an earlier action in the list asks for the same thing. */
-static bool action_is_repeated(const ARRAY_TYPE(helpdesk_kw_action) *actions,
+static bool actions_is_repeated(const ARRAY_TYPE(helpdesk_kw_action) *actions,
 			       const struct helpdesk_kw_action *action)
 {
 	const struct helpdesk_kw_action *prev;
@@ -275,7 +264,7 @@ static bool action_is_repeated(const ARRAY_TYPE(helpdesk_kw_action) *actions,
 /* The UIDs of the messages the actions and changes on ticket were made
    on (uid 0: a message moved back, which has none yet). */
 static void
-ticket_action_uids(const struct helpdesk_transaction *ht, uint64_t ticket,
+actions_ticket_uids(const struct helpdesk_transaction *ht, uint64_t ticket,
 		   ARRAY_TYPE(uint32_t) *uids)
 {
 	const struct helpdesk_kw_action *action;
@@ -295,7 +284,8 @@ ticket_action_uids(const struct helpdesk_transaction *ht, uint64_t ticket,
 /* A message of the ticket comes back into the queue in this transaction:
    it has no UID before the commit, so the ticket's state is written after
    it. */
-static bool ticket_moved_back(const ARRAY_TYPE(helpdesk_kw_action) *actions,
+static bool
+actions_ticket_moved_back(const ARRAY_TYPE(helpdesk_kw_action) *actions,
 			      uint64_t ticket)
 {
 	const struct helpdesk_kw_action *action;
@@ -313,7 +303,7 @@ static bool ticket_moved_back(const ARRAY_TYPE(helpdesk_kw_action) *actions,
    STORE costs one index transaction. Only when this view has all of
    them. Returns the state written, or NULL: do it after the commit. */
 static const char *const *
-ticket_keywords_in_transaction(struct mailbox_transaction_context *t,
+actions_ticket_keywords_in_transaction(struct mailbox_transaction_context *t,
 			       struct helpdesk_transaction *ht,
 			       struct helpdesk_user *huser,
 			       struct helpdesk_store *store, uint64_t ticket,
@@ -354,7 +344,7 @@ ticket_keywords_in_transaction(struct mailbox_transaction_context *t,
 }
 
 static void
-action_run(struct helpdesk_transaction *ht, struct helpdesk_user *huser,
+actions_run_one(struct helpdesk_transaction *ht, struct helpdesk_user *huser,
 	   struct helpdesk_store *store, const char *user,
 	   const struct helpdesk_kw_action *action)
 {
@@ -396,7 +386,7 @@ action_run(struct helpdesk_transaction *ht, struct helpdesk_user *huser,
 			(unsigned long long)action->ticket,
 			helpdesk_unavailable));
 	} else if (changed) {
-		ticket_action_event(huser, action, user,
+		actions_ticket_event(huser, action, user,
 			action->claim ? "claimed" :
 			helpdesk_action_event_name(action->kind));
 	}
@@ -424,36 +414,41 @@ actions_run(struct mailbox_transaction_context *t,
 	/* a change the store already shows still writes the ticket's state:
 	   the messages show what the store holds, whatever they held */
 	array_foreach(&ht->changes, mc)
-		tickets_add_unique(&tickets, mc->ticket);
+		helpdesk_tickets_add_unique(&tickets, mc->ticket);
 	array_foreach(&ht->actions, action) {
-		tickets_add_unique(&tickets, action->ticket);
+		helpdesk_tickets_add_unique(&tickets, action->ticket);
 		/* one STORE on several messages of the ticket (a client
 		   flags the whole thread) acts once */
-		if (!action_is_repeated(&ht->actions, action))
-			action_run(ht, huser, store, user, action);
+		if (!actions_is_repeated(&ht->actions, action))
+			actions_run_one(ht, huser, store, user, action);
 	}
 
 	p_array_init(&ht->updates, ht->pool, array_count(&tickets));
 	array_foreach_elem(&tickets, ticket) {
 		update = array_append_space(&ht->updates);
 		update->ticket = ticket;
-		if (!in_queue || ticket_moved_back(&ht->actions, ticket))
+		if (!in_queue ||
+		    actions_ticket_moved_back(&ht->actions, ticket))
 			continue;
-		ticket_action_uids(ht, ticket, &uids);
-		update->written = ticket_keywords_in_transaction(t, ht, huser,
-						store, ticket, &uids);
+		actions_ticket_uids(ht, ticket, &uids);
+		update->written = actions_ticket_keywords_in_transaction(
+			t, ht, huser, store, ticket, &uids);
 	}
 }
 
-void helpdesk_actions_prepare(struct mailbox_transaction_context *t,
-			      struct helpdesk_transaction *ht,
-			      struct helpdesk_user *huser, bool in_queue)
+bool helpdesk_actions_judge(struct mailbox_transaction_context *t,
+			    struct helpdesk_transaction *ht,
+			    struct helpdesk_user *huser)
 {
 	struct helpdesk_store *store;
 	const char *error;
 
-	if (array_count(&ht->changes) == 0 && array_count(&ht->actions) == 0)
-		return;
+	if (ht->judged)
+		return ht->refused != NULL;
+	ht->judged = TRUE;
+	if (ht->refused != NULL ||
+	    (array_count(&ht->changes) == 0 && array_count(&ht->actions) == 0))
+		return ht->refused != NULL;
 	T_BEGIN {
 		store = helpdesk_user_store(huser, FALSE, NULL, &error);
 		if (store == NULL) {
@@ -464,12 +459,34 @@ void helpdesk_actions_prepare(struct mailbox_transaction_context *t,
 			actions_check(ht, huser, store,
 				      t->box->storage->user->username);
 		}
-		if (ht->refused == NULL)
+	} T_END;
+	return ht->refused != NULL;
+}
+
+void helpdesk_actions_prepare(struct mailbox_transaction_context *t,
+			      struct helpdesk_transaction *ht,
+			      struct helpdesk_user *huser, bool in_queue)
+{
+	struct helpdesk_store *store;
+	const char *error;
+
+	if (helpdesk_actions_judge(t, ht, huser) ||
+	    (array_count(&ht->changes) == 0 && array_count(&ht->actions) == 0))
+		return;
+	T_BEGIN {
+		store = helpdesk_user_store(huser, FALSE, NULL, &error);
+		if (store == NULL) {
+			/* it was there a moment ago: nothing done */
+			helpdesk_store_failed(huser, error);
+			actions_refuse(ht, MAIL_ERROR_UNAVAILABLE,
+				       helpdesk_unavailable);
+		} else {
 			actions_run(t, ht, huser, store, in_queue);
+		}
 	} T_END;
 }
 
-static bool strarray_equal(const char *const *a, const char *const *b)
+static bool actions_strarray_equal(const char *const *a, const char *const *b)
 {
 	unsigned int i;
 
@@ -486,9 +503,9 @@ static bool strarray_equal(const char *const *a, const char *const *b)
    same time commit their mailbox changes in any order; whoever commits
    last sees the final state here and writes it). */
 static void
-ticket_update_finish(struct mailbox *box, struct helpdesk_user *huser,
-		     const struct helpdesk_transaction *ht,
-		     const struct helpdesk_ticket_update *update)
+actions_ticket_update_finish(struct mailbox *box, struct helpdesk_user *huser,
+			     const struct helpdesk_transaction *ht,
+			     const struct helpdesk_ticket_update *update)
 {
 	struct helpdesk_store *store;
 	struct helpdesk_ticket_row row;
@@ -497,7 +514,7 @@ ticket_update_finish(struct mailbox *box, struct helpdesk_user *huser,
 	unsigned int i;
 	bool found;
 
-	ticket_action_uids(ht, update->ticket, &uids);
+	actions_ticket_uids(ht, update->ticket, &uids);
 	for (i = 0; i <= HELPDESK_STATE_RECHECKS; i++) {
 		if (written != NULL) {
 			store = helpdesk_user_store(huser, FALSE, NULL,
@@ -505,9 +522,14 @@ ticket_update_finish(struct mailbox *box, struct helpdesk_user *huser,
 			if (store == NULL ||
 			    helpdesk_store_get_ticket(store, update->ticket,
 					pool_datastack_create(), &row, &found,
-					&error) < 0)
-				break;
-			if (!found || strarray_equal(written,
+					&error) < 0) {
+				e_error(huser->event, "ticket %llu: checking "
+					"its messages' state failed: %s",
+					(unsigned long long)update->ticket,
+					error);
+				return;
+			}
+			if (!found || actions_strarray_equal(written,
 				helpdesk_ticket_state_keywords(
 					huser->set.keyword_prefix, &row)))
 				return;
@@ -523,12 +545,9 @@ ticket_update_finish(struct mailbox *box, struct helpdesk_user *huser,
 			return;
 		}
 	}
-	if (written != NULL && i > 0) {
-		e_warning(huser->event, "ticket %llu: its messages may not "
-			  "show the store's state yet (changed by others "
-			  "while being written)",
-			  (unsigned long long)update->ticket);
-	}
+	e_warning(huser->event, "ticket %llu: its messages may not show the "
+		  "store's state yet (changed by others while being written)",
+		  (unsigned long long)update->ticket);
 }
 
 static void actions_tell(struct mailbox *box, struct helpdesk_transaction *ht)
@@ -537,6 +556,7 @@ static void actions_tell(struct mailbox *box, struct helpdesk_transaction *ht)
 	ARRAY_TYPE(uint32_t) uids;
 	const char *alert;
 	unsigned int i = 0, count;
+	uint32_t uid;
 	string_t *text;
 
 	/* one [ALERT] line per command: a client shows each as a dialog */
@@ -558,22 +578,30 @@ static void actions_tell(struct mailbox *box, struct helpdesk_transaction *ht)
 	t_array_init(&uids, 8);
 	array_foreach(&ht->changes, mc)
 		helpdesk_uids_add_unique(&uids, mc->change.uid);
+	array_foreach_elem(&ht->notice_uids, uid)
+		helpdesk_uids_add_unique(&uids, uid);
 	helpdesk_notice_flags(box, &uids);
 }
 
 void helpdesk_actions_finish(struct mailbox *committed,
 			     struct helpdesk_transaction *ht,
-			     struct helpdesk_user *huser, bool in_queue)
+			     struct helpdesk_user *huser, bool in_queue,
+			     bool commit_failed)
 {
-	const struct helpdesk_ticket_update *update;
+	struct helpdesk_ticket_update *update;
 	const char *error;
 	unsigned int queues;
 
 	T_BEGIN {
 		if (array_is_created(&ht->updates)) {
-			array_foreach(&ht->updates, update) {
+			array_foreach_modifiable(&ht->updates, update) {
+				/* the store has the actions: the messages
+				   get its state also when the agent's own
+				   commit failed (which took them along) */
+				if (commit_failed)
+					update->written = NULL;
 				if (in_queue) {
-					ticket_update_finish(
+					actions_ticket_update_finish(
 						helpdesk_shadow_box(committed),
 						huser, ht, update);
 				} else if (helpdesk_ticket_sync_user(
@@ -585,7 +613,8 @@ void helpdesk_actions_finish(struct mailbox *committed,
 					   queues follow */
 					e_error(huser->event, "ticket %llu: "
 						"updating its messages "
-						"failed: %s", (unsigned long long)
+						"failed: %s",
+						(unsigned long long)
 						update->ticket, error);
 				}
 			}

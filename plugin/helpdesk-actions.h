@@ -17,6 +17,14 @@ void helpdesk_action_add(struct helpdesk_transaction *ht, uint32_t uid,
 			 uint64_t ticket, bool claim,
 			 enum helpdesk_action_kind kind, const char *arg);
 
+/* Judge ht's changes against the store and check the agent and the
+   actions, once per transaction, with no other effect: TRUE when refused
+   (ht->refused, ht->refused_error). A view judges the transactions of
+   all its queues before any of them commits. */
+bool helpdesk_actions_judge(struct mailbox_transaction_context *t,
+			    struct helpdesk_transaction *ht,
+			    struct helpdesk_user *huser);
+
 /* Before the commit: judge, check and carry out ht's changes and actions.
    On a refusal ht->refused and ht->refused_error are set and nothing is
    done. in_queue: t is on a queue (else on the resolved mailbox). */
@@ -24,14 +32,16 @@ void helpdesk_actions_prepare(struct mailbox_transaction_context *t,
 			      struct helpdesk_transaction *ht,
 			      struct helpdesk_user *huser, bool in_queue);
 
-/* After a successful commit: update the tickets' messages that could not
-   be updated in the transaction, and check that what was written is
+/* After the commit: update the tickets' messages that could not be
+   updated in the transaction (all of them when the commit failed: the
+   store has the actions anyway), and check that what was written is
    still the store's state (another agent may have acted meanwhile and
    committed in the other order); tell the agent what was refused or
    overridden. committed is the committed transaction's mailbox. */
 void helpdesk_actions_finish(struct mailbox *committed,
 			     struct helpdesk_transaction *ht,
-			     struct helpdesk_user *huser, bool in_queue);
+			     struct helpdesk_user *huser, bool in_queue,
+			     bool commit_failed);
 
 /* Tell the agent's client about a refused transaction: the reason as an
    alert and the messages' real flags. */

@@ -39,8 +39,9 @@ void helpdesk_append_strip(struct mail_save_context *ctx, const char *prefix)
 
 /* The ticket a saved message is a copy of, or 0. */
 static uint64_t
-append_ticket_copy(struct helpdesk_store *store, struct mail *mail,
-		   const char **key_r)
+helpdesk_append_ticket_copy(struct helpdesk_user *huser,
+			    struct helpdesk_store *store, struct mail *mail,
+			    const char **key_r)
 {
 	struct helpdesk_store_lookup lookup;
 	const char *error;
@@ -52,8 +53,8 @@ append_ticket_copy(struct helpdesk_store *store, struct mail *mail,
 	if (helpdesk_store_lookup_message(store, *key_r, NULL, NULL, 0,
 					  pool_datastack_create(), &lookup,
 					  &error) < 0) {
-		e_error(mail->box->event, "helpdesk: looking up %s failed: %s",
-			*key_r, error);
+		e_error(huser->event, "looking up %s failed: %s", *key_r,
+			error);
 		return 0;
 	}
 	/* the header alone proves nothing: the store must know the
@@ -93,7 +94,7 @@ void helpdesk_append_adopt(struct mailbox *box, struct helpdesk_user *huser,
 		if (!seq_range_array_iter_nth(&iter, idx, &uid) ||
 		    !mail_set_uid(mail, uid))
 			continue;
-		ticket = append_ticket_copy(store, mail, &key);
+		ticket = helpdesk_append_ticket_copy(huser, store, mail, &key);
 		if (ticket == 0)
 			continue;
 		if (helpdesk_store_add_copy(store, key, ticket, guid, uid,

@@ -11,6 +11,7 @@
 #include "array.h"
 #include "str.h"
 #include "strnum.h"
+#include "ioloop.h"
 #include "mail-storage-private.h"
 #include "helpdesk-plugin.h"
 #include "helpdesk-storage.h"
@@ -21,17 +22,27 @@
 
 static MODULE_CONTEXT_DEFINE_INIT(helpdesk_mail_module, &mail_module_register);
 
+/* How long the first half of a rewrite waits for its second when the
+   IMAP side does not count commands (no imap_helpdesk) */
+#define HELPDESK_REWRITE_WAIT_SECS 10
+
 /* The first half of a client's whole-set rewrite of one message: the
-   keywords it removed, waiting for the +FLAGS with the new set. */
-struct helpdesk_rewrite {
+   keywords it removed (the helpdesk's, and the client's own, which are
+   removed only with the second half), waiting for the +FLAGS with the new
+   set in the session's next command. */
+struct helpdesk_rewrite_half {
 	uint32_t uid;
 	const char *const *removed;
+	const char *const *removed_foreign;
 };
 
 struct helpdesk_rewrite_set {
 	pool_t pool;
 	const char *box_vname;
-	ARRAY(struct helpdesk_rewrite) rewrites;
+	/* the session's command (or the time) of the first halves */
+	unsigned int command;
+	time_t created;
+	ARRAY(struct helpdesk_rewrite_half) halves;
 };
 
 uint64_t helpdesk_mail_ticket(struct mail *mail)
@@ -61,14 +72,19 @@ void helpdesk_mail_rewrites_commit(struct helpdesk_user *huser,
 	helpdesk_mail_rewrites_free(&huser->rewrites);
 	huser->rewrites = ht->rewrites;
 	ht->rewrites = NULL;
+	if (huser->rewrites != NULL) {
+		huser->rewrites->command = huser->command_count;
+		huser->rewrites->created = ioloop_time;
+	}
 }
 
 static void
-rewrite_start(struct helpdesk_transaction *ht, struct mail *mail,
-	      const char *const *removed)
+helpdesk_mail_rewrite_start(struct helpdesk_transaction *ht, struct mail *mail,
+			    const char *const *removed,
+			    const char *const *removed_foreign)
 {
 	struct helpdesk_rewrite_set *set = ht->rewrites;
-	struct helpdesk_rewrite *rw;
+	struct helpdesk_rewrite_half *half;
 	pool_t pool;
 
 	if (set == NULL) {
@@ -76,31 +92,36 @@ rewrite_start(struct helpdesk_transaction *ht, struct mail *mail,
 		set = p_new(pool, struct helpdesk_rewrite_set, 1);
 		set->pool = pool;
 		set->box_vname = p_strdup(pool, mail->box->vname);
-		p_array_init(&set->rewrites, pool, 4);
+		p_array_init(&set->halves, pool, 4);
 		ht->rewrites = set;
-	} else if (strcmp(set->box_vname, mail->box->vname) != 0) {
-		/* one STORE is on one mailbox */
-		return;
 	}
-	rw = array_append_space(&set->rewrites);
-	rw->uid = mail->uid;
-	rw->removed = p_strarray_dup(set->pool, removed);
+	half = array_append_space(&set->halves);
+	half->uid = mail->uid;
+	half->removed = p_strarray_dup(set->pool, removed);
+	half->removed_foreign = p_strarray_dup(set->pool, removed_foreign);
 }
 
-/* The removed keywords of the session's pending rewrite of this message
-   (consumed), or NULL. */
-static const char *const *
-rewrite_take(struct helpdesk_user *huser, struct mail *mail)
+/* The session's pending first half of a rewrite of this message
+   (consumed), or NULL. It pairs only with the session's next command
+   (without imap_helpdesk counting commands: within a few seconds): a
+   first half left alone (neomutt clearing every tag sends no second) is
+   dropped, and nothing of it is applied. */
+static const struct helpdesk_rewrite_half *
+helpdesk_mail_rewrite_take(struct helpdesk_user *huser, struct mail *mail)
 {
-	struct helpdesk_rewrite *rw;
+	struct helpdesk_rewrite_set *set = huser->rewrites;
+	struct helpdesk_rewrite_half *half;
 
-	if (huser->rewrites == NULL ||
-	    strcmp(huser->rewrites->box_vname, mail->box->vname) != 0)
+	if (set == NULL || strcmp(set->box_vname, mail->box->vname) != 0)
 		return NULL;
-	array_foreach_modifiable(&huser->rewrites->rewrites, rw) {
-		if (rw->uid == mail->uid) {
-			rw->uid = 0;
-			return rw->removed;
+	if (huser->command_count != 0 ?
+	    huser->command_count != set->command + 1 :
+	    ioloop_time - set->created > HELPDESK_REWRITE_WAIT_SECS)
+		return NULL;
+	array_foreach_modifiable(&set->halves, half) {
+		if (half->uid == mail->uid) {
+			half->uid = 0;
+			return half;
 		}
 	}
 	return NULL;
@@ -108,7 +129,8 @@ rewrite_take(struct helpdesk_user *huser, struct mail *mail)
 
 /* names minus the ones in minus (data stack). */
 static const char *const *
-names_without(const char *const *names, const char *const *minus)
+helpdesk_mail_names_without(const char *const *names,
+			    const char *const *minus)
 {
 	ARRAY_TYPE(const_string) list;
 
@@ -121,14 +143,9 @@ names_without(const char *const *names, const char *const *minus)
 	return array_front(&list);
 }
 
-static const char *const *names_dup(pool_t pool, const char *const *names)
-{
-	return p_strarray_dup(pool, names);
-}
-
 /* Record one message's change of helpdesk keywords for the commit. */
 static void
-change_record(struct helpdesk_transaction *ht, struct mail *mail,
+helpdesk_mail_change_record(struct helpdesk_transaction *ht, struct mail *mail,
 	      enum helpdesk_change_mode mode, const char *const *added,
 	      const char *const *removed, const char *const *current)
 {
@@ -140,16 +157,17 @@ change_record(struct helpdesk_transaction *ht, struct mail *mail,
 	mc->ticket = helpdesk_mail_ticket(mail);
 	mc->change.mode = mode;
 	mc->change.uid = mail->uid;
-	mc->change.added = names_dup(ht->pool, added);
-	mc->change.removed = names_dup(ht->pool, removed);
-	mc->change.current = names_dup(ht->pool, current);
+	mc->change.added = p_strarray_dup(ht->pool, added);
+	mc->change.removed = p_strarray_dup(ht->pool, removed);
+	mc->change.current = p_strarray_dup(ht->pool, current);
 }
 
 /* Split names into the helpdesk's (*ours_r) and the rest (*foreign_r,
    which also gets the helpdesk-prefixed names that are no protocol
    keyword when keep_unknown: a client may remove such leftovers). */
 static void
-names_split(const char *prefix, const char *const *names, bool keep_unknown,
+helpdesk_mail_names_split(const char *prefix, const char *const *names,
+			  bool keep_unknown,
 	    const char *const **ours_r, const char *const **foreign_r)
 {
 	ARRAY_TYPE(const_string) ours, foreign;
@@ -173,7 +191,8 @@ names_split(const char *prefix, const char *const *names, bool keep_unknown,
 }
 
 static const char *const *
-keywords_names(struct mail *mail, const struct mail_keywords *keywords)
+helpdesk_mail_keywords_names(struct mail *mail,
+			     const struct mail_keywords *keywords)
 {
 	const ARRAY_TYPE(keywords) *names =
 		mail_index_get_keywords(mail->box->index);
@@ -193,7 +212,7 @@ keywords_names(struct mail *mail, const struct mail_keywords *keywords)
 /* Every keyword of the mailbox that a replacing change drops and that is
    not the helpdesk's: removing one the message lacks changes nothing. */
 static const char *const *
-foreign_dropped_by_replace(struct mail *mail, const char *prefix,
+helpdesk_mail_foreign_dropped(struct mail *mail, const char *prefix,
 			   const char *const *kept)
 {
 	const ARRAY_TYPE(keywords) *all =
@@ -218,7 +237,7 @@ foreign_dropped_by_replace(struct mail *mail, const char *prefix,
 }
 
 static void
-mail_update_names(struct mail *mail, union mail_module_context *hmail,
+helpdesk_mail_update_names(struct mail *mail, union mail_module_context *hmail,
 		  enum modify_type modify_type, const char *const *names)
 {
 	struct mail_keywords *kw;
@@ -231,50 +250,61 @@ mail_update_names(struct mail *mail, union mail_module_context *hmail,
 }
 
 static void
-keywords_change(struct helpdesk_user *huser, struct helpdesk_transaction *ht,
+helpdesk_mail_keywords_change(struct helpdesk_user *huser,
+			      struct helpdesk_transaction *ht,
 		struct mail *mail, union mail_module_context *hmail,
 		enum modify_type modify_type, struct mail_keywords *keywords)
 {
 	const char *prefix = huser->set.keyword_prefix;
-	const char *const *names = keywords_names(mail, keywords);
+	const char *const *names = helpdesk_mail_keywords_names(mail, keywords);
 	const char *const *current = mail_get_keywords(mail);
+	const struct helpdesk_rewrite_half *half;
 	const char *const *ours, *const *foreign, *const *cur_ours;
-	const char *const *cur_foreign, *const *removed, *const *none;
+	const char *const *cur_foreign, *const *none;
 
 	none = t_new(const char *, 1);
-	names_split(prefix, names, modify_type == MODIFY_REMOVE,
+	helpdesk_mail_names_split(prefix, names, modify_type == MODIFY_REMOVE,
 		    &ours, &foreign);
 	switch (modify_type) {
 	case MODIFY_ADD:
-		if (*ours != NULL) {
-			removed = rewrite_take(huser, mail);
-			if (removed == NULL) {
-				change_record(ht, mail,
-					      HELPDESK_CHANGE_EXPLICIT, ours,
-					      none, current);
-			} else {
-				/* the second half: the difference between
-				   what the client removed and what it adds */
-				change_record(ht, mail,
-					      HELPDESK_CHANGE_REWRITE,
-					      names_without(ours, removed),
-					      names_without(removed, ours),
-					      current);
+		half = helpdesk_mail_rewrite_take(huser, mail);
+		if (half == NULL) {
+			if (*ours != NULL) {
+				helpdesk_mail_change_record(ht, mail,
+					HELPDESK_CHANGE_EXPLICIT, ours, none,
+					current);
 			}
+			helpdesk_mail_update_names(mail, hmail, MODIFY_ADD,
+						   foreign);
+			break;
 		}
-		mail_update_names(mail, hmail, MODIFY_ADD, foreign);
+		/* the second half: the difference between what the client
+		   removed and what it adds, its own keywords too */
+		helpdesk_mail_change_record(ht, mail, HELPDESK_CHANGE_REWRITE,
+			helpdesk_mail_names_without(ours, half->removed),
+			helpdesk_mail_names_without(half->removed, ours),
+			current);
+		helpdesk_mail_update_names(mail, hmail, MODIFY_REMOVE,
+			helpdesk_mail_names_without(half->removed_foreign,
+						    foreign));
+		helpdesk_mail_update_names(mail, hmail, MODIFY_ADD, foreign);
 		break;
 	case MODIFY_REMOVE:
 		if (*ours == NULL)
 			;
 		else if (helpdesk_request_is_rewrite_start(prefix, ours,
-							    current))
-			rewrite_start(ht, mail, ours);
-		else {
-			change_record(ht, mail, HELPDESK_CHANGE_EXPLICIT,
-				      none, ours, current);
+							    current)) {
+			/* nothing yet, the client's own keywords neither:
+			   a refused second half must leave them */
+			helpdesk_mail_rewrite_start(ht, mail, ours, foreign);
+			helpdesk_uids_add_unique(&ht->notice_uids, mail->uid);
+			break;
+		} else {
+			helpdesk_mail_change_record(ht, mail,
+				HELPDESK_CHANGE_EXPLICIT, none, ours, current);
 		}
-		mail_update_names(mail, hmail, MODIFY_REMOVE, foreign);
+		helpdesk_mail_update_names(mail, hmail, MODIFY_REMOVE,
+					   foreign);
 		break;
 	case MODIFY_REPLACE:
 		/* a rewrite against what the session shows, never passed on
@@ -282,12 +312,14 @@ keywords_change(struct helpdesk_user *huser, struct helpdesk_transaction *ht,
 		   Only what it adds is asked for: clients that mark a message
 		   read with STORE FLAGS (\\Seen) know nothing of keywords, and
 		   must not unclaim or reopen a ticket by leaving them out. */
-		names_split(prefix, current, FALSE, &cur_ours, &cur_foreign);
-		change_record(ht, mail, HELPDESK_CHANGE_REWRITE,
-			      names_without(ours, cur_ours), none, current);
-		mail_update_names(mail, hmail, MODIFY_REMOVE,
-			foreign_dropped_by_replace(mail, prefix, foreign));
-		mail_update_names(mail, hmail, MODIFY_ADD, foreign);
+		helpdesk_mail_names_split(prefix, current, FALSE, &cur_ours,
+					  &cur_foreign);
+		helpdesk_mail_change_record(ht, mail, HELPDESK_CHANGE_REWRITE,
+			helpdesk_mail_names_without(ours, cur_ours), none,
+			current);
+		helpdesk_mail_update_names(mail, hmail, MODIFY_REMOVE,
+			helpdesk_mail_foreign_dropped(mail, prefix, foreign));
+		helpdesk_mail_update_names(mail, hmail, MODIFY_ADD, foreign);
 		break;
 	}
 }
@@ -313,8 +345,8 @@ helpdesk_mail_update_keywords(struct mail *_mail, enum modify_type modify_type,
 	}
 	ht->keyword_changes = TRUE;
 	T_BEGIN {
-		keywords_change(huser, ht, _mail, hmail, modify_type,
-				keywords);
+		helpdesk_mail_keywords_change(huser, ht, _mail, hmail,
+					      modify_type, keywords);
 	} T_END;
 }
 

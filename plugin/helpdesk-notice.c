@@ -18,6 +18,14 @@ void helpdesk_notice_register(struct mail_user *user,
 	huser->notice_context = context;
 }
 
+void helpdesk_notice_command(struct mail_user *user)
+{
+	struct helpdesk_user *huser = HELPDESK_USER_CONTEXT(user);
+
+	if (huser != NULL && ++huser->command_count == 0)
+		huser->command_count = 1;
+}
+
 void helpdesk_notice_alert(struct mail_user *user, const char *text)
 {
 	struct helpdesk_user *huser = HELPDESK_USER_CONTEXT(user);

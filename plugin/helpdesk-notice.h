@@ -30,6 +30,10 @@ void helpdesk_notice_register(struct mail_user *user,
 			      const struct helpdesk_notice_vfuncs *v,
 			      void *context);
 
+/* The IMAP session starts a command (a client's second half of a keyword
+   rewrite pairs only with the session's next command). */
+void helpdesk_notice_command(struct mail_user *user);
+
 /* Tell the user's client, if one is registered. */
 void helpdesk_notice_alert(struct mail_user *user, const char *text);
 void helpdesk_notice_flags(struct mailbox *box,

@@ -37,6 +37,9 @@ struct helpdesk_user {
 	/* first halves of a client's whole-set keyword rewrites, waiting for
 	   the second (helpdesk-mail.c) */
 	struct helpdesk_rewrite_set *rewrites;
+	/* IMAP commands the session started (0: not counted, no
+	   imap_helpdesk) */
+	unsigned int command_count;
 	/* replies from this user's \\Sent count: known after the first */
 	bool sent_checked, sent_counts;
 };

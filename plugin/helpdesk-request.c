@@ -17,13 +17,13 @@ struct request_judge {
 	bool wants_ticket;
 };
 
-static bool str_eq_null(const char *a, const char *b)
+static bool request_str_eq(const char *a, const char *b)
 {
 	return strcmp(a == NULL ? "" : a, b == NULL ? "" : b) == 0;
 }
 
 static void
-judge_request(struct request_judge *j, bool claim,
+request_add(struct request_judge *j, bool claim,
 	      enum helpdesk_action_kind kind, const char *arg)
 {
 	struct helpdesk_request *req;
@@ -36,7 +36,7 @@ judge_request(struct request_judge *j, bool claim,
 }
 
 static enum helpdesk_refusal
-judge_refuse(struct request_judge *j, enum helpdesk_refusal refusal,
+request_refuse(struct request_judge *j, enum helpdesk_refusal refusal,
 	     const char *reason)
 {
 	j->reason = reason;
@@ -44,22 +44,22 @@ judge_refuse(struct request_judge *j, enum helpdesk_refusal refusal,
 }
 
 static enum helpdesk_refusal
-judge_plugin_owned(struct request_judge *j, const char *kw)
+request_plugin_owned(struct request_judge *j, const char *kw)
 {
-	return judge_refuse(j, HELPDESK_REFUSAL_CANNOT,
+	return request_refuse(j, HELPDESK_REFUSAL_CANNOT,
 		t_strdup_printf("%s is set by the helpdesk, not by agents",
 				kw));
 }
 
 /* the keyword's value as the ticket has it now (status, tier) */
-static bool row_has_status(const struct helpdesk_ticket_row *row,
+static bool request_row_has_status(const struct helpdesk_ticket_row *row,
 			   const char *arg)
 {
 	return row != NULL && strcmp(helpdesk_status_name(row->status),
 				     arg) == 0;
 }
 
-static bool row_has_tier(const struct helpdesk_ticket_row *row,
+static bool request_row_has_tier(const struct helpdesk_ticket_row *row,
 			 const char *arg)
 {
 	unsigned int tier;
@@ -68,8 +68,9 @@ static bool row_has_tier(const struct helpdesk_ticket_row *row,
 		tier == row->tier;
 }
 
-static bool names_have_class(const char *prefix, const char *const *names,
-			     enum helpdesk_kw_class kw_class)
+static bool
+request_names_have_class(const char *prefix, const char *const *names,
+			 enum helpdesk_kw_class kw_class)
 {
 	const char *arg;
 
@@ -81,7 +82,7 @@ static bool names_have_class(const char *prefix, const char *const *names,
 }
 
 static enum helpdesk_refusal
-judge_added(struct request_judge *j, const char *kw)
+request_judge_added(struct request_judge *j, const char *kw)
 {
 	const struct helpdesk_ticket_row *row = j->row;
 	const char *user = j->actor->user, *arg;
@@ -90,67 +91,71 @@ judge_added(struct request_judge *j, const char *kw)
 	case HELPDESK_KW_CLASS_FOREIGN:
 		return HELPDESK_REFUSAL_NONE;
 	case HELPDESK_KW_CLASS_UNKNOWN:
-		return judge_refuse(j, HELPDESK_REFUSAL_CANNOT,
+		return request_refuse(j, HELPDESK_REFUSAL_CANNOT,
 			t_strdup_printf("%s is not a helpdesk keyword", kw));
 	case HELPDESK_KW_CLASS_STATUS:
 		if (strcmp(arg, "resolved") == 0) {
-			if (row == NULL || row->status != HELPDESK_STATUS_RESOLVED)
-				judge_request(j, FALSE, HELPDESK_ACTION_RESOLVE,
+			if (row == NULL ||
+			    row->status != HELPDESK_STATUS_RESOLVED)
+				request_add(j, FALSE, HELPDESK_ACTION_RESOLVE,
 					      NULL);
 			return HELPDESK_REFUSAL_NONE;
 		}
-		if (j->rewrite || row_has_status(row, arg))
+		if (j->rewrite || request_row_has_status(row, arg))
 			return HELPDESK_REFUSAL_NONE;
-		return judge_plugin_owned(j, kw);
+		return request_plugin_owned(j, kw);
 	case HELPDESK_KW_CLASS_TIER:
-		if (j->rewrite || row_has_tier(row, arg))
+		if (j->rewrite || request_row_has_tier(row, arg))
 			return HELPDESK_REFUSAL_NONE;
-		return judge_plugin_owned(j, kw);
+		return request_plugin_owned(j, kw);
 	case HELPDESK_KW_CLASS_PENDING:
 	case HELPDESK_KW_CLASS_AUTO:
 	case HELPDESK_KW_CLASS_SLA:
 		if (j->rewrite || str_array_find(j->change->current, kw))
 			return HELPDESK_REFUSAL_NONE;
-		return judge_plugin_owned(j, kw);
+		return request_plugin_owned(j, kw);
 	case HELPDESK_KW_CLASS_CLAIM:
-		judge_request(j, TRUE, 0, NULL);
+		request_add(j, TRUE, 0, NULL);
 		return HELPDESK_REFUSAL_NONE;
 	case HELPDESK_KW_CLASS_ESCALATE:
-		judge_request(j, FALSE, HELPDESK_ACTION_ESCALATE, NULL);
+		request_add(j, FALSE, HELPDESK_ACTION_ESCALATE, NULL);
 		return HELPDESK_REFUSAL_NONE;
 	case HELPDESK_KW_CLASS_OWNER:
-		if (row != NULL && str_eq_null(row->owner, arg))
+		if (row != NULL && request_str_eq(row->owner, arg))
 			return HELPDESK_REFUSAL_NONE;
-		if (strcmp(arg, user) == 0) {
-			/* taking it yourself is a claim */
-			judge_request(j, TRUE, 0, NULL);
+		if (strcmp(arg, user) == 0 &&
+		    (!j->actor->lead || row == NULL ||
+		     request_str_eq(row->owner, NULL))) {
+			/* taking it yourself is a claim (a lead takes it
+			   from another owner: an assignment) */
+			request_add(j, TRUE, 0, NULL);
 			return HELPDESK_REFUSAL_NONE;
 		}
 		if (!j->actor->lead) {
-			return judge_refuse(j, HELPDESK_REFUSAL_PERM,
+			return request_refuse(j, HELPDESK_REFUSAL_PERM,
 				t_strdup_printf("Only a team lead can assign "
 						"a ticket to %s", arg));
 		}
-		judge_request(j, FALSE, HELPDESK_ACTION_ASSIGN, arg);
+		request_add(j, FALSE, HELPDESK_ACTION_ASSIGN, arg);
 		return HELPDESK_REFUSAL_NONE;
 	case HELPDESK_KW_CLASS_PRIORITY:
-		if (row == NULL || !str_eq_null(row->priority, arg))
-			judge_request(j, FALSE, HELPDESK_ACTION_PRIORITY, arg);
+		if (row == NULL || !request_str_eq(row->priority, arg))
+			request_add(j, FALSE, HELPDESK_ACTION_PRIORITY, arg);
 		return HELPDESK_REFUSAL_NONE;
 	case HELPDESK_KW_CLASS_VIP:
 		if (row == NULL || !row->vip)
-			judge_request(j, FALSE, HELPDESK_ACTION_VIP, NULL);
+			request_add(j, FALSE, HELPDESK_ACTION_VIP, NULL);
 		return HELPDESK_REFUSAL_NONE;
 	case HELPDESK_KW_CLASS_TEAM:
-		if (row == NULL || !str_eq_null(row->team, arg))
-			judge_request(j, FALSE, HELPDESK_ACTION_TEAM, arg);
+		if (row == NULL || !request_str_eq(row->team, arg))
+			request_add(j, FALSE, HELPDESK_ACTION_TEAM, arg);
 		return HELPDESK_REFUSAL_NONE;
 	}
 	i_unreached();
 }
 
 static enum helpdesk_refusal
-judge_removed(struct request_judge *j, const char *kw)
+request_judge_removed(struct request_judge *j, const char *kw)
 {
 	const struct helpdesk_ticket_row *row = j->row;
 	const char *prefix = j->prefix, *arg;
@@ -166,54 +171,56 @@ judge_removed(struct request_judge *j, const char *kw)
 		if (strcmp(arg, "resolved") == 0) {
 			if (row != NULL &&
 			    row->status == HELPDESK_STATUS_RESOLVED)
-				judge_request(j, FALSE, HELPDESK_ACTION_REOPEN,
+				request_add(j, FALSE, HELPDESK_ACTION_REOPEN,
 					      NULL);
 			return HELPDESK_REFUSAL_NONE;
 		}
-		if (j->rewrite || !row_has_status(row, arg))
+		if (j->rewrite || !request_row_has_status(row, arg))
 			return HELPDESK_REFUSAL_NONE;
-		return judge_plugin_owned(j, kw);
+		return request_plugin_owned(j, kw);
 	case HELPDESK_KW_CLASS_TIER:
-		if (j->rewrite || !row_has_tier(row, arg))
+		if (j->rewrite || !request_row_has_tier(row, arg))
 			return HELPDESK_REFUSAL_NONE;
-		return judge_plugin_owned(j, kw);
+		return request_plugin_owned(j, kw);
 	case HELPDESK_KW_CLASS_PENDING:
 	case HELPDESK_KW_CLASS_AUTO:
 	case HELPDESK_KW_CLASS_SLA:
 		if (j->rewrite || !str_array_find(j->change->current, kw))
 			return HELPDESK_REFUSAL_NONE;
-		return judge_plugin_owned(j, kw);
+		return request_plugin_owned(j, kw);
 	case HELPDESK_KW_CLASS_OWNER:
 		/* only the owner the ticket has now can be removed */
-		if (row == NULL || !str_eq_null(row->owner, arg))
+		if (row == NULL || !request_str_eq(row->owner, arg))
 			return HELPDESK_REFUSAL_NONE;
 		if (strcmp(arg, j->actor->user) != 0 && !j->actor->lead) {
-			return judge_refuse(j, HELPDESK_REFUSAL_PERM,
+			return request_refuse(j, HELPDESK_REFUSAL_PERM,
 				t_strdup_printf("Only a team lead can take a "
 						"ticket away from %s", arg));
 		}
-		judge_request(j, FALSE, HELPDESK_ACTION_UNCLAIM, arg);
+		request_add(j, FALSE, HELPDESK_ACTION_UNCLAIM, arg);
 		return HELPDESK_REFUSAL_NONE;
 	case HELPDESK_KW_CLASS_PRIORITY:
-		if (row == NULL || !str_eq_null(row->priority, arg) ||
-		    names_have_class(prefix, j->change->added,
-				     HELPDESK_KW_CLASS_PRIORITY) ||
-		    j->rewrite)
+		/* a rewrite may drop a priority it doesn't know; another
+		   priority set in the same change replaces it */
+		if (row == NULL || !request_str_eq(row->priority, arg) ||
+		    j->rewrite ||
+		    request_names_have_class(prefix, j->change->added,
+					     HELPDESK_KW_CLASS_PRIORITY))
 			return HELPDESK_REFUSAL_NONE;
-		return judge_refuse(j, HELPDESK_REFUSAL_CANNOT,
+		return request_refuse(j, HELPDESK_REFUSAL_CANNOT,
 			t_strdup_printf("a ticket always has a priority: set "
 					"%sprio-urgent, -high, -normal or "
 					"-low instead", prefix));
 	case HELPDESK_KW_CLASS_VIP:
 		if (row != NULL && row->vip)
-			judge_request(j, FALSE, HELPDESK_ACTION_UNVIP, NULL);
+			request_add(j, FALSE, HELPDESK_ACTION_UNVIP, NULL);
 		return HELPDESK_REFUSAL_NONE;
 	case HELPDESK_KW_CLASS_TEAM:
 		/* a team set in the same change replaces it anyway */
-		if (row != NULL && str_eq_null(row->team, arg) &&
-		    !names_have_class(prefix, j->change->added,
+		if (row != NULL && request_str_eq(row->team, arg) &&
+		    !request_names_have_class(prefix, j->change->added,
 				      HELPDESK_KW_CLASS_TEAM))
-			judge_request(j, FALSE, HELPDESK_ACTION_TEAM, "");
+			request_add(j, FALSE, HELPDESK_ACTION_TEAM, "");
 		return HELPDESK_REFUSAL_NONE;
 	}
 	i_unreached();
@@ -239,13 +246,17 @@ helpdesk_request_judge(const char *prefix, const struct helpdesk_actor *actor,
 	j.rewrite = change->mode == HELPDESK_CHANGE_REWRITE;
 	*reason_r = NULL;
 
-	for (kw = change->added; *kw != NULL && refusal == 0; kw++)
-		refusal = judge_added(&j, *kw);
-	for (kw = change->removed; *kw != NULL && refusal == 0; kw++)
-		refusal = judge_removed(&j, *kw);
+	for (kw = change->added; *kw != NULL; kw++) {
+		if ((refusal = request_judge_added(&j, *kw)) !=
+		    HELPDESK_REFUSAL_NONE)
+			break;
+	}
+	for (kw = change->removed;
+	     *kw != NULL && refusal == HELPDESK_REFUSAL_NONE; kw++)
+		refusal = request_judge_removed(&j, *kw);
 	if (refusal == HELPDESK_REFUSAL_NONE && row == NULL &&
 	    j.wants_ticket) {
-		refusal = judge_refuse(&j, HELPDESK_REFUSAL_CANNOT,
+		refusal = request_refuse(&j, HELPDESK_REFUSAL_CANNOT,
 			t_strdup_printf("message UID %u is not part of a "
 					"ticket", change->uid));
 	}

@@ -67,7 +67,8 @@ enum helpdesk_refusal {
 
 /* Judge change against the ticket row (NULL: the message is part of no
    ticket). Appends the requests it asks for to requests; requests that
-   change nothing (the ticket already is so) are not appended. Returns
+   change nothing (the ticket already is so) are not appended, except a
+   claim and an escalation (the store decides those atomically). Returns
    NONE, or the refusal with *reason_r (data stack) and then requests may
    hold some of the change's requests: the caller drops them all. */
 enum helpdesk_refusal

@@ -379,6 +379,7 @@ helpdesk_transaction_begin(struct mailbox *box,
 	p_array_init(&ht->actions, pool, 2);
 	p_array_init(&ht->changes, pool, 2);
 	p_array_init(&ht->client_saves, pool, 1);
+	p_array_init(&ht->notice_uids, pool, 1);
 	p_array_init(&ht->moved_back, pool, 1);
 	MODULE_CONTEXT_SET(t, helpdesk_storage_module, ht);
 	return t;
@@ -391,6 +392,55 @@ static void helpdesk_transaction_free(struct helpdesk_transaction *ht)
 
 	helpdesk_mail_rewrites_free(&ht->rewrites);
 	pool_unref(&pool);
+}
+
+/* The state keywords (status, owner, tier, priority, VIP, team) among
+   names, sorted (data stack). */
+static const char *const *
+state_keywords_of(const char *prefix, const char *const *names)
+{
+	ARRAY_TYPE(const_string) list;
+	const char *arg;
+
+	t_array_init(&list, 8);
+	for (; names != NULL && *names != NULL; names++) {
+		if (helpdesk_keyword_class_is_state(
+			helpdesk_keyword_classify(prefix, *names, &arg)))
+			array_push_back(&list, names);
+	}
+	array_sort(&list, i_strcmp_p);
+	array_append_zero(&list);
+	return array_front(&list);
+}
+
+/* A follow-up got the ticket's state as the store had it when it was
+   filed; an agent who changed the ticket before this delivery's commit
+   could not see the message yet to update it. Is the state it got still
+   the store's? (Auto mail carries no state: nothing to compare.) */
+static bool
+intake_state_is_current(struct helpdesk_store *store,
+			struct helpdesk_user *huser,
+			const struct helpdesk_intake *intake)
+{
+	const char *prefix = huser->set.keyword_prefix;
+	struct helpdesk_ticket_row row;
+	const char *const *got, *const *now, *error;
+	bool found;
+
+	got = state_keywords_of(prefix, intake->keywords);
+	if (*got == NULL)
+		return TRUE;
+	if (helpdesk_store_get_ticket(store, intake->ticket,
+				      pool_datastack_create(), &row, &found,
+				      &error) < 0 || !found)
+		return TRUE;
+	now = state_keywords_of(prefix,
+		helpdesk_ticket_state_keywords(prefix, &row));
+	for (; *got != NULL && *now != NULL; got++, now++) {
+		if (strcmp(*got, *now) != 0)
+			return FALSE;
+	}
+	return *got == NULL && *now == NULL;
 }
 
 static void
@@ -413,6 +463,11 @@ helpdesk_set_locations(struct mailbox *box, struct helpdesk_user *huser,
 	seq_range_array_iter_init(&iter, &changes->saved_uids);
 	array_foreach_elem(intakes, intake) {
 		if (intake->propagate)
+			array_push_back(propagate, &intake->ticket);
+		else if (store != NULL && !intake->pending &&
+			 intake->action == HELPDESK_THREAD_FOLLOWUP &&
+			 intake->ticket != 0 &&
+			 !intake_state_is_current(store, huser, intake))
 			array_push_back(propagate, &intake->ticket);
 		if (store == NULL || intake->pending || intake->key == NULL ||
 		    !seq_range_array_iter_nth(&iter, intake->save_idx, &uid))
@@ -536,9 +591,10 @@ ticket_uids_by_header(struct mailbox_transaction_context *t, uint64_t ticket,
 /* The ticket's row and the UIDs the store knows for its messages in box
    (helpdesk_ticket_uids_known() for box's GUID). */
 int helpdesk_ticket_uids_known(struct mailbox *box,
-			       struct helpdesk_store *store, uint64_t ticket, struct helpdesk_ticket_row *row_r,
-			     ARRAY_TYPE(uint32_t) *uids,
-			     unsigned int *unknown_r, const char **error_r)
+			       struct helpdesk_store *store, uint64_t ticket,
+			       struct helpdesk_ticket_row *row_r,
+			       ARRAY_TYPE(uint32_t) *uids,
+			       unsigned int *unknown_r, const char **error_r)
 {
 	struct mailbox_metadata metadata;
 
@@ -563,7 +619,8 @@ static int ticket_uids(struct mailbox *box, struct helpdesk_store *store,
 	unsigned int unknown;
 	int ret;
 
-	if (helpdesk_ticket_uids_known(box, store, ticket, row_r, uids, &unknown,
+	if (helpdesk_ticket_uids_known(box, store, ticket, row_r, uids,
+				       &unknown,
 			      error_r) < 0)
 		return -1;
 	if (row_r->id == 0) {
@@ -583,10 +640,13 @@ static int ticket_uids(struct mailbox *box, struct helpdesk_store *store,
 	return 0;
 }
 
-static void tickets_add_unique(ARRAY_TYPE(uint64_t) *tickets, uint64_t ticket)
+void helpdesk_tickets_add_unique(ARRAY_TYPE(uint64_t) *tickets,
+				 uint64_t ticket)
 {
 	const uint64_t *tp;
 
+	if (ticket == 0)
+		return;
 	array_foreach(tickets, tp) {
 		if (*tp == ticket)
 			return;
@@ -843,7 +903,7 @@ static void helpdesk_sent_process(struct mailbox *committed,
 			       add_str("actor", user->username)->event(),
 			       "ticket %llu replied by %s",
 			       (unsigned long long)ticket, user->username);
-			tickets_add_unique(&tickets, ticket);
+			helpdesk_tickets_add_unique(&tickets, ticket);
 		}
 	}
 	mail_free(&mail);
@@ -917,9 +977,12 @@ helpdesk_transaction_commit(struct mailbox_transaction_context *t,
 					     changes_r);
 		} T_END;
 	}
-	if (ret == 0 && huser != NULL &&
-	    (array_count(&ht->changes) > 0 || array_count(&ht->actions) > 0))
-		helpdesk_actions_finish(box, ht, huser, in_queue);
+	if (huser != NULL &&
+	    (array_count(&ht->changes) > 0 || array_count(&ht->actions) > 0 ||
+	     array_count(&ht->notice_uids) > 0)) {
+		/* also after a failed commit: the store has the actions */
+		helpdesk_actions_finish(box, ht, huser, in_queue, ret < 0);
+	}
 	if (ret == 0 && huser != NULL && array_count(&ht->client_saves) > 0) {
 		T_BEGIN {
 			helpdesk_append_adopt(box, huser, &ht->client_saves,
@@ -1026,7 +1089,8 @@ void helpdesk_mailbox_allocated(struct mailbox *box)
 	else if (huser->set.resolved_mailbox != NULL &&
 		 strcmp(box->vname, huser->set.resolved_mailbox) == 0)
 		kind = HELPDESK_BOX_RESOLVED;
-	else if (mailbox_get_namespace(box)->type == MAIL_NAMESPACE_TYPE_PRIVATE &&
+	else if (mailbox_get_namespace(box)->type ==
+		 MAIL_NAMESPACE_TYPE_PRIVATE &&
 		 mailbox_has_special_use(box, "\\Sent"))
 		kind = HELPDESK_BOX_SENT;
 	else

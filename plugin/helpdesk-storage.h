@@ -59,8 +59,10 @@ struct helpdesk_transaction {
 	struct helpdesk_rewrite_set *rewrites;
 	/* agents' actions: judged keyword changes and moves */
 	ARRAY_TYPE(helpdesk_kw_action) actions;
-	/* what the agent is told (helpdesk-notice.h) after the commit */
+	/* what the agent is told (helpdesk-notice.h) after the commit: the
+	   texts, and messages whose flags it gets besides those changed */
 	ARRAY_TYPE(const_string) alerts;
+	ARRAY_TYPE(uint32_t) notice_uids;
 	/* saves (by index) of a client's own messages (helpdesk-append.h) */
 	ARRAY_TYPE(uint32_t) client_saves;
 	/* messages moved back from the resolved mailbox */
@@ -76,6 +78,8 @@ struct helpdesk_transaction {
 	bool in_copy:1;
 	/* an agent's keyword change was seen (maybe only half a rewrite) */
 	bool keyword_changes:1;
+	/* the changes were judged (helpdesk_actions_judge()) */
+	bool judged:1;
 	/* the plugin's own keyword changes: not checked, not claims */
 	bool internal:1;
 	/* this transaction is reconcile's own: no nested reconcile */
@@ -128,6 +132,9 @@ void helpdesk_uids_update_keywords_t(struct mailbox_transaction_context *t,
 				     const char *const *remove);
 /* Append uid unless it is there already (or 0). */
 void helpdesk_uids_add_unique(ARRAY_TYPE(uint32_t) *uids, uint32_t uid);
+/* Append ticket unless it is there already (or 0). */
+void helpdesk_tickets_add_unique(ARRAY_TYPE(uint64_t) *tickets,
+				 uint64_t ticket);
 
 /* The queue's shadow: the same mailbox, opened once per session for the
    work after a commit (the committing mailbox can't be synced inside

@@ -28,7 +28,7 @@
 
 /* The names subscribed before (data stack), or NULL on a read error. */
 static const char *const *
-subscribed_read(const char *path, const char **error_r)
+subscribe_file_read(const char *path, const char **error_r)
 {
 	ARRAY_TYPE(const_string) names;
 	struct istream *input;
@@ -43,7 +43,7 @@ subscribed_read(const char *path, const char **error_r)
 	}
 	if (fd != -1) {
 		input = i_stream_create_fd_autoclose(&fd,
-						     HELPDESK_SUBSCRIBED_MAX_LINE);
+				HELPDESK_SUBSCRIBED_MAX_LINE);
 		while ((line = i_stream_read_next_line(input)) != NULL) {
 			line = t_strdup(line);
 			array_push_back(&names, &line);
@@ -62,7 +62,7 @@ subscribed_read(const char *path, const char **error_r)
 
 /* Write the names (atomically: a temporary file, then rename()). */
 static int
-subscribed_write(const char *path, const char *const *names,
+subscribe_file_write(const char *path, const char *const *names,
 		 const char **error_r)
 {
 	const char *tmp_path;
@@ -136,7 +136,7 @@ static void subscribe_user(struct helpdesk_user *huser, struct mail_user *user,
 		array_push_back(&wanted, &huser->set.resolved_mailbox);
 
 	path = t_strconcat(home, "/"HELPDESK_SUBSCRIBED_FNAME, NULL);
-	before = subscribed_read(path, &error);
+	before = subscribe_file_read(path, &error);
 	if (before == NULL) {
 		e_error(huser->event, "subscriptions: %s", error);
 		return;
@@ -160,7 +160,7 @@ static void subscribe_user(struct helpdesk_user *huser, struct mail_user *user,
 	if (!changed)
 		return;
 	array_append_zero(&done);
-	if (subscribed_write(path, array_front(&done), &error) < 0)
+	if (subscribe_file_write(path, array_front(&done), &error) < 0)
 		e_error(huser->event, "subscriptions: %s", error);
 }
 

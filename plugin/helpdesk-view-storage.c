@@ -23,6 +23,7 @@
 #include "helpdesk-storage.h"
 #include "helpdesk-notice.h"
 #include "helpdesk-views.h"
+#include "helpdesk-actions.h"
 
 #define HELPDESK_VIEW_CONTEXT(obj) \
 	MODULE_CONTEXT(obj, helpdesk_view_storage_module)
@@ -39,8 +40,9 @@ struct helpdesk_view_transaction {
 	union mailbox_transaction_module_context module_ctx;
 	/* the view's messages whose helpdesk keywords the STORE changed */
 	ARRAY_TYPE(uint32_t) uids;
-	/* the queue the changes went to (its error is the STORE's) */
-	struct mailbox *queue_box;
+	/* the queues' transactions the changes went to (the virtual
+	   transaction's own, alive until it ends) */
+	ARRAY(struct mailbox_transaction_context *) queue_trans;
 };
 
 static MODULE_CONTEXT_DEFINE_INIT(helpdesk_view_storage_module,
@@ -79,7 +81,32 @@ static void helpdesk_view_transaction_free(struct helpdesk_view_transaction *vt)
 {
 	if (array_is_created(&vt->uids))
 		array_free(&vt->uids);
+	if (array_is_created(&vt->queue_trans))
+		array_free(&vt->queue_trans);
 	i_free(vt);
+}
+
+/* Judge every queue's part of the STORE before any of them commits: the
+   virtual storage commits each queue and its own index whatever the
+   others answer, so a refusal must stop the whole view transaction
+   first. Returns the refused queue transaction, or NULL. */
+static struct mailbox_transaction_context *
+helpdesk_view_judge(struct helpdesk_view_transaction *vt)
+{
+	struct mailbox_transaction_context *qt;
+	struct helpdesk_transaction *ht;
+	struct helpdesk_user *huser;
+
+	if (!array_is_created(&vt->queue_trans))
+		return NULL;
+	array_foreach_elem(&vt->queue_trans, qt) {
+		ht = helpdesk_transaction_get(qt);
+		huser = HELPDESK_USER_CONTEXT(qt->box->storage->user);
+		if (ht != NULL && huser != NULL &&
+		    helpdesk_actions_judge(qt, ht, huser))
+			return qt;
+	}
+	return NULL;
 }
 
 static int
@@ -89,14 +116,33 @@ helpdesk_view_transaction_commit(struct mailbox_transaction_context *t,
 	struct mailbox *box = t->box;
 	struct helpdesk_view_mailbox *vbox = HELPDESK_VIEW_CONTEXT_REQUIRE(box);
 	struct helpdesk_view_transaction *vt = HELPDESK_VIEW_CONTEXT_REQUIRE(t);
+	struct mailbox_transaction_context *refused;
+	struct helpdesk_transaction *ht;
 	int ret;
 
-	ret = vbox->module_ctx.super.transaction_commit(t, changes_r);
-	if (ret < 0 && vt->queue_box != NULL) {
-		/* the queue refused the change: its answer is the STORE's
-		   (the virtual storage keeps the backend's error to
-		   itself) */
-		mail_storage_copy_error(box->storage, vt->queue_box->storage);
+	refused = helpdesk_view_judge(vt);
+	if (refused != NULL) {
+		/* nothing of the STORE, in no queue and not in the view;
+		   the queue's answer is the STORE's */
+		ht = helpdesk_transaction_get(refused);
+		helpdesk_actions_refused(refused->box, ht);
+		mail_storage_set_error(box->storage, ht->refused_error,
+				       ht->refused);
+		vbox->module_ctx.super.transaction_rollback(t);
+		ret = -1;
+	} else {
+		/* (storages live as long as the user) */
+		struct mail_storage *queue_storage =
+			!array_is_created(&vt->queue_trans) ? NULL :
+			array_idx_elem(&vt->queue_trans, 0)->box->storage;
+
+		ret = vbox->module_ctx.super.transaction_commit(t, changes_r);
+		if (ret < 0 && queue_storage != NULL) {
+			/* the queue's commit failed (the store went away
+			   since the judgment): the virtual storage keeps
+			   the backend's error to itself */
+			mail_storage_copy_error(box->storage, queue_storage);
+		}
 	}
 	if (array_is_created(&vt->uids))
 		helpdesk_notice_flags(box, &vt->uids);
@@ -152,10 +198,18 @@ helpdesk_view_mail_update_keywords(struct mail *_mail,
 		mail_update_keywords(queue_mail, modify_type, queue_kw);
 		mailbox_keywords_unref(&queue_kw);
 	} T_END;
-	vt->queue_box = queue_mail->box;
-	if (!array_is_created(&vt->uids))
+	if (!array_is_created(&vt->uids)) {
 		i_array_init(&vt->uids, 8);
+		i_array_init(&vt->queue_trans, 2);
+	}
 	array_push_back(&vt->uids, &_mail->uid);
+	for (i = 0; i < array_count(&vt->queue_trans); i++) {
+		if (array_idx_elem(&vt->queue_trans, i) ==
+		    queue_mail->transaction)
+			break;
+	}
+	if (i == array_count(&vt->queue_trans))
+		array_push_back(&vt->queue_trans, &queue_mail->transaction);
 }
 
 void helpdesk_view_mail_allocated(struct mail *_mail)

@@ -138,7 +138,12 @@ static void imap_helpdesk_command_pre(struct client_command_context *cmd)
 	struct client *client = cmd->client;
 	struct imap_helpdesk_client *hclient = IMAP_HELPDESK_CONTEXT(client);
 
-	if (hclient == NULL || array_count(&hclient->resend_uids) == 0)
+	if (hclient == NULL)
+		return;
+	helpdesk_notice_command(client->user);
+	/* not inside a sync that waits for the client to read: its
+	   sequence numbers are not the client's yet */
+	if (array_count(&hclient->resend_uids) == 0 || client->syncing)
 		return;
 	/* the messages' flags as they are now, once, if the client still
 	   has their mailbox selected */

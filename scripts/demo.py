@@ -59,11 +59,17 @@ def store(dc, user, message_id, op, flags):
     uid = uid_of(dc, message_id)
     with dc.imap(user) as c:
         c.select("Public/Queue")
+        c.untagged_responses.pop("NO", None)
         typ, dat = c.uid("STORE", str(uid), op, "(%s)" % flags)
+        # what the agent's client shows: the helpdesk's [ALERT]s
+        alerts = [a.decode() for a in c.untagged_responses.pop("NO", [])
+                  if a.startswith(b"[ALERT]")]
     answer = dat[0].decode() if dat and isinstance(dat[0], bytes) else ""
     print("  %-6s UID STORE %s %s (%s) -> %s %s" % (
         user, uid, op, flags, typ,
         answer if typ != "OK" else ""))
+    for alert in alerts:
+        print("         the client shows: %s" % alert)
 
 
 def workflow(dc):
@@ -132,6 +138,9 @@ def workflow(dc):
     print(dc.doveadm("helpdesk", "ticket", "show", "1").stdout)
     print("$ doveadm helpdesk agent list")
     print(dc.doveadm("helpdesk", "agent", "list").stdout)
+    print("$ doveadm helpdesk client-config neomutt   (the agents' neomuttrc;"
+          " `... thunderbird` prints their Thunderbird tags)")
+    print(dc.doveadm("helpdesk", "client-config", "neomutt").stdout)
     print("Who did what (the store's event ledger, by agent):")
     db = dc.db()
     for actor, kinds in db.execute(
@@ -176,8 +185,13 @@ def main():
     if errors:
         print("Errors in the Dovecot log:\n  " + "\n  ".join(errors))
     if keep:
+        tags = os.path.join(dc.root, "thunderbird-user.js")
+        with open(tags, "w") as f:
+            f.write(dc.doveadm("helpdesk", "client-config", "thunderbird").stdout)
         print("Dovecot keeps running: connect an IMAP client to 127.0.0.1:%d"
-              " as alice/pass or bob/pass.  Ctrl-C stops it." % dc.imap_port)
+              " as alice/pass or bob/pass (Thunderbird: copy %s into the"
+              " profile as user.js for the tags).  Ctrl-C stops it."
+              % (dc.imap_port, tags))
         try:
             while True:
                 time.sleep(3600)

@@ -183,6 +183,15 @@ def views(t, s, m2, m3, n2, n3):
              "through the view: neither the view nor the queue shows hd-waiting later",
              repr(r.untagged))
 
+        r = bob.command("UID STORE %d +FLAGS (\\Flagged hd-waiting)" % v2)
+        r2 = bob.command("UID FETCH %d (FLAGS)" % v2)
+        t.ok(r.tagged.startswith(b"NO [CANNOT]") and
+             "\\Flagged" not in (r2.fetch_flags(v2) or {"\\Flagged"}) and
+             "\\Flagged" not in s.entry(m2)["keywords"] and
+             not any("Flagged" in f for f in s.entry(m2)["flags"]),
+             "through the view, a refused STORE applies nothing (no \\Flagged in the "
+             "view or the queue)", repr((r, r2.untagged, s.entry(m2))))
+
         r = bob.command("UID STORE %d +FLAGS (hd-claim)" % v2)
         t.ok(r.ok and r.alerts() == [], "bob claims ticket %d through his view: OK" % n2,
              repr(r))
@@ -315,6 +324,50 @@ def neomutt(t, s):
          "the copy is the ticket's message: reopening through it works", repr(again))
 
 
+def rewrite_edges(t, s):
+    """Found in review: a first half left alone pairs with nothing later;
+    a refused second half leaves the client's own keywords; a lead takes
+    a ticket with the own owner keyword."""
+    m = s.deliver("Rewrite edges")
+    e = s.entry(m)
+    u, n = e["uid"], int(e["headers"]["X-Helpdesk-Ticket"])
+    with RawImap(s.dc.imap_port, "alice") as c:
+        c.command("SELECT %s" % QUEUE)
+        r = c.command("UID STORE %d +FLAGS (hd-claim todo)" % u)
+        assert r.ok and s.ticket(n)[1] == "alice", r
+        # neomutt with every tag deleted sends only the first half
+        r = c.command("UID STORE %d -FLAGS.SILENT (hd-open hd-tier-1 hd-prio-normal "
+                      "hd-owner-alice todo)" % u)
+        t.ok(r.ok, "a first half alone (every tag deleted): OK", repr(r))
+        r2 = c.command("NOOP")
+        t.ok(s.ticket(n)[1] == "alice" and "todo" in s.entry(m)["keywords"] and
+             "hd-owner-alice" in (r2.fetch_flags(u) or ()),
+             "... changes nothing, and the next command brings the flags back",
+             repr((s.ticket(n), s.entry(m)["keywords"], r2.untagged)))
+        r = c.command("UID STORE %d +FLAGS (hd-escalate)" % u)
+        t.ok(r.ok and s.ticket(n)[1] == "alice" and s.ticket(n)[4] == 2 and
+             s.events(n, "unclaimed") == [],
+             "a later +FLAGS is no second half: escalated, still alice's, no unclaim",
+             repr((r, s.ticket(n), s.events(n, "unclaimed"))))
+    with RawImap(s.dc.imap_port, "bob") as c:
+        c.command("SELECT %s" % QUEUE)
+        c.command("UID STORE %d -FLAGS.SILENT (hd-open hd-tier-2 hd-prio-normal "
+                  "hd-owner-alice todo)" % u)
+        r = c.command("UID STORE %d +FLAGS.SILENT (hd-open hd-tier-2 hd-prio-normal "
+                      "hd-owner-bob todo)" % u)
+        t.ok(r.tagged.startswith(b"NO [NOPERM]") and "todo" in s.entry(m)["keywords"] and
+             s.ticket(n)[1] == "alice",
+             "bob's rewrite taking alice's ticket is refused and leaves the message's "
+             "own keyword (todo)", repr((r, s.entry(m)["keywords"])))
+    with RawImap(s.dc.imap_port, "carol") as c:
+        c.command("SELECT %s" % QUEUE)
+        r = c.command("UID STORE %d +FLAGS (hd-owner-carol)" % u)
+    t.ok(r.ok and r.alerts() == [] and s.ticket(n)[1] == "carol" and
+         s.events(n, "assigned") == [("carol",)],
+         "lead carol sets her own owner keyword on alice's ticket: she takes it",
+         repr((r, s.ticket(n))))
+
+
 def whole_set(t, s):
     m = s.deliver("Whole set rewrites")
     e = s.entry(m)
@@ -392,6 +445,8 @@ def main():
             neomutt(t, s)
         with t.check("whole-set rewrites"):
             whole_set(t, s)
+        with t.check("rewrite edge cases"):
+            rewrite_edges(t, s)
         with t.check("APPEND"):
             appends(t, s)
         errors = dc.log_errors()

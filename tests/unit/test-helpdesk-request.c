@@ -85,6 +85,12 @@ static void test_helpdesk_request_judge(void)
 		  X, "", "hd-owner-agent2", "", OK, "unclaim:agent2" },
 		{ { "open", "bob", "normal", 1, FALSE, "" }, "bob", FALSE, X,
 		  "", "hd-owner-bob", "", OK, "unclaim:bob" },
+		/* a lead takes a ticket from its owner with the own owner
+		   keyword (an assignment); an unowned one is claimed */
+		{ { "open", "alice", "normal", 1, FALSE, "" }, "carol", TRUE,
+		  X, "hd-owner-carol", "", "", OK, "assign:carol" },
+		{ { "new", "", "normal", 1, FALSE, "" }, "carol", TRUE, X,
+		  "hd-owner-carol", "", "", OK, "claim" },
 		/* resolve and reopen against the status now */
 		{ { "open", "bob", "normal", 1, FALSE, "" }, "bob", FALSE, X,
 		  "hd-resolved", "", "", OK, "resolve" },

@@ -152,6 +152,37 @@ static void test_helpdesk_status_names(void)
 	test_end();
 }
 
+static void test_helpdesk_keyword_vocabulary(void)
+{
+	const struct helpdesk_keyword_info *kw;
+	enum helpdesk_kw_class kw_class;
+	const char *arg;
+	unsigned int i = 0;
+
+	test_begin("helpdesk keyword vocabulary");
+	/* every keyword a client gets a tag for is one the protocol
+	   knows, and the agents' ones are those agents may set */
+	for (kw = helpdesk_keyword_vocabulary; kw->name != NULL; kw++, i++) {
+		kw_class = helpdesk_keyword_classify("hd-",
+			t_strconcat("hd-", kw->name, NULL), &arg);
+		test_assert_idx(kw_class != HELPDESK_KW_CLASS_UNKNOWN &&
+				kw_class != HELPDESK_KW_CLASS_FOREIGN, i);
+		test_assert_idx(kw->label != NULL && *kw->label != '\0', i);
+		test_assert_idx(kw->agent_sets ==
+			(kw_class == HELPDESK_KW_CLASS_CLAIM ||
+			 kw_class == HELPDESK_KW_CLASS_ESCALATE ||
+			 kw_class == HELPDESK_KW_CLASS_PRIORITY ||
+			 kw_class == HELPDESK_KW_CLASS_VIP ||
+			 (kw_class == HELPDESK_KW_CLASS_STATUS &&
+			  strcmp(arg, "resolved") == 0)), i);
+	}
+	/* the agents' requests come first (Thunderbird's keys 1-3) */
+	test_assert(strcmp(helpdesk_keyword_vocabulary[0].name, "claim") == 0);
+	test_assert(strcmp(helpdesk_keyword_vocabulary[1].name, "resolved") == 0);
+	test_assert(strcmp(helpdesk_keyword_vocabulary[2].name, "escalate") == 0);
+	test_end();
+}
+
 int main(void)
 {
 	static void (*const test_functions[])(void) = {
@@ -159,6 +190,7 @@ int main(void)
 		test_helpdesk_keyword_name,
 		test_helpdesk_ticket_state_keywords,
 		test_helpdesk_status_names,
+		test_helpdesk_keyword_vocabulary,
 		NULL
 	};
 	return test_run(test_functions);
