@@ -8,7 +8,8 @@
 #include "mail-index-transaction-private.h"
 #include "helpdesk-plugin.h"
 #include "helpdesk-store.h"
-#include "helpdesk-storage.h"
+#include "helpdesk-storage-private.h"
+#include "helpdesk-ticket-sync.h"
 #include "helpdesk-notice.h"
 #include "helpdesk-actions.h"
 

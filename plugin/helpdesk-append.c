@@ -8,7 +8,8 @@
 #include "helpdesk-plugin.h"
 #include "helpdesk-store.h"
 #include "helpdesk-intake.h"
-#include "helpdesk-storage.h"
+#include "helpdesk-storage-private.h"
+#include "helpdesk-ticket-sync.h"
 #include "helpdesk-mail.h"
 #include "helpdesk-append.h"
 

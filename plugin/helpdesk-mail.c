@@ -14,7 +14,9 @@
 #include "ioloop.h"
 #include "mail-storage-private.h"
 #include "helpdesk-plugin.h"
-#include "helpdesk-storage.h"
+#include "helpdesk-rewrite.h"
+#include "helpdesk-storage-private.h"
+#include "helpdesk-ticket-sync.h"
 #include "helpdesk-mail.h"
 
 #define HELPDESK_MAIL_CONTEXT(obj) \

@@ -74,12 +74,13 @@ void helpdesk_store_failed(struct helpdesk_user *huser, const char *error);
    a failure (so pending messages should be reconciled now). */
 bool helpdesk_store_succeeded(struct helpdesk_user *huser);
 
+/* TRUE when this process should look for pending messages now (the store
+   just came back, or it has not looked for a while). */
+bool helpdesk_reconcile_due(struct helpdesk_user *huser);
+
 /* Write the store's pending message locations within a second, unless a
    delivery's write transaction takes them along before. */
 void helpdesk_store_flush_later(void);
-
-/* helpdesk-storage.c */
-void helpdesk_mailbox_allocated(struct mailbox *box);
 
 /* helpdesk-reconcile.c: turn hd-pending messages of one queue mailbox into
    tickets. At most max_messages (0 = all) are handled. Only one process

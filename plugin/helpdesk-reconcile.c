@@ -14,7 +14,9 @@
 #include "file-lock.h"
 #include "helpdesk-plugin.h"
 #include "helpdesk-intake.h"
-#include "helpdesk-storage.h"
+#include "helpdesk-rewrite.h"
+#include "helpdesk-storage-private.h"
+#include "helpdesk-save.h"
 #include "helpdesk-store.h"
 #include "helpdesk-tag.h"
 #include "message-address.h"
@@ -59,11 +61,8 @@ reconcile_one(struct helpdesk_user *huser,
 {
 	struct mailbox *box = t->box;
 	struct helpdesk_intake *intake;
-	struct mail_save_context *save_ctx;
 	struct mail_keywords *kw;
-	struct istream *input;
-	time_t received;
-	int ret = 0;
+	int ret;
 
 	intake = helpdesk_intake_run(huser, t->box, mail,
 				     mail_get_keywords(mail), ht->pool);
@@ -78,42 +77,10 @@ reconcile_one(struct helpdesk_user *huser,
 		return 1;
 	}
 
-	if (mail_get_stream(mail, NULL, NULL, &input) < 0 ||
-	    mail_get_received_date(mail, &received) < 0) {
-		*error_r = mailbox_get_last_internal_error(box, NULL);
-		mailbox_keywords_unref(&kw);
-		return -1;
-	}
-	save_ctx = mailbox_save_alloc(t);
-	mailbox_save_set_flags(save_ctx, mail_get_flags(mail), kw);
-	mailbox_save_set_received_date(save_ctx, received, 0);
+	ret = helpdesk_save_reconciled(t, mail, intake, kw, error_r);
 	mailbox_keywords_unref(&kw);
-
-	ht->cur = intake;
-	if (mailbox_save_begin(&save_ctx, input) < 0) {
-		ht->cur = NULL;
-		*error_r = mailbox_get_last_internal_error(box, NULL);
+	if (ret < 0)
 		return -1;
-	}
-	while ((ret = i_stream_read(input)) > 0 || ret == -2) {
-		if (mailbox_save_continue(save_ctx) < 0)
-			break;
-	}
-	if (input->stream_errno != 0 ||
-	    mailbox_save_continue(save_ctx) < 0) {
-		*error_r = input->stream_errno != 0 ?
-			i_stream_get_error(input) :
-			mailbox_get_last_internal_error(box, NULL);
-		mailbox_save_cancel(&save_ctx);
-		ht->cur = NULL;
-		return -1;
-	}
-	if (mailbox_save_finish(&save_ctx) < 0) {
-		*error_r = mailbox_get_last_internal_error(box, NULL);
-		ht->cur = NULL;
-		return -1;
-	}
-	ht->cur = NULL;
 	mail_expunge(mail);
 	return 1;
 }
@@ -136,11 +103,8 @@ reconcile_locked(struct helpdesk_user *huser, struct mailbox *box,
 		*error_r = mailbox_get_last_internal_error(box, NULL);
 		return -1;
 	}
-	t = mailbox_transaction_begin(box, MAILBOX_TRANSACTION_FLAG_EXTERNAL,
-				      "helpdesk reconcile");
+	t = helpdesk_save_reconcile_begin(box);
 	ht = helpdesk_transaction_get(t);
-	i_assert(ht != NULL);
-	ht->reconciling = TRUE;
 
 	t_array_init(&uids, 16);
 	if (reconcile_search(t, helpdesk_keyword(&huser->set,

@@ -20,7 +20,7 @@
 #include "array.h"
 #include "mail-storage-private.h"
 #include "helpdesk-plugin.h"
-#include "helpdesk-storage.h"
+#include "helpdesk-storage-private.h"
 #include "helpdesk-notice.h"
 #include "helpdesk-views.h"
 #include "helpdesk-actions.h"

@@ -14,10 +14,41 @@
 #include "helpdesk-state.h"
 #include "array.h"
 #include "helpdesk-request.h"
+#include "helpdesk-rewrite.h"
+#include "istream.h"
+#include "str.h"
 
 #include <stdio.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* The whole input as a message through the header rewrite: it never
+   fails, and the ticket's header is in the output. */
+static void fuzz_rewrite(const uint8_t *data, size_t size)
+{
+	struct istream *in, *out;
+	const unsigned char *out_data;
+	size_t out_size;
+	string_t *str;
+	uint64_t ticket = size > 0 ? data[0] : 0;
+
+	str = t_str_new(size + 128);
+	in = i_stream_create_from_data(data, size);
+	out = helpdesk_rewrite_stream(in, ticket, size > 1 && data[1] & 1);
+	while (i_stream_read_more(out, &out_data, &out_size) > 0) {
+		str_append_data(str, out_data, out_size);
+		i_stream_skip(out, out_size);
+	}
+	if (out->stream_errno != 0)
+		abort();
+	if (ticket != 0 &&
+	    strstr(str_c(str), t_strdup_printf("X-Helpdesk-Ticket: %u",
+					       (unsigned int)ticket)) == NULL &&
+	    memchr(str_data(str), '\0', str_len(str)) == NULL)
+		abort();
+	i_stream_unref(&out);
+	i_stream_unref(&in);
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -28,6 +59,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char *copy, *p;
 	unsigned int i;
 	uint64_t ticket;
+
+	T_BEGIN {
+		fuzz_rewrite(data, size);
+	} T_END;
 
 	/* split the input into NUL-terminated header values at '\n' */
 	copy = malloc(size + 1);
