@@ -18,6 +18,10 @@
 #define HELPDESK_SCHEMA_VERSION 3
 /* Most Message-IDs from In-Reply-To/References that are looked up. */
 #define HELPDESK_STORE_MAX_REFS 64
+/* driver-sqlite's busy timeout, which deliveries keep */
+#define HELPDESK_STORE_DEFAULT_BUSY_MSECS 1000
+/* how long the first processes wait while one creates a new store */
+#define HELPDESK_STORE_FRESH_BUSY_MSECS 5000
 
 static struct module *helpdesk_sql_modules = NULL;
 static bool helpdesk_sql_drivers_inited = FALSE;
@@ -508,7 +512,7 @@ bool helpdesk_store_replaced(struct helpdesk_store *store)
 int helpdesk_store_check(struct helpdesk_store *store, bool may_create,
 			 bool *created_r, const char **error_r)
 {
-	unsigned int try;
+	unsigned int try, previous_msecs = 0;
 	int ret;
 
 	*created_r = FALSE;
@@ -525,14 +529,24 @@ int helpdesk_store_check(struct helpdesk_store *store, bool may_create,
 	if (store->schema_ok)
 		return 0;
 	/* Processes that open a brand-new SQLite store at the same moment
-	   race on the switch to WAL and the schema ("SQL logic error"):
-	   the loser tries again once the winner is done. */
+	   race on the switch to WAL and the schema ("SQL logic error", or
+	   a lock held longer than a delivery waits): the losers wait
+	   longer, once, and try again once the winner is done. */
+	if (store->fresh) {
+		previous_msecs = store->busy_timeout_msecs;
+		helpdesk_store_set_busy_timeout(store,
+			HELPDESK_STORE_FRESH_BUSY_MSECS);
+	}
 	for (try = 0;; try++) {
 		ret = store_create_schema(store, may_create, created_r,
 					  error_r);
 		if (ret == 0 || try == 2 || !store->fresh)
 			break;
 		i_sleep_msecs(20 + try * 50);
+	}
+	if (store->fresh) {
+		helpdesk_store_set_busy_timeout(store, previous_msecs == 0 ?
+			HELPDESK_STORE_DEFAULT_BUSY_MSECS : previous_msecs);
 	}
 	if (ret < 0)
 		return -1;
