@@ -34,41 +34,6 @@
    tags ($label1...), so the helpdesk's come first (keys 1-9) */
 #define TB_ORDINAL_PREFIX "!"
 
-struct client_tag {
-	const char *name, *label, *color;
-};
-
-/* colours by keyword (without prefix); the rest are grey */
-static const struct client_tag client_tag_colors[] = {
-	{ "claim", NULL, "#1f77b4" },
-	{ "resolved", NULL, "#2ca02c" },
-	{ "escalate", NULL, "#d62728" },
-	{ "prio-urgent", NULL, "#cc0000" },
-	{ "prio-high", NULL, "#ff7f0e" },
-	{ "prio-normal", NULL, "#8c8c8c" },
-	{ "prio-low", NULL, "#bcbd22" },
-	{ "vip", NULL, "#9467bd" },
-	{ "new", NULL, "#17becf" },
-	{ "open", NULL, "#1f77b4" },
-	{ "waiting", NULL, "#e377c2" },
-	{ "sla-warn", NULL, "#ff9900" },
-	{ "sla-breach", NULL, "#990000" },
-};
-#define CLIENT_TAG_OWNER_COLOR "#3366cc"
-#define CLIENT_TAG_TEAM_COLOR "#8c564b"
-#define CLIENT_TAG_OTHER_COLOR "#999999"
-
-static const char *client_tag_color(const char *name)
-{
-	unsigned int i;
-
-	for (i = 0; i < N_ELEMENTS(client_tag_colors); i++) {
-		if (strcmp(client_tag_colors[i].name, name) == 0)
-			return client_tag_colors[i].color;
-	}
-	return CLIENT_TAG_OTHER_COLOR;
-}
-
 static void
 thunderbird_tag(string_t *out, const char *prefix, const char *name,
 		const char *label, const char *color, unsigned int ordinal)
@@ -107,23 +72,25 @@ client_config_thunderbird(string_t *out, const struct helpdesk_settings *set,
 		"added.\n", set->keyword_prefix);
 	for (kw = helpdesk_keyword_vocabulary; kw->name != NULL; kw++) {
 		thunderbird_tag(out, set->keyword_prefix, kw->name, kw->label,
-				client_tag_color(kw->name), ordinal++);
+				kw->color, ordinal++);
 	}
 	array_foreach_elem(agents, name) {
 		if (!helpdesk_keyword_name_is_valid(name))
 			continue;
 		thunderbird_tag(out, set->keyword_prefix,
-				t_strconcat("owner-", name, NULL),
+				t_strconcat(HELPDESK_KW_OWNER_PREFIX, name,
+					    NULL),
 				t_strconcat("Owner: ", name, NULL),
-				CLIENT_TAG_OWNER_COLOR, ordinal++);
+				HELPDESK_KW_OWNER_COLOR, ordinal++);
 	}
 	array_foreach_elem(teams, name) {
 		if (!helpdesk_keyword_name_is_valid(name))
 			continue;
 		thunderbird_tag(out, set->keyword_prefix,
-				t_strconcat("team-", name, NULL),
+				t_strconcat(HELPDESK_KW_TEAM_PREFIX, name,
+					    NULL),
 				t_strconcat("Team: ", name, NULL),
-				CLIENT_TAG_TEAM_COLOR, ordinal++);
+				HELPDESK_KW_TEAM_COLOR, ordinal++);
 	}
 }
 
@@ -168,13 +135,15 @@ client_config_neomutt(string_t *out, const struct helpdesk_settings *set)
 		"set timeout = 30\n"
 		"set mail_check = 30\n"
 		"set sleep_time = 2\n"
-		"macro index,pager y \"<modify-tags> %sclaim<enter>\" "
+		"macro index,pager y \"<modify-tags> %s%s<enter>\" "
 		"\"helpdesk: claim the ticket\"\n"
-		"macro index,pager X \"<modify-tags> %sresolved<enter>\" "
+		"macro index,pager X \"<modify-tags> %s%s<enter>\" "
 		"\"helpdesk: resolve the ticket\"\n"
-		"macro index,pager E \"<modify-tags> %sescalate<enter>\" "
+		"macro index,pager E \"<modify-tags> %s%s<enter>\" "
 		"\"helpdesk: escalate the ticket\"\n"
-		"bind index,pager \\` modify-tags\n", p, p, p);
+		"bind index,pager \\` modify-tags\n",
+		p, HELPDESK_KW_CLAIM, p, HELPDESK_KW_RESOLVED,
+		p, HELPDESK_KW_ESCALATE);
 	if (set->resolved_mailbox != NULL) {
 		str_printfa(out,
 			"macro index,pager ,m \"<save-message><kill-line>"

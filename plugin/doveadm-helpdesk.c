@@ -9,7 +9,6 @@
 #include "strnum.h"
 #include "iso8601-date.h"
 #include "ioloop.h"
-#include "sql-api.h"
 #include "doveadm.h"
 #include "doveadm-cmd.h"
 #include "doveadm-mail.h"
@@ -17,9 +16,9 @@
 #include "doveadm-settings.h"
 #include "helpdesk-settings.h"
 #include "helpdesk-store.h"
+#include "helpdesk-plugin.h"
 #include "doveadm-helpdesk.h"
 
-#include <dlfcn.h>
 #include <sysexits.h>
 
 #define DOVEADM_HELPDESK_DEFAULT_LIMIT 1000
@@ -29,24 +28,6 @@ const char *doveadm_helpdesk_plugin_version = DOVECOT_ABI_VERSION;
 void doveadm_helpdesk_plugin_init(struct module *module);
 void doveadm_helpdesk_plugin_deinit(void);
 
-typedef int helpdesk_ticket_sync_user_t(struct mail_user *user,
-					uint64_t ticket, unsigned int *queues_r,
-					const char **error_r);
-typedef int helpdesk_reconcile_user_t(struct mail_user *user,
-				      unsigned int *queues_r,
-				      unsigned int *rebuilt_r,
-				      unsigned int *done_r,
-				      unsigned int *left_r,
-				      const char **error_r);
-
-static const char *format_time(const char *value)
-{
-	int64_t t;
-
-	if (value == NULL || str_to_int64(value, &t) < 0 || t <= 0)
-		return "";
-	return iso8601_date_create((time_t)t);
-}
 
 struct helpdesk_store *doveadm_helpdesk_store_open(void)
 {
@@ -83,33 +64,36 @@ void doveadm_helpdesk_store_close(struct helpdesk_store **store)
 	helpdesk_store_drivers_deinit();
 }
 
-static const char *vip_value(const char *value)
+static const char *format_time_t(int64_t t)
 {
-	return value != NULL && strcmp(value, "0") != 0 ? "yes" : "no";
+	return t <= 0 ? "" : iso8601_date_create((time_t)t);
 }
 
-static void ticket_list_row(struct sql_result *result,
-			    void *context ATTR_UNUSED)
+static void
+ticket_print(const struct helpdesk_store_ticket_summary *t)
 {
-	doveadm_print(sql_result_get_field_value(result, 0));
-	doveadm_print(sql_result_get_field_value(result, 1));
-	doveadm_print(sql_result_get_field_value(result, 2));
-	doveadm_print(sql_result_get_field_value(result, 3));
-	doveadm_print(sql_result_get_field_value(result, 9));
-	doveadm_print(sql_result_get_field_value(result, 4));
-	doveadm_print(format_time(sql_result_get_field_value(result, 6)));
-	doveadm_print(format_time(sql_result_get_field_value(result, 7)));
-	doveadm_print(sql_result_get_field_value(result, 8));
-	doveadm_print(sql_result_get_field_value(result, 10));
-	doveadm_print(vip_value(sql_result_get_field_value(result, 11)));
-	doveadm_print(sql_result_get_field_value(result, 5));
+	const struct helpdesk_ticket_row *row = &t->row;
+
+	doveadm_print(dec2str(row->id));
+	doveadm_print(helpdesk_status_name(row->status));
+	doveadm_print(row->priority);
+	doveadm_print(row->team);
+	doveadm_print(row->owner);
+	doveadm_print(row->requester);
+	doveadm_print(format_time_t(row->created));
+	doveadm_print(format_time_t(row->updated));
+	doveadm_print(dec2str(t->messages));
+	doveadm_print(dec2str(row->tier));
+	doveadm_print(row->vip ? "yes" : "no");
 }
 
 static void cmd_helpdesk_ticket_list(struct doveadm_cmd_context *cctx)
 {
+	ARRAY_TYPE(helpdesk_store_ticket_summary) tickets;
+	const struct helpdesk_store_ticket_summary *t;
 	struct helpdesk_store *store;
 	enum helpdesk_ticket_status status;
-	const char *status_str = "", *limit_str, *error, *query;
+	const char *status_str = NULL, *limit_str, *error;
 	int64_t limit = DOVEADM_HELPDESK_DEFAULT_LIMIT;
 
 	if (doveadm_cmd_param_str(cctx, "status", &status_str) &&
@@ -121,7 +105,8 @@ static void cmd_helpdesk_ticket_list(struct doveadm_cmd_context *cctx)
 	}
 	/* a string: doveadm silently drops an int64 option it can't parse */
 	if (doveadm_cmd_param_str(cctx, "limit", &limit_str) &&
-	    (str_to_int64(limit_str, &limit) < 0 || limit <= 0)) {
+	    (str_to_int64(limit_str, &limit) < 0 || limit <= 0 ||
+	     limit > UINT_MAX)) {
 		i_error("helpdesk ticket list: -n needs a positive number, "
 			"not '%s'", limit_str);
 		doveadm_exit_code = EX_USAGE;
@@ -145,73 +130,52 @@ static void cmd_helpdesk_ticket_list(struct doveadm_cmd_context *cctx)
 	doveadm_print_header("subject", "subject",
 			     DOVEADM_PRINT_HEADER_FLAG_EXPAND);
 
-	query = t_strdup_printf(
-		"SELECT t.id, t.status, t.priority, t.team, t.requester, "
-		"t.subject, t.created, t.updated, "
-		"(SELECT COUNT(*) FROM hd_messages m WHERE m.ticket_id = t.id "
-		"AND m.kind != 'copy'), "
-		"t.owner, t.tier, t.vip "
-		"FROM hd_tickets t WHERE (? = '' OR t.status = ?) "
-		"ORDER BY t.id LIMIT %lld", (long long)limit);
-	const char *args[] = { status_str, status_str, NULL };
-	if (helpdesk_store_select(store, query, args, ticket_list_row, NULL,
-				  &error) < 0) {
+	t_array_init(&tickets, 64);
+	if (helpdesk_store_ticket_list(store, status_str, 0,
+				       (unsigned int)limit,
+				       pool_datastack_create(), &tickets,
+				       &error) < 0) {
 		i_error("helpdesk ticket list: %s", error);
 		doveadm_exit_code = EX_TEMPFAIL;
+	}
+	array_foreach(&tickets, t) {
+		ticket_print(t);
+		doveadm_print(t->row.subject);
 	}
 	doveadm_helpdesk_store_close(&store);
 }
 
-struct ticket_show_ctx {
-	string_t *history;
-	unsigned int rows;
-	const char *fields[12];
-};
-
-static void ticket_show_row(struct sql_result *result,
-			    struct ticket_show_ctx *ctx)
+/* "time kind by actor (detail)", one line per event */
+static const char *
+ticket_history(const ARRAY_TYPE(helpdesk_store_event) *events)
 {
-	unsigned int i;
+	const struct helpdesk_store_event *event;
+	string_t *history = t_str_new(256);
 
-	ctx->rows++;
-	for (i = 0; i < N_ELEMENTS(ctx->fields); i++)
-		ctx->fields[i] = t_strdup(sql_result_get_field_value(result, i));
-}
-
-static void ticket_event_row(struct sql_result *result,
-			     struct ticket_show_ctx *ctx)
-{
-	const char *actor = sql_result_get_field_value(result, 2);
-	const char *detail = sql_result_get_field_value(result, 3);
-
-	if (str_len(ctx->history) > 0)
-		str_append_c(ctx->history, '\n');
-	str_printfa(ctx->history, "%s %s",
-		    format_time(sql_result_get_field_value(result, 0)),
-		    sql_result_get_field_value(result, 1));
-	if (actor != NULL && *actor != '\0')
-		str_printfa(ctx->history, " by %s", actor);
-	if (detail != NULL && *detail != '\0')
-		str_printfa(ctx->history, " (%s)", detail);
+	array_foreach(events, event) {
+		if (str_len(history) > 0)
+			str_append_c(history, '\n');
+		str_printfa(history, "%s %s", format_time_t(event->created),
+			    event->kind);
+		if (*event->actor != '\0')
+			str_printfa(history, " by %s", event->actor);
+		if (*event->detail != '\0')
+			str_printfa(history, " (%s)", event->detail);
+	}
+	return str_c(history);
 }
 
 static void cmd_helpdesk_ticket_show(struct doveadm_cmd_context *cctx)
 {
-	/* output field -> column of the query */
-	static const struct {
-		const char *name;
-		unsigned int column;
-		bool time;
-	} show_fields[] = {
-		{ "ticket", 0, FALSE }, { "status", 1, FALSE },
-		{ "priority", 2, FALSE }, { "team", 3, FALSE },
-		{ "owner", 9, FALSE }, { "requester", 4, FALSE },
-		{ "subject", 5, FALSE }, { "created", 6, TRUE },
-		{ "updated", 7, TRUE }, { "messages", 8, FALSE },
-		{ "tier", 10, FALSE }, { "vip", 11, FALSE },
+	static const char *const show_fields[] = {
+		"ticket", "status", "priority", "team", "owner", "requester",
+		"created", "updated", "messages", "tier", "vip", "subject",
+		"history"
 	};
+	ARRAY_TYPE(helpdesk_store_ticket_summary) tickets;
+	ARRAY_TYPE(helpdesk_store_event) events;
+	const struct helpdesk_store_ticket_summary *t;
 	struct helpdesk_store *store;
-	struct ticket_show_ctx ctx;
 	const char *id_str, *error;
 	uint64_t id;
 	unsigned int i;
@@ -225,29 +189,20 @@ static void cmd_helpdesk_ticket_show(struct doveadm_cmd_context *cctx)
 	if ((store = doveadm_helpdesk_store_open()) == NULL)
 		return;
 
-	i_zero(&ctx);
-	ctx.history = t_str_new(256);
-	const char *args[] = { dec2str(id), NULL };
-	if (helpdesk_store_select(store,
-		"SELECT t.id, t.status, t.priority, t.team, t.requester, "
-		"t.subject, t.created, t.updated, "
-		"(SELECT COUNT(*) FROM hd_messages m WHERE m.ticket_id = t.id "
-		"AND m.kind != 'copy'), "
-		"t.owner, t.tier, t.vip FROM hd_tickets t WHERE t.id = ?", args,
-		(helpdesk_store_row_callback_t *)ticket_show_row, &ctx,
-		&error) < 0 ||
-	    helpdesk_store_select(store,
-		"SELECT created, kind, actor, detail FROM hd_events "
-		"WHERE ticket_id = ? ORDER BY id", args,
-		(helpdesk_store_row_callback_t *)ticket_event_row, &ctx,
-		&error) < 0) {
+	t_array_init(&tickets, 1);
+	t_array_init(&events, 16);
+	if (helpdesk_store_ticket_list(store, NULL, id, 1,
+				       pool_datastack_create(), &tickets,
+				       &error) < 0 ||
+	    helpdesk_store_ticket_events(store, id, pool_datastack_create(),
+					 &events, &error) < 0) {
 		i_error("helpdesk ticket show: %s", error);
 		doveadm_exit_code = EX_TEMPFAIL;
 		doveadm_helpdesk_store_close(&store);
 		return;
 	}
 	doveadm_helpdesk_store_close(&store);
-	if (ctx.rows == 0) {
+	if (array_count(&tickets) == 0) {
 		i_error("helpdesk ticket show: ticket %s not found", id_str);
 		doveadm_exit_code = DOVEADM_EX_NOTFOUND;
 		return;
@@ -255,44 +210,25 @@ static void cmd_helpdesk_ticket_show(struct doveadm_cmd_context *cctx)
 
 	doveadm_print_init(DOVEADM_PRINT_TYPE_PAGER);
 	for (i = 0; i < N_ELEMENTS(show_fields); i++)
-		doveadm_print_header_simple(show_fields[i].name);
-	doveadm_print_header_simple("history");
-	for (i = 0; i < N_ELEMENTS(show_fields); i++) {
-		const char *value = ctx.fields[show_fields[i].column];
-
-		if (show_fields[i].time)
-			doveadm_print(format_time(value));
-		else if (show_fields[i].column == 11)
-			doveadm_print(vip_value(value));
-		else
-			doveadm_print(value == NULL ? "" : value);
-	}
-	doveadm_print(str_c(ctx.history));
+		doveadm_print_header_simple(show_fields[i]);
+	t = array_front(&tickets);
+	ticket_print(t);
+	doveadm_print(t->row.subject);
+	doveadm_print(ticket_history(&events));
 }
 
 static int cmd_helpdesk_reconcile_run(struct doveadm_mail_cmd_context *ctx,
 				      struct mail_user *user)
 {
-	helpdesk_reconcile_user_t *reconcile;
 	int ret;
 	unsigned int queues, rebuilt, done, left;
 	const char *error;
 
-	/* The work is done by the mail plugin (it owns the save path), which
-	   doveadm loads for the user after this plugin: look it up now. */
-	reconcile = (helpdesk_reconcile_user_t *)
-		dlsym(RTLD_DEFAULT, "helpdesk_reconcile_user");
-	if (reconcile == NULL) {
-		i_error("helpdesk reconcile: the helpdesk mail plugin is not "
-			"loaded (add helpdesk to mail_plugins)");
-		doveadm_mail_failed_error(ctx, MAIL_ERROR_NOTFOUND);
-		/* a full row: the table of all users stays aligned */
-		doveadm_print("0");
-		doveadm_print("0");
-		doveadm_print("0");
-		return -1;
-	}
-	ret = reconcile(user, &queues, &rebuilt, &done, &left, &error);
+	/* the mail plugin does the work (it owns the save path): doveadm
+	   loads this plugin only once the mail plugins are loaded, as it
+	   does doveadm-acl */
+	ret = helpdesk_reconcile_user(user, &queues, &rebuilt, &done, &left,
+				      &error);
 	if (ret < 0) {
 		i_error("helpdesk reconcile: %s", error);
 		doveadm_mail_failed_error(ctx, MAIL_ERROR_TEMP);
@@ -331,17 +267,6 @@ static struct doveadm_mail_cmd_context *cmd_helpdesk_reconcile_alloc(void)
 }
 
 /* ---- agents and teams */
-
-static void agent_list_row(struct sql_result *result,
-			   void *context ATTR_UNUSED)
-{
-	doveadm_print(sql_result_get_field_value(result, 0));
-	doveadm_print(sql_result_get_field_value(result, 1));
-	doveadm_print(sql_result_get_field_value(result, 2));
-	doveadm_print(sql_result_get_field_value(result, 3));
-	doveadm_print(sql_result_get_field_value(result, 4));
-	doveadm_print(format_time(sql_result_get_field_value(result, 5)));
-}
 
 static bool cmd_check_name(const char *cmd, const char *what,
 			   const char *name)
@@ -420,6 +345,8 @@ static void cmd_helpdesk_agent_remove(struct doveadm_cmd_context *cctx)
 
 static void cmd_helpdesk_agent_list(struct doveadm_cmd_context *cctx ATTR_UNUSED)
 {
+	ARRAY_TYPE(helpdesk_store_agent) agents;
+	const struct helpdesk_store_agent *agent;
 	struct helpdesk_store *store;
 	const char *error;
 
@@ -432,14 +359,19 @@ static void cmd_helpdesk_agent_list(struct doveadm_cmd_context *cctx ATTR_UNUSED
 	doveadm_print_header_simple("role");
 	doveadm_print_header_simple("tickets");
 	doveadm_print_header_simple("since");
-	if (helpdesk_store_select(store,
-		"SELECT a.username, a.address, a.team, a.role, "
-		"(SELECT COUNT(*) FROM hd_tickets t WHERE t.owner = a.username "
-		"AND t.status != 'resolved'), a.created "
-		"FROM hd_agents a ORDER BY a.username", NULL,
-		agent_list_row, NULL, &error) < 0) {
+	t_array_init(&agents, 16);
+	if (helpdesk_store_agent_list(store, pool_datastack_create(), &agents,
+				      &error) < 0) {
 		i_error("helpdesk agent list: %s", error);
 		doveadm_exit_code = EX_TEMPFAIL;
+	}
+	array_foreach(&agents, agent) {
+		doveadm_print(agent->username);
+		doveadm_print(agent->address);
+		doveadm_print(agent->team);
+		doveadm_print(agent->role);
+		doveadm_print(dec2str(agent->open_tickets));
+		doveadm_print(format_time_t(agent->created));
 	}
 	doveadm_helpdesk_store_close(&store);
 }
@@ -475,18 +407,10 @@ static void cmd_helpdesk_team_add(struct doveadm_cmd_context *cctx)
 	doveadm_helpdesk_store_close(&store);
 }
 
-static void team_list_row(struct sql_result *result,
-			  void *context ATTR_UNUSED)
-{
-	doveadm_print(sql_result_get_field_value(result, 0));
-	doveadm_print(sql_result_get_field_value(result, 1));
-	doveadm_print(sql_result_get_field_value(result, 2));
-	doveadm_print(sql_result_get_field_value(result, 3));
-	doveadm_print(sql_result_get_field_value(result, 4));
-}
-
 static void cmd_helpdesk_team_list(struct doveadm_cmd_context *cctx ATTR_UNUSED)
 {
+	ARRAY_TYPE(helpdesk_store_team) teams;
+	const struct helpdesk_store_team *team;
 	struct helpdesk_store *store;
 	const char *error;
 
@@ -499,15 +423,18 @@ static void cmd_helpdesk_team_list(struct doveadm_cmd_context *cctx ATTR_UNUSED)
 	doveadm_print_header_simple("open");
 	doveadm_print_header("description", "description",
 			     DOVEADM_PRINT_HEADER_FLAG_EXPAND);
-	if (helpdesk_store_select(store,
-		"SELECT m.name, m.tier, "
-		"(SELECT COUNT(*) FROM hd_agents a WHERE a.team = m.name), "
-		"(SELECT COUNT(*) FROM hd_tickets t WHERE t.team = m.name "
-		"AND t.status != 'resolved'), m.description "
-		"FROM hd_teams m ORDER BY m.name", NULL,
-		team_list_row, NULL, &error) < 0) {
+	t_array_init(&teams, 8);
+	if (helpdesk_store_team_list(store, pool_datastack_create(), &teams,
+				     &error) < 0) {
 		i_error("helpdesk team list: %s", error);
 		doveadm_exit_code = EX_TEMPFAIL;
+	}
+	array_foreach(&teams, team) {
+		doveadm_print(team->name);
+		doveadm_print(dec2str(team->tier));
+		doveadm_print(dec2str(team->agents));
+		doveadm_print(dec2str(team->open_tickets));
+		doveadm_print(team->description);
 	}
 	doveadm_helpdesk_store_close(&store);
 }
@@ -525,7 +452,6 @@ static int cmd_helpdesk_assign_run(struct doveadm_mail_cmd_context *_ctx,
 				   struct mail_user *user)
 {
 	struct assign_cmd_context *ctx = (struct assign_cmd_context *)_ctx;
-	helpdesk_ticket_sync_user_t *sync_user;
 	struct helpdesk_store *store;
 	struct helpdesk_ticket_row row;
 	const char *role, *error;
@@ -533,14 +459,6 @@ static int cmd_helpdesk_assign_run(struct doveadm_mail_cmd_context *_ctx,
 	unsigned int queues;
 	int ret = 0;
 
-	sync_user = (helpdesk_ticket_sync_user_t *)
-		dlsym(RTLD_DEFAULT, "helpdesk_ticket_sync_user");
-	if (sync_user == NULL) {
-		i_error("helpdesk ticket assign: the helpdesk mail plugin is "
-			"not loaded (add helpdesk to mail_plugins)");
-		doveadm_mail_failed_error(_ctx, MAIL_ERROR_NOTFOUND);
-		return -1;
-	}
 	if (!ctx->done) {
 		/* once, even for -A */
 		if ((store = doveadm_helpdesk_store_open()) == NULL) {
@@ -578,7 +496,8 @@ static int cmd_helpdesk_assign_run(struct doveadm_mail_cmd_context *_ctx,
 			return -1;
 		ctx->done = TRUE;
 	}
-	if (sync_user(user, ctx->ticket, &queues, &error) < 0) {
+	if (helpdesk_ticket_sync_user(user, ctx->ticket, &queues,
+				      &error) < 0) {
 		i_error("helpdesk ticket assign: ticket %llu is assigned to "
 			"%s, but its messages were not updated: %s",
 			(unsigned long long)ctx->ticket, ctx->agent, error);

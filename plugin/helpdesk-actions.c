@@ -344,10 +344,30 @@ actions_ticket_keywords_in_transaction(struct mailbox_transaction_context *t,
 	return p_strarray_dup(ht->pool, add);
 }
 
+/* An escalation that changed nothing: the ticket is at the top tier, or
+   another agent escalated it at the same moment. */
+static void
+actions_escalation_alert(struct helpdesk_transaction *ht,
+			 struct helpdesk_store *store, uint64_t ticket)
+{
+	struct helpdesk_ticket_row row;
+	const char *error;
+	bool found;
+
+	if (helpdesk_store_get_ticket(store, ticket, pool_datastack_create(),
+				      &row, &found, &error) < 0 || !found)
+		return;
+	actions_alert(ht, t_strdup_printf(
+		"ticket %llu is at tier %u already%s",
+		(unsigned long long)ticket, row.tier,
+		row.tier >= HELPDESK_TIER_MAX ?
+		": it cannot be escalated further" : ""));
+}
+
 static void
 actions_run_one(struct helpdesk_transaction *ht, struct helpdesk_user *huser,
-	   struct helpdesk_store *store, const char *user,
-	   const struct helpdesk_kw_action *action)
+		struct helpdesk_store *store, const char *user,
+		const struct helpdesk_kw_action *action)
 {
 	const char *error, *owner;
 	bool won, changed;
@@ -369,13 +389,8 @@ actions_run_one(struct helpdesk_transaction *ht, struct helpdesk_user *huser,
 				action->kind, user, action->arg, ioloop_time,
 				&changed, &error);
 		if (ret == 0 && !changed &&
-		    action->kind == HELPDESK_ACTION_ESCALATE) {
-			actions_alert(ht, t_strdup_printf(
-				"ticket %llu is at tier %d already: it "
-				"cannot be escalated further",
-				(unsigned long long)action->ticket,
-				HELPDESK_TIER_MAX));
-		}
+		    action->kind == HELPDESK_ACTION_ESCALATE)
+			actions_escalation_alert(ht, store, action->ticket);
 	}
 	if (ret < 0) {
 		e_error(huser->event, "ticket %llu: %s by %s failed: %s",
@@ -437,12 +452,28 @@ actions_run(struct mailbox_transaction_context *t,
 	}
 }
 
+/* The user's store, or NULL after refusing the transaction's actions
+   (the store is unavailable: they are not done). */
+static struct helpdesk_store *
+actions_store(struct helpdesk_transaction *ht, struct helpdesk_user *huser)
+{
+	struct helpdesk_store *store;
+	const char *error;
+
+	store = helpdesk_user_store(huser, FALSE, NULL, &error);
+	if (store == NULL) {
+		helpdesk_store_failed(huser, error);
+		actions_refuse(ht, MAIL_ERROR_UNAVAILABLE,
+			       helpdesk_unavailable);
+	}
+	return store;
+}
+
 bool helpdesk_actions_judge(struct mailbox_transaction_context *t,
 			    struct helpdesk_transaction *ht,
 			    struct helpdesk_user *huser)
 {
 	struct helpdesk_store *store;
-	const char *error;
 
 	if (ht->judged)
 		return ht->refused != NULL;
@@ -451,12 +482,8 @@ bool helpdesk_actions_judge(struct mailbox_transaction_context *t,
 	    (array_count(&ht->changes) == 0 && array_count(&ht->actions) == 0))
 		return ht->refused != NULL;
 	T_BEGIN {
-		store = helpdesk_user_store(huser, FALSE, NULL, &error);
-		if (store == NULL) {
-			helpdesk_store_failed(huser, error);
-			actions_refuse(ht, MAIL_ERROR_UNAVAILABLE,
-				       helpdesk_unavailable);
-		} else {
+		store = actions_store(ht, huser);
+		if (store != NULL) {
 			actions_check(ht, huser, store,
 				      t->box->storage->user->username);
 		}
@@ -469,21 +496,15 @@ void helpdesk_actions_prepare(struct mailbox_transaction_context *t,
 			      struct helpdesk_user *huser, bool in_queue)
 {
 	struct helpdesk_store *store;
-	const char *error;
 
 	if (helpdesk_actions_judge(t, ht, huser) ||
 	    (array_count(&ht->changes) == 0 && array_count(&ht->actions) == 0))
 		return;
 	T_BEGIN {
-		store = helpdesk_user_store(huser, FALSE, NULL, &error);
-		if (store == NULL) {
-			/* it was there a moment ago: nothing done */
-			helpdesk_store_failed(huser, error);
-			actions_refuse(ht, MAIL_ERROR_UNAVAILABLE,
-				       helpdesk_unavailable);
-		} else {
+		/* NULL: it was there a moment ago; nothing is done */
+		store = actions_store(ht, huser);
+		if (store != NULL)
 			actions_run(t, ht, huser, store, in_queue);
-		}
 	} T_END;
 }
 

@@ -42,17 +42,6 @@ static const char *const content_key_skip_headers[] = {
 	"Delivered-To", "Received", "Return-Path", "X-Original-To"
 };
 
-/* Protocol keywords owned by the plugin: Sieve or a customer must not
-   deliver a message that already carries them. */
-static const char *const owned_keywords[] = {
-	HELPDESK_KW_NEW, HELPDESK_KW_OPEN, HELPDESK_KW_WAITING,
-	HELPDESK_KW_RESOLVED, HELPDESK_KW_PENDING, HELPDESK_KW_AUTO,
-	"claim", "escalate", "sla-warn", "sla-breach", NULL
-};
-static const char *const owned_keyword_prefixes[] = {
-	"owner-", "tier-", NULL
-};
-
 const char *helpdesk_message_key_from_id(const char *id)
 {
 	unsigned char digest[SHA256_RESULTLEN];
@@ -359,22 +348,15 @@ intake_ref_keys(const struct intake_headers *h, unsigned int *count_r)
 	return array_front(&ids);
 }
 
+/* Keywords only the plugin writes: Sieve or a customer must not deliver a
+   message that already carries them. */
 static bool keyword_is_owned(const struct helpdesk_settings *set,
 			     const char *keyword)
 {
-	const char *name;
-	unsigned int i;
+	const char *arg;
 
-	if (!str_begins(keyword, set->keyword_prefix))
-		return FALSE;
-	name = keyword + strlen(set->keyword_prefix);
-	if (str_array_find(owned_keywords, name))
-		return TRUE;
-	for (i = 0; owned_keyword_prefixes[i] != NULL; i++) {
-		if (str_begins(name, owned_keyword_prefixes[i]))
-			return TRUE;
-	}
-	return FALSE;
+	return helpdesk_keyword_class_is_plugin_owned(
+		helpdesk_keyword_classify(set->keyword_prefix, keyword, &arg));
 }
 
 /* Keywords that show the ticket's state (priority, team, VIP): on a
@@ -388,15 +370,17 @@ static bool keyword_is_state(const struct helpdesk_settings *set,
 		helpdesk_keyword_classify(set->keyword_prefix, keyword, &arg));
 }
 
+/* The argument of the first of keywords in kw_class (what Sieve set). */
 static const char *
-find_prefixed(const struct helpdesk_settings *set,
-	      const char *const *keywords, const char *what)
+find_class(const struct helpdesk_settings *set, const char *const *keywords,
+	   enum helpdesk_kw_class kw_class)
 {
-	const char *prefix = helpdesk_keyword(set, what);
+	const char *arg;
 
 	for (; keywords != NULL && *keywords != NULL; keywords++) {
-		if (str_begins(*keywords, prefix))
-			return *keywords + strlen(prefix);
+		if (helpdesk_keyword_classify(set->keyword_prefix, *keywords,
+					      &arg) == kw_class)
+			return arg;
 	}
 	return NULL;
 }
@@ -636,13 +620,12 @@ helpdesk_intake_run(struct helpdesk_user *huser, struct mailbox *queue_box,
 			}
 		}
 		/* what Sieve set */
-		prio = find_prefixed(set, existing_keywords, "prio-");
-		if (prio != NULL && !helpdesk_priority_is_valid(prio))
-			prio = NULL;
-		team = find_prefixed(set, existing_keywords, "team-");
-		vip = existing_keywords != NULL &&
-			str_array_find(existing_keywords,
-				       helpdesk_keyword(set, "vip"));
+		prio = find_class(set, existing_keywords,
+				  HELPDESK_KW_CLASS_PRIORITY);
+		team = find_class(set, existing_keywords,
+				  HELPDESK_KW_CLASS_TEAM);
+		vip = find_class(set, existing_keywords,
+				 HELPDESK_KW_CLASS_VIP) != NULL;
 		if (ret == 0 &&
 		    (store = helpdesk_user_store(huser,
 				queue_is_empty(queue_box), NULL,

@@ -19,7 +19,8 @@
 #define HELPDESK_RECONCILE_INTERVAL_SECS 300
 
 const char *helpdesk_plugin_version = DOVECOT_ABI_VERSION;
-const char *helpdesk_plugin_dependencies[] = { "notify", NULL };
+/* (the plugin hooks lib-storage directly: it needs no other plugin) */
+const char *helpdesk_plugin_dependencies[] = { NULL };
 
 struct event_category event_category_helpdesk = {
 	.name = "helpdesk",

@@ -4,18 +4,10 @@
 #include "module-context.h"
 #include "mail-user.h"
 #include "helpdesk-settings.h"
+#include "helpdesk-state.h"
 
 #define HELPDESK_USER_CONTEXT(obj) \
 	MODULE_CONTEXT(obj, helpdesk_user_module)
-
-/* Keyword names without the prefix. */
-#define HELPDESK_KW_NEW "new"
-#define HELPDESK_KW_OPEN "open"
-#define HELPDESK_KW_WAITING "waiting"
-#define HELPDESK_KW_RESOLVED "resolved"
-#define HELPDESK_KW_PENDING "pending"
-#define HELPDESK_KW_AUTO "auto"
-#define HELPDESK_KW_PRIO_NORMAL "prio-normal"
 
 struct helpdesk_store;
 struct helpdesk_notice_vfuncs;

@@ -13,26 +13,26 @@ static const char *const status_names[] = {
 };
 
 const struct helpdesk_keyword_info helpdesk_keyword_vocabulary[] = {
-	{ "claim", "Claim (take it)", TRUE },
-	{ "resolved", "Resolved", TRUE },
-	{ "escalate", "Escalate", TRUE },
-	{ "prio-urgent", "Priority: urgent", TRUE },
-	{ "prio-high", "Priority: high", TRUE },
-	{ "prio-normal", "Priority: normal", TRUE },
-	{ "prio-low", "Priority: low", TRUE },
-	{ "vip", "VIP", TRUE },
-	{ "new", "New (unassigned)", FALSE },
-	{ "open", "Open", FALSE },
-	{ "waiting", "Waiting on customer", FALSE },
-	{ "tier-1", "Tier 1", FALSE },
-	{ "tier-2", "Tier 2", FALSE },
-	{ "tier-3", "Tier 3", FALSE },
-	{ "tier-4", "Tier 4", FALSE },
-	{ "sla-warn", "SLA warning", FALSE },
-	{ "sla-breach", "SLA breached", FALSE },
-	{ "auto", "Automatic mail", FALSE },
-	{ "pending", "Pending (store was down)", FALSE },
-	{ NULL, NULL, FALSE }
+	{ HELPDESK_KW_CLAIM, "Claim (take it)", "#1f77b4", TRUE },
+	{ HELPDESK_KW_RESOLVED, "Resolved", "#2ca02c", TRUE },
+	{ HELPDESK_KW_ESCALATE, "Escalate", "#d62728", TRUE },
+	{ "prio-urgent", "Priority: urgent", "#cc0000", TRUE },
+	{ "prio-high", "Priority: high", "#ff7f0e", TRUE },
+	{ "prio-normal", "Priority: normal", "#8c8c8c", TRUE },
+	{ "prio-low", "Priority: low", "#bcbd22", TRUE },
+	{ HELPDESK_KW_VIP, "VIP", "#9467bd", TRUE },
+	{ HELPDESK_KW_NEW, "New (unassigned)", "#17becf", FALSE },
+	{ HELPDESK_KW_OPEN, "Open", "#1f77b4", FALSE },
+	{ HELPDESK_KW_WAITING, "Waiting on customer", "#e377c2", FALSE },
+	{ "tier-1", "Tier 1", "#999999", FALSE },
+	{ "tier-2", "Tier 2", "#999999", FALSE },
+	{ "tier-3", "Tier 3", "#999999", FALSE },
+	{ "tier-4", "Tier 4", "#999999", FALSE },
+	{ "sla-warn", "SLA warning", "#ff9900", FALSE },
+	{ "sla-breach", "SLA breached", "#990000", FALSE },
+	{ HELPDESK_KW_AUTO, "Automatic mail", "#999999", FALSE },
+	{ HELPDESK_KW_PENDING, "Pending (store was down)", "#999999", FALSE },
+	{ NULL, NULL, NULL, FALSE }
 };
 
 static const char *const priority_names[] = {
@@ -97,15 +97,15 @@ helpdesk_keyword_classify(const char *prefix, const char *keyword,
 		*arg_r = name;
 		return HELPDESK_KW_CLASS_STATUS;
 	}
-	if (strcmp(name, "pending") == 0)
+	if (strcmp(name, HELPDESK_KW_PENDING) == 0)
 		return HELPDESK_KW_CLASS_PENDING;
-	if (strcmp(name, "auto") == 0)
+	if (strcmp(name, HELPDESK_KW_AUTO) == 0)
 		return HELPDESK_KW_CLASS_AUTO;
-	if (strcmp(name, "claim") == 0)
+	if (strcmp(name, HELPDESK_KW_CLAIM) == 0)
 		return HELPDESK_KW_CLASS_CLAIM;
-	if (strcmp(name, "escalate") == 0)
+	if (strcmp(name, HELPDESK_KW_ESCALATE) == 0)
 		return HELPDESK_KW_CLASS_ESCALATE;
-	if (strcmp(name, "vip") == 0)
+	if (strcmp(name, HELPDESK_KW_VIP) == 0)
 		return HELPDESK_KW_CLASS_VIP;
 	if (strcmp(name, "sla-warn") == 0 || strcmp(name, "sla-breach") == 0) {
 		*arg_r = name + 4;
@@ -119,25 +119,50 @@ helpdesk_keyword_classify(const char *prefix, const char *keyword,
 		*arg_r = name + 5;
 		return HELPDESK_KW_CLASS_TIER;
 	}
-	if (str_begins(name, "owner-")) {
-		if (!helpdesk_keyword_name_is_valid(name + 6))
+	if (str_begins(name, HELPDESK_KW_OWNER_PREFIX)) {
+		name += strlen(HELPDESK_KW_OWNER_PREFIX);
+		if (!helpdesk_keyword_name_is_valid(name))
 			return HELPDESK_KW_CLASS_UNKNOWN;
-		*arg_r = name + 6;
+		*arg_r = name;
 		return HELPDESK_KW_CLASS_OWNER;
 	}
-	if (str_begins(name, "prio-")) {
-		if (!helpdesk_priority_is_valid(name + 5))
+	if (str_begins(name, HELPDESK_KW_PRIO_PREFIX)) {
+		name += strlen(HELPDESK_KW_PRIO_PREFIX);
+		if (!helpdesk_priority_is_valid(name))
 			return HELPDESK_KW_CLASS_UNKNOWN;
-		*arg_r = name + 5;
+		*arg_r = name;
 		return HELPDESK_KW_CLASS_PRIORITY;
 	}
-	if (str_begins(name, "team-")) {
-		if (!helpdesk_keyword_name_is_valid(name + 5))
+	if (str_begins(name, HELPDESK_KW_TEAM_PREFIX)) {
+		name += strlen(HELPDESK_KW_TEAM_PREFIX);
+		if (!helpdesk_keyword_name_is_valid(name))
 			return HELPDESK_KW_CLASS_UNKNOWN;
-		*arg_r = name + 5;
+		*arg_r = name;
 		return HELPDESK_KW_CLASS_TEAM;
 	}
 	return HELPDESK_KW_CLASS_UNKNOWN;
+}
+
+bool helpdesk_keyword_class_is_plugin_owned(enum helpdesk_kw_class kw_class)
+{
+	switch (kw_class) {
+	case HELPDESK_KW_CLASS_FOREIGN:
+	case HELPDESK_KW_CLASS_PRIORITY:
+	case HELPDESK_KW_CLASS_TEAM:
+	case HELPDESK_KW_CLASS_VIP:
+		return FALSE;
+	case HELPDESK_KW_CLASS_UNKNOWN:
+	case HELPDESK_KW_CLASS_STATUS:
+	case HELPDESK_KW_CLASS_PENDING:
+	case HELPDESK_KW_CLASS_AUTO:
+	case HELPDESK_KW_CLASS_SLA:
+	case HELPDESK_KW_CLASS_TIER:
+	case HELPDESK_KW_CLASS_CLAIM:
+	case HELPDESK_KW_CLASS_ESCALATE:
+	case HELPDESK_KW_CLASS_OWNER:
+		break;
+	}
+	return TRUE;
 }
 
 bool helpdesk_keyword_class_is_state(enum helpdesk_kw_class kw_class)
@@ -174,23 +199,26 @@ helpdesk_ticket_state_keywords(const char *prefix,
 	kw = t_strconcat(prefix, helpdesk_status_name(row->status), NULL);
 	array_push_back(&list, &kw);
 	if (row->owner != NULL && helpdesk_keyword_name_is_valid(row->owner)) {
-		kw = t_strconcat(prefix, "owner-", row->owner, NULL);
+		kw = t_strconcat(prefix, HELPDESK_KW_OWNER_PREFIX, row->owner,
+				 NULL);
 		array_push_back(&list, &kw);
 	}
 	if (tier < HELPDESK_TIER_MIN || tier > HELPDESK_TIER_MAX)
 		tier = HELPDESK_TIER_MIN;
 	kw = t_strdup_printf("%stier-%u", prefix, tier);
 	array_push_back(&list, &kw);
-	kw = t_strconcat(prefix, "prio-", row->priority != NULL &&
+	kw = t_strconcat(prefix, HELPDESK_KW_PRIO_PREFIX,
+			 row->priority != NULL &&
 			 helpdesk_priority_is_valid(row->priority) ?
 			 row->priority : "normal", NULL);
 	array_push_back(&list, &kw);
 	if (row->vip) {
-		kw = t_strconcat(prefix, "vip", NULL);
+		kw = t_strconcat(prefix, HELPDESK_KW_VIP, NULL);
 		array_push_back(&list, &kw);
 	}
 	if (row->team != NULL && helpdesk_keyword_name_is_valid(row->team)) {
-		kw = t_strconcat(prefix, "team-", row->team, NULL);
+		kw = t_strconcat(prefix, HELPDESK_KW_TEAM_PREFIX, row->team,
+				 NULL);
 		array_push_back(&list, &kw);
 	}
 	array_append_zero(&list);

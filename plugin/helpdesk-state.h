@@ -4,6 +4,21 @@
 /* A ticket's state and the keywords that show it: pure logic, shared by
    the save path, the agents' keyword actions, reconcile and the tests. */
 
+/* Keyword names without the prefix (the whole vocabulary is
+   helpdesk_keyword_classify() and helpdesk_keyword_vocabulary). */
+#define HELPDESK_KW_NEW "new"
+#define HELPDESK_KW_OPEN "open"
+#define HELPDESK_KW_WAITING "waiting"
+#define HELPDESK_KW_RESOLVED "resolved"
+#define HELPDESK_KW_PENDING "pending"
+#define HELPDESK_KW_AUTO "auto"
+#define HELPDESK_KW_VIP "vip"
+#define HELPDESK_KW_CLAIM "claim"
+#define HELPDESK_KW_ESCALATE "escalate"
+#define HELPDESK_KW_OWNER_PREFIX "owner-"
+#define HELPDESK_KW_TEAM_PREFIX "team-"
+#define HELPDESK_KW_PRIO_PREFIX "prio-"
+
 enum helpdesk_ticket_status {
 	HELPDESK_STATUS_NEW = 0,
 	HELPDESK_STATUS_OPEN,
@@ -86,6 +101,12 @@ enum helpdesk_kw_class
 helpdesk_keyword_classify(const char *prefix, const char *keyword,
 			  const char **arg_r);
 
+/* TRUE for the classes only the plugin writes on incoming mail: status,
+   owner, tier, pending, auto, sla, the requests (claim, escalate), and
+   prefixed names that are no protocol keyword. Priority, team and VIP
+   may come from Sieve. */
+bool helpdesk_keyword_class_is_plugin_owned(enum helpdesk_kw_class kw_class);
+
 /* TRUE for the classes whose keywords mirror the ticket's state on every
    message and are rewritten from the store (status, tier, owner,
    priority, VIP, team) and for the one-shot actions (claim, escalate). */
@@ -99,10 +120,15 @@ bool helpdesk_keyword_class_is_state(enum helpdesk_kw_class kw_class);
 struct helpdesk_keyword_info {
 	const char *name;
 	const char *label;
+	/* a colour for clients' tags ("#rrggbb") */
+	const char *color;
 	/* set by agents (claim, resolve, escalate, priority, VIP) */
 	bool agent_sets;
 };
 extern const struct helpdesk_keyword_info helpdesk_keyword_vocabulary[];
+/* The colours of the owner and team tags */
+#define HELPDESK_KW_OWNER_COLOR "#3366cc"
+#define HELPDESK_KW_TEAM_COLOR "#8c564b"
 
 /* The state keywords (full names, data stack, NULL-terminated) every
    message of the ticket carries: status, owner, tier, priority, VIP and

@@ -115,9 +115,13 @@ helpdesk_transaction_actions_finish(struct mailbox *box,
 		helpdesk_actions_finish(box, ht, huser, in_queue, ret < 0);
 }
 
+/* A queue's and a resolved folder's commit: the agents' actions are
+   judged and recorded around the mail commit; in a queue (in_queue) the
+   saved mail is the intake's too. */
 static int
-helpdesk_queue_commit(struct mailbox_transaction_context *t,
-		      struct mail_transaction_commit_changes *changes_r)
+helpdesk_actions_commit(struct mailbox_transaction_context *t,
+			struct mail_transaction_commit_changes *changes_r,
+			bool in_queue)
 {
 	struct mailbox *box = t->box;
 	struct helpdesk_mailbox *hbox = HELPDESK_CONTEXT_REQUIRE(box);
@@ -125,13 +129,15 @@ helpdesk_queue_commit(struct mailbox_transaction_context *t,
 	struct helpdesk_user *huser = HELPDESK_USER_CONTEXT(box->storage->user);
 	int ret;
 
+	/* in a resolved folder, the moves from a queue are resolutions */
 	if (huser != NULL &&
-	    helpdesk_transaction_actions(t, ht, huser, TRUE) < 0)
+	    helpdesk_transaction_actions(t, ht, huser, in_queue) < 0)
 		return -1;
 	ret = hbox->module_ctx.super.transaction_commit(t, changes_r);
 	if (huser != NULL) {
-		helpdesk_transaction_actions_finish(box, ht, huser, TRUE, ret);
-		if (ret == 0)
+		helpdesk_transaction_actions_finish(box, ht, huser, in_queue,
+						    ret);
+		if (in_queue && ret == 0)
 			helpdesk_save_committed(box, huser, ht, changes_r);
 	}
 	helpdesk_transaction_free(ht);
@@ -139,24 +145,17 @@ helpdesk_queue_commit(struct mailbox_transaction_context *t,
 }
 
 static int
+helpdesk_queue_commit(struct mailbox_transaction_context *t,
+		      struct mail_transaction_commit_changes *changes_r)
+{
+	return helpdesk_actions_commit(t, changes_r, TRUE);
+}
+
+static int
 helpdesk_resolved_commit(struct mailbox_transaction_context *t,
 			 struct mail_transaction_commit_changes *changes_r)
 {
-	struct mailbox *box = t->box;
-	struct helpdesk_mailbox *hbox = HELPDESK_CONTEXT_REQUIRE(box);
-	struct helpdesk_transaction *ht = HELPDESK_CONTEXT_REQUIRE(t);
-	struct helpdesk_user *huser = HELPDESK_USER_CONTEXT(box->storage->user);
-	int ret;
-
-	/* the moves from a queue are resolutions */
-	if (huser != NULL &&
-	    helpdesk_transaction_actions(t, ht, huser, FALSE) < 0)
-		return -1;
-	ret = hbox->module_ctx.super.transaction_commit(t, changes_r);
-	if (huser != NULL)
-		helpdesk_transaction_actions_finish(box, ht, huser, FALSE, ret);
-	helpdesk_transaction_free(ht);
-	return ret;
+	return helpdesk_actions_commit(t, changes_r, FALSE);
 }
 
 static int

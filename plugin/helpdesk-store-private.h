@@ -3,7 +3,7 @@
 
 /* Internals shared by the store's source files (helpdesk-store*.c). */
 
-#include "sql-api-private.h"
+#include "helpdesk-db.h"
 
 struct store_location {
 	const char *key, *guid;
@@ -13,10 +13,12 @@ struct store_location {
 /* Locations kept at most while the store can't be written. */
 #define HELPDESK_STORE_MAX_PENDING_LOCATIONS 1000
 
+/* Most Message-IDs from In-Reply-To/References that are looked up. */
+#define HELPDESK_STORE_MAX_REFS 64
+
 struct helpdesk_store {
-	struct sql_db *db;
+	struct helpdesk_db *db;
 	struct event *event;
-	char *driver;
 	/* sqlite: the database file */
 	char *path;
 	/* sqlite: the file is missing or was created moments ago */
@@ -24,7 +26,7 @@ struct helpdesk_store {
 	/* sqlite: the file the connection has open */
 	dev_t dev;
 	ino_t ino;
-	/* sqlite: busy timeout set on the connection, 0 = driver's 1 s */
+	/* busy timeout set on the connection, 0 = the default (1 s) */
 	unsigned int busy_timeout_msecs;
 
 	/* locations of saved messages not written yet: they go with the
@@ -57,22 +59,6 @@ struct helpdesk_store {
 /* The ledger key of an agent's reply: counted once per message. */
 const char *helpdesk_reply_event_key(const char *message_key);
 
-/* Run a read query with string parameters (NULL-terminated, may be NULL). */
-struct sql_result *
-helpdesk_sql_query(struct helpdesk_store *store, const char *query,
-		   const char *const *args);
-/* Fetch the first column of the first row: 1 with *value_r (data stack),
-   0 when there is no row, -1 on error. */
-int helpdesk_sql_get_value(struct helpdesk_store *store, const char *query,
-			   const char *const *args, const char **value_r,
-			   const char **error_r);
-/* Commit, reporting errors for every driver. */
-int helpdesk_sql_commit(struct helpdesk_store *store,
-			struct sql_transaction_context **trans,
-			const char **error_r);
-/* Add a statement with string parameters to a transaction. */
-void helpdesk_sql_update(struct sql_transaction_context *trans,
-			 const char *query, const char *const *args);
 /* One write statement in a transaction of its own. */
 int helpdesk_sql_exec(struct helpdesk_store *store, const char *query,
 		      const char *const *args, const char **error_r);

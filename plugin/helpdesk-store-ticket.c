@@ -1,398 +1,486 @@
 /* Copyright (c) 2026 dovecot-helpdesk authors, see the included COPYING file */
 
-/* Agents' actions on tickets, agents and teams: every change goes with its
-   event in the ledger, in one transaction. */
+/* The store's tickets and messages (hd_tickets, hd_messages,
+   hd_participants): what a delivery looks up and records, where the
+   messages are, and the tickets as doveadm lists them. */
 
 #include "lib.h"
 #include "array.h"
 #include "str.h"
 #include "strnum.h"
-#include "guid.h"
 #include "helpdesk-store.h"
 #include "helpdesk-store-private.h"
 
-static const char *const action_event_names[] = {
-	[HELPDESK_ACTION_UNCLAIM] = "unclaimed",
-	[HELPDESK_ACTION_ASSIGN] = "assigned",
-	[HELPDESK_ACTION_RESOLVE] = "resolved",
-	[HELPDESK_ACTION_REOPEN] = "reopened",
-	[HELPDESK_ACTION_ESCALATE] = "escalated",
-	[HELPDESK_ACTION_PRIORITY] = "priority",
-	[HELPDESK_ACTION_VIP] = "vip",
-	[HELPDESK_ACTION_UNVIP] = "vip-removed",
-	[HELPDESK_ACTION_TEAM] = "team",
-	[HELPDESK_ACTION_REPLY] = "replied",
-};
 
-const char *helpdesk_action_event_name(enum helpdesk_action_kind kind)
+static int parse_ticket(const char *value, uint64_t *ticket_r,
+			const char **error_r)
 {
-	i_assert((unsigned int)kind < N_ELEMENTS(action_event_names) &&
-		 action_event_names[kind] != NULL);
-	return action_event_names[kind];
-}
-
-/* Is the action a no-op on this ticket? Then nothing is written. */
-static bool action_is_noop(enum helpdesk_action_kind kind, const char *arg,
-			   const struct helpdesk_ticket_row *row)
-{
-	switch (kind) {
-	case HELPDESK_ACTION_UNCLAIM:
-		return strcmp(row->owner, arg) != 0;
-	case HELPDESK_ACTION_ASSIGN:
-		return strcmp(row->owner, arg) == 0;
-	case HELPDESK_ACTION_RESOLVE:
-		return row->status == HELPDESK_STATUS_RESOLVED;
-	case HELPDESK_ACTION_REOPEN:
-		return row->status != HELPDESK_STATUS_RESOLVED;
-	case HELPDESK_ACTION_ESCALATE:
-		return row->tier >= HELPDESK_TIER_MAX;
-	case HELPDESK_ACTION_PRIORITY:
-		return strcmp(row->priority, arg) == 0;
-	case HELPDESK_ACTION_VIP:
-		return row->vip;
-	case HELPDESK_ACTION_UNVIP:
-		return !row->vip;
-	case HELPDESK_ACTION_TEAM:
-		return strcmp(row->team, arg) == 0;
-	case HELPDESK_ACTION_REPLY:
-		break;
-	}
-	return FALSE;
-}
-
-/* The UPDATE of an action: parameters are "now" first, then the ones the
-   SET clause names in its text order, then the ticket id. */
-static const char *
-action_update(enum helpdesk_action_kind kind, const char **set_arg_r)
-{
-	*set_arg_r = NULL;
-	switch (kind) {
-	case HELPDESK_ACTION_UNCLAIM:
-		/* back into the unassigned pool */
-		return "owner = '', status = CASE status WHEN 'resolved' "
-			"THEN status ELSE 'new' END";
-	case HELPDESK_ACTION_ASSIGN:
-		*set_arg_r = "arg";
-		return "owner = ?, status = CASE status WHEN 'new' "
-			"THEN 'open' ELSE status END";
-	case HELPDESK_ACTION_RESOLVE:
-		return "status = 'resolved'";
-	case HELPDESK_ACTION_REOPEN:
-		return "status = 'open'";
-	case HELPDESK_ACTION_ESCALATE:
-		/* one tier up, to that tier's team if there is one */
-		return "tier = tier + 1, team = COALESCE((SELECT name FROM "
-			"hd_teams WHERE hd_teams.tier = hd_tickets.tier + 1 "
-			"ORDER BY name LIMIT 1), team)";
-	case HELPDESK_ACTION_PRIORITY:
-		*set_arg_r = "arg";
-		return "priority = ?";
-	case HELPDESK_ACTION_VIP:
-		return "vip = 1";
-	case HELPDESK_ACTION_UNVIP:
-		return "vip = 0";
-	case HELPDESK_ACTION_TEAM:
-		*set_arg_r = "arg";
-		return "team = ?";
-	case HELPDESK_ACTION_REPLY:
-		/* an agent answered: waiting on the customer (a resolved
-		   ticket stays resolved); an unowned ticket becomes the
-		   replying agent's */
-		*set_arg_r = "actor";
-		return "status = CASE status WHEN 'resolved' THEN status "
-			"ELSE 'waiting' END, owner = CASE owner WHEN '' "
-			"THEN ? ELSE owner END";
-	}
-	i_unreached();
-}
-
-/* The condition under which the action changes the ticket (the no-op
-   check again, inside the write: another agent may have done it since
-   it was read), with its parameters bound by action_bind_update(). */
-static const char *action_guard(enum helpdesk_action_kind kind)
-{
-	switch (kind) {
-	case HELPDESK_ACTION_UNCLAIM:
-		return " AND owner = ?";
-	case HELPDESK_ACTION_ASSIGN:
-		return " AND owner != ?";
-	case HELPDESK_ACTION_RESOLVE:
-		return " AND status != 'resolved'";
-	case HELPDESK_ACTION_REOPEN:
-		return " AND status = 'resolved'";
-	case HELPDESK_ACTION_ESCALATE:
-		return " AND tier < 4";
-	case HELPDESK_ACTION_PRIORITY:
-		return " AND priority != ?";
-	case HELPDESK_ACTION_VIP:
-		return " AND vip = 0";
-	case HELPDESK_ACTION_UNVIP:
-		return " AND vip != 0";
-	case HELPDESK_ACTION_TEAM:
-		return " AND team != ?";
-	case HELPDESK_ACTION_REPLY:
-		/* counted once */
-		return " AND NOT EXISTS (SELECT 1 FROM hd_events "
-			"WHERE event_key = ?)";
-	}
-	i_unreached();
-}
-
-/* Bind the UPDATE's parameters: "now", the SET clause's one, the ticket,
-   the guard's one. Returns the next index. */
-static unsigned int
-action_bind_update(struct sql_statement *stmt, enum helpdesk_action_kind kind,
-		   const char *set_arg, const char *now_str, const char *actor,
-		   const char *arg, const char *ticket_str,
-		   const char *event_key)
-{
-	unsigned int idx = 0;
-
-	sql_statement_bind_str(stmt, idx++, now_str);
-	if (set_arg != NULL) {
-		sql_statement_bind_str(stmt, idx++,
-				       strcmp(set_arg, "arg") == 0 ? arg : actor);
-	}
-	sql_statement_bind_str(stmt, idx++, ticket_str);
-	switch (kind) {
-	case HELPDESK_ACTION_UNCLAIM:
-	case HELPDESK_ACTION_ASSIGN:
-	case HELPDESK_ACTION_PRIORITY:
-	case HELPDESK_ACTION_TEAM:
-		sql_statement_bind_str(stmt, idx++, arg);
-		break;
-	case HELPDESK_ACTION_REPLY:
-		sql_statement_bind_str(stmt, idx++, event_key);
-		break;
-	default:
-		break;
-	}
-	return idx;
-}
-
-int helpdesk_store_ticket_action(struct helpdesk_store *store,
-				 uint64_t ticket,
-				 enum helpdesk_action_kind kind,
-				 const char *actor, const char *arg,
-				 int64_t now, bool *changed_r,
-				 const char **error_r)
-{
-	struct sql_transaction_context *trans;
-	struct sql_statement *stmt;
-	struct helpdesk_ticket_row row;
-	const char *ticket_str = t_strdup(dec2str(ticket));
-	const char *now_str = t_strdup(dec2str(now));
-	const char *set, *set_arg, *event_key, *detail, *message_key = "";
-	const char *update;
-	unsigned int rows = 0, idx;
-	bool found;
-
-	*changed_r = FALSE;
-	if (arg == NULL)
-		arg = "";
-	if (kind == HELPDESK_ACTION_REPLY) {
-		/* counted once, however often the reply is seen */
-		message_key = arg;
-		event_key = helpdesk_reply_event_key(arg);
-		detail = "";
-	} else {
-		if (helpdesk_store_get_ticket(store, ticket,
-					      pool_datastack_create(), &row,
-					      &found, error_r) < 0)
-			return -1;
-		if (!found || action_is_noop(kind, arg, &row))
-			return 0;
-		/* every action is an event of its own, even the same one
-		   twice in a second */
-		event_key = t_strdup_printf("%s:%s:%s:%s:%s",
-			helpdesk_action_event_name(kind), ticket_str, actor,
-			helpdesk_store_unique_id(), arg);
-		detail = kind == HELPDESK_ACTION_ESCALATE ?
-			t_strdup_printf("tier %u", row.tier + 1) : arg;
-	}
-
-	set = action_update(kind, &set_arg);
-	update = t_strconcat("UPDATE hd_tickets SET updated = ?, ", set,
-			     " WHERE id = ?", action_guard(kind), NULL);
-	trans = sql_transaction_begin(store->db);
-	if (strcmp(store->driver, "pgsql") == 0) {
-		/* one statement: the event only when the update changed the
-		   ticket (concurrent agents: the second finds it done) */
-		stmt = sql_statement_init(store->db, t_strconcat(
-			"WITH u AS (", update, " RETURNING id) "
-			HELPDESK_SQL_ACTION_EVENT " FROM u "
-			"ON CONFLICT DO NOTHING", NULL));
-	} else {
-		stmt = sql_statement_init(store->db, update);
-	}
-	idx = action_bind_update(stmt, kind, set_arg, now_str, actor, arg,
-				 ticket_str, event_key);
-	if (strcmp(store->driver, "pgsql") != 0) {
-		sql_update_stmt_get_rows(trans, &stmt, &rows);
-		/* SQLite: changes() is what the UPDATE just before in this
-		   transaction changed */
-		stmt = sql_statement_init(store->db,
-			HELPDESK_SQL_ACTION_EVENT " WHERE changes() > 0 "
-			"ON CONFLICT DO NOTHING");
-		idx = 0;
-	}
-	sql_statement_bind_str(stmt, idx++, event_key);
-	sql_statement_bind_str(stmt, idx++, ticket_str);
-	sql_statement_bind_str(stmt, idx++, helpdesk_action_event_name(kind));
-	sql_statement_bind_str(stmt, idx++, actor);
-	sql_statement_bind_str(stmt, idx++, message_key);
-	sql_statement_bind_str(stmt, idx++, detail);
-	sql_statement_bind_str(stmt, idx++, now_str);
-	if (strcmp(store->driver, "pgsql") == 0)
-		sql_update_stmt_get_rows(trans, &stmt, &rows);
-	else
-		sql_update_stmt(trans, &stmt);
-	if (helpdesk_sql_commit(store, &trans, error_r) < 0)
+	if (value == NULL || str_to_uint64(value, ticket_r) < 0) {
+		*error_r = t_strdup_printf("invalid ticket id '%s' in store",
+					   value == NULL ? "(null)" : value);
 		return -1;
-	*changed_r = rows > 0;
+	}
 	return 0;
 }
 
-/* The first two columns of a one-row query (data stack; NULL for SQL
-   NULL or no row). */
-static int store_get_pair(struct helpdesk_store *store, const char *query,
-			  const char *const *args, const char **first_r,
-			  const char **second_r, const char **error_r)
+/* The ticket columns store_parse_ticket() reads, from "t". */
+#define TICKET_COLUMNS \
+	"t.id, t.status, t.subject, t.requester, t.priority, t.team, " \
+	"t.owner, t.tier, t.vip, t.created, t.updated"
+#define TICKET_COLUMN_COUNT 11
+
+static const char *field_dup(pool_t pool, struct helpdesk_db_result *result,
+			     unsigned int idx)
 {
-	struct sql_result *result;
+	const char *value = helpdesk_db_result_value(result, idx);
+
+	return p_strdup(pool, value == NULL ? "" : value);
+}
+
+/* Read TICKET_COLUMNS starting at column first. A NULL id (no ticket)
+   leaves row_r->id 0. */
+static void store_parse_ticket(struct helpdesk_db_result *result, unsigned int first,
+			       pool_t pool, struct helpdesk_ticket_row *row_r)
+{
+	const char *value;
+	unsigned int tier;
+
+	i_zero(row_r);
+	row_r->id = helpdesk_db_result_uint64(result, first);
+	if (row_r->id == 0)
+		return;
+	value = helpdesk_db_result_value(result, first + 1);
+	if (value == NULL || !helpdesk_status_parse(value, &row_r->status))
+		row_r->status = HELPDESK_STATUS_OPEN;
+	row_r->subject = field_dup(pool, result, first + 2);
+	row_r->requester = field_dup(pool, result, first + 3);
+	row_r->priority = field_dup(pool, result, first + 4);
+	row_r->team = field_dup(pool, result, first + 5);
+	row_r->owner = field_dup(pool, result, first + 6);
+	tier = helpdesk_db_result_uint(result, first + 7);
+	row_r->tier = tier < HELPDESK_TIER_MIN || tier > HELPDESK_TIER_MAX ?
+		HELPDESK_TIER_MIN : tier;
+	value = helpdesk_db_result_value(result, first + 8);
+	row_r->vip = value != NULL && strcmp(value, "0") != 0 &&
+		*value != '\0';
+	row_r->created = helpdesk_db_result_int64(result, first + 9);
+	row_r->updated = helpdesk_db_result_int64(result, first + 10);
+}
+
+/* The ticket's row, and for a follow-up the agent who writes from sender
+   and the agent whose reply key was counted as, in one query. */
+static int store_ticket_context(struct helpdesk_store *store, uint64_t ticket,
+				const char *key, const char *sender,
+				pool_t pool, struct helpdesk_store_lookup *lookup,
+				struct helpdesk_ticket_row *row_r,
+				const char **error_r)
+{
+	const char *args[] = {
+		sender == NULL ? "" : sender,
+		helpdesk_reply_event_key(key), t_strdup(dec2str(ticket)),
+		NULL
+	};
+	struct helpdesk_db_result *result;
 	int ret;
 
-	*first_r = *second_r = NULL;
-	result = helpdesk_sql_query(store, query, args);
-	ret = sql_result_next_row(result);
+	result = helpdesk_db_query(store->db,
+		"SELECT " TICKET_COLUMNS ", "
+		"(" HELPDESK_SQL_AGENT_BY_ADDRESS "), "
+		"(" HELPDESK_SQL_REPLY_ACTOR ") "
+		"FROM hd_tickets t WHERE t.id = ?", args);
+	ret = helpdesk_db_result_next_row(result);
 	if (ret < 0)
-		*error_r = t_strdup(sql_result_get_error(result));
+		*error_r = t_strdup(helpdesk_db_result_error(result));
 	else if (ret > 0) {
-		*first_r = t_strdup(sql_result_get_field_value(result, 0));
-		*second_r = t_strdup(sql_result_get_field_value(result, 1));
+		store_parse_ticket(result, 0, pool, row_r);
+		lookup->sender_agent = p_strdup(pool,
+			helpdesk_db_result_value(result,
+						   TICKET_COLUMN_COUNT));
+		lookup->reply_actor = p_strdup(pool,
+			helpdesk_db_result_value(result,
+						   TICKET_COLUMN_COUNT + 1));
 	}
-	sql_result_unref(result);
+	helpdesk_db_result_free(&result);
 	return ret < 0 ? -1 : 0;
 }
 
-static bool count_is_nonzero(const char *value)
+int helpdesk_store_lookup_message(struct helpdesk_store *store,
+				  const char *key, const char *sender,
+				  const char *const *ref_ids,
+				  unsigned int ref_count, pool_t pool,
+				  struct helpdesk_store_lookup *lookup_r,
+				  const char **error_r)
 {
-	return value != NULL && strcmp(value, "0") != 0;
-}
+	struct helpdesk_db_result *result;
+	ARRAY_TYPE(const_string) args;
+	string_t *query;
+	const char *mkey, *mticket;
+	uint64_t ticket, ref_ticket = 0, known_ticket = 0;
+	unsigned int i, best = UINT_MAX;
+	int ret;
 
-int helpdesk_store_agent_get(struct helpdesk_store *store,
-			     const char *username, const char **role_r,
-			     bool *any_r, const char **error_r)
-{
-	const char *args[] = { username, NULL }, *count;
+	i_zero(lookup_r);
+	if (ref_count > HELPDESK_STORE_MAX_REFS)
+		ref_count = HELPDESK_STORE_MAX_REFS;
 
-	if (store_get_pair(store, "SELECT (SELECT COUNT(*) FROM hd_agents), "
-			   "(SELECT role FROM hd_agents WHERE username = ?)",
-			   args, &count, role_r, error_r) < 0)
+	/* the message itself and the messages it refers to, in one query
+	   for every delivery (one prepared statement per number of
+	   references) */
+	query = t_str_new(128);
+	str_append(query, "SELECT message_key, ticket_id FROM hd_messages "
+		   "WHERE message_key IN (?");
+	t_array_init(&args, ref_count + 2);
+	array_push_back(&args, &key);
+	for (i = 0; i < ref_count; i++) {
+		str_append(query, ",?");
+		array_push_back(&args, &ref_ids[i]);
+	}
+	str_append_c(query, ')');
+	array_append_zero(&args);
+	result = helpdesk_db_query(store->db, str_c(query), array_front(&args));
+
+	while ((ret = helpdesk_db_result_next_row(result)) > 0) {
+		mkey = helpdesk_db_result_value(result, 0);
+		mticket = helpdesk_db_result_value(result, 1);
+		if (mkey == NULL || mticket == NULL ||
+		    str_to_uint64(mticket, &ticket) < 0)
+			continue;
+		if (strcmp(mkey, key) == 0) {
+			lookup_r->known = TRUE;
+			known_ticket = ticket;
+			continue;
+		}
+		/* the earliest in the list wins */
+		for (i = 0; i < ref_count && i < best; i++) {
+			if (strcmp(ref_ids[i], mkey) != 0)
+				continue;
+			if (ticket != 0) {
+				ref_ticket = ticket;
+				best = i;
+			}
+			break;
+		}
+	}
+	if (ret < 0)
+		*error_r = t_strdup(helpdesk_db_result_error(result));
+	helpdesk_db_result_free(&result);
+	if (ret < 0)
 		return -1;
-	*any_r = count_is_nonzero(count);
+
+	if (lookup_r->known) {
+		if (known_ticket != 0 &&
+		    store_ticket_context(store, known_ticket, key, sender,
+					 pool, lookup_r, &lookup_r->known_row,
+					 error_r) < 0)
+			return -1;
+		/* the ticket row is gone: keep the number */
+		lookup_r->known_row.id = known_ticket;
+	} else if (ref_ticket != 0) {
+		if (store_ticket_context(store, ref_ticket, key, sender, pool,
+					 lookup_r, &lookup_r->ref_row,
+					 error_r) < 0)
+			return -1;
+	}
 	return 0;
 }
 
-int helpdesk_store_agent_by_address(struct helpdesk_store *store,
-				    const char *address,
-				    const char **username_r,
-				    const char **error_r)
+int helpdesk_store_get_ticket(struct helpdesk_store *store, uint64_t id,
+			      pool_t pool, struct helpdesk_ticket_row *row_r,
+			      bool *found_r, const char **error_r)
 {
-	const char *args[] = { address, NULL };
+	const char *args[] = { dec2str(id), NULL };
+	struct helpdesk_db_result *result;
+	int ret;
 
-	return helpdesk_sql_get_value(store, HELPDESK_SQL_AGENT_BY_ADDRESS,
-				      args, username_r, error_r) < 0 ? -1 : 0;
+	i_zero(row_r);
+	*found_r = FALSE;
+	result = helpdesk_db_query(store->db,
+		"SELECT " TICKET_COLUMNS " FROM hd_tickets t WHERE t.id = ?",
+		args);
+	ret = helpdesk_db_result_next_row(result);
+	if (ret < 0)
+		*error_r = t_strdup(helpdesk_db_result_error(result));
+	else if (ret > 0) {
+		store_parse_ticket(result, 0, pool, row_r);
+		*found_r = row_r->id != 0;
+	}
+	helpdesk_db_result_free(&result);
+	return ret < 0 ? -1 : 0;
 }
 
-int helpdesk_store_team_get(struct helpdesk_store *store, const char *name,
-			    bool *found_r, bool *any_r, const char **error_r)
+int helpdesk_store_is_participant(struct helpdesk_store *store,
+				  uint64_t ticket, const char *address,
+				  bool *result_r, const char **error_r)
 {
-	const char *args[] = { name, NULL }, *count, *found;
+	const char *args[] = { dec2str(ticket), address, NULL }, *value;
+	int ret;
 
-	if (store_get_pair(store, "SELECT (SELECT COUNT(*) FROM hd_teams), "
-			   "(SELECT COUNT(*) FROM hd_teams WHERE name = ?)",
-			   args, &count, &found, error_r) < 0)
-		return -1;
-	*any_r = count_is_nonzero(count);
-	*found_r = count_is_nonzero(found);
-	return 0;
+	ret = helpdesk_db_get_value(store->db,
+		"SELECT 1 FROM hd_participants "
+		"WHERE ticket_id = ? AND address = ?", args, &value, error_r);
+	*result_r = ret > 0;
+	return ret < 0 ? -1 : 0;
 }
 
-int helpdesk_store_agent_set(struct helpdesk_store *store,
-			     const char *username, const char *address,
-			     const char *team, bool lead, int64_t now,
-			     const char **error_r)
+int helpdesk_store_adopt_ticket(struct helpdesk_store *store,
+				const struct helpdesk_ticket_row *row,
+				const char *origin_key, const char **error_r)
 {
-	const char *now_str = t_strdup(dec2str(now));
-	const char *role = lead ? "lead" : "agent";
+	const char *created = t_strdup(dec2str(row->created));
 	const char *args[] = {
-		username, address, team, role, now_str,
-		address, team, role, NULL
+		t_strdup(dec2str(row->id)), origin_key,
+		row->subject == NULL ? "" : row->subject,
+		row->requester == NULL ? "" : row->requester,
+		helpdesk_status_name(row->status),
+		row->priority == NULL ? "normal" : row->priority,
+		row->team == NULL ? "" : row->team, created, created, NULL
 	};
 
 	return helpdesk_sql_exec(store,
-		"INSERT INTO hd_agents (username, address, team, role, created) "
-		"VALUES (?, ?, ?, ?, ?) ON CONFLICT (username) DO UPDATE SET "
-		"address = ?, team = ?, role = ?", args, error_r);
+		"INSERT INTO hd_tickets (id, origin_key, subject, requester, "
+		"status, priority, team, created, updated) "
+		"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+		args, error_r);
 }
 
-int helpdesk_store_agent_remove(struct helpdesk_store *store,
-				const char *username, bool *removed_r,
-				const char **error_r)
+int helpdesk_store_sync_sequence(struct helpdesk_store *store,
+				 const char **error_r)
 {
-	struct sql_transaction_context *trans;
-	struct sql_statement *stmt;
-	unsigned int rows = 0;
+	const char *value;
 
-	trans = sql_transaction_begin(store->db);
-	stmt = sql_statement_init(store->db,
-				  "DELETE FROM hd_agents WHERE username = ?");
-	sql_statement_bind_str(stmt, 0, username);
-	sql_update_stmt_get_rows(trans, &stmt, &rows);
-	if (helpdesk_sql_commit(store, &trans, error_r) < 0)
+	/* SQLite's AUTOINCREMENT follows explicit ids by itself */
+	if (store->path != NULL)
+		return 0;
+	return helpdesk_db_get_value(store->db,
+		"SELECT setval(pg_get_serial_sequence('hd_tickets', 'id'), "
+		"(SELECT COALESCE(MAX(id), 0) + 1 FROM hd_tickets), false)",
+		NULL, &value, error_r) < 0 ? -1 : 0;
+}
+
+static void store_add_locations(struct helpdesk_store *store,
+				struct helpdesk_db_trans *trans)
+{
+	const struct store_location *loc;
+
+	array_foreach(&store->locations, loc) {
+		const char *args[] = {
+			loc->guid, t_strdup(dec2str(loc->uid)), loc->key, NULL
+		};
+		helpdesk_db_update(trans,
+			"UPDATE hd_messages SET mailbox_guid = ?, uid = ? "
+			"WHERE message_key = ? AND uid = 0", args, NULL);
+	}
+}
+
+static void store_clear_locations(struct helpdesk_store *store)
+{
+	array_clear(&store->locations);
+	p_clear(store->loc_pool);
+}
+
+/* The ticket column of a statement: the number itself, or for a ticket
+   opened in the same transaction a lookup by its origin key. Either way
+   one parameter, bound to ticket_arg. */
+#define TICKET_BY_ID "?"
+#define TICKET_BY_ORIGIN "(SELECT id FROM hd_tickets WHERE origin_key = ?)"
+
+static void
+store_add_event(struct helpdesk_db_trans *trans, bool by_origin,
+		const char *kind, const char *ticket_arg, const char *actor,
+		const char *message_key, const char *detail, const char *now)
+{
+	const char *args[] = {
+		t_strconcat(kind, ":", message_key, NULL), ticket_arg,
+		kind, actor, message_key, detail, now, NULL
+	};
+
+	helpdesk_db_update(trans, t_strconcat(
+		"INSERT INTO hd_events (event_key, ticket_id, kind, actor, "
+		"message_key, detail, created) VALUES (?, ",
+		by_origin ? TICKET_BY_ORIGIN : TICKET_BY_ID,
+		", ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING", NULL), args, NULL);
+}
+
+int helpdesk_store_record_message(struct helpdesk_store *store,
+				  const struct helpdesk_store_message *msg,
+				  uint64_t *ticket_r, const char **error_r)
+{
+	struct helpdesk_db_trans *trans;
+	const char *now = t_strdup(dec2str(msg->now));
+	const char *sender = msg->sender == NULL ? "" : msg->sender;
+	const char *subject = msg->subject == NULL ? "" : msg->subject;
+	const char *ticket_col, *ticket_arg, *value;
+	const char *const *p;
+	bool by_origin = msg->ev_created;
+	bool has_ticket = msg->ticket != 0 || by_origin;
+	int ret;
+
+	*ticket_r = msg->ticket;
+	ticket_col = by_origin ? TICKET_BY_ORIGIN : TICKET_BY_ID;
+	ticket_arg = by_origin ? msg->key : t_strdup(dec2str(msg->ticket));
+
+	trans = helpdesk_db_begin(store->db);
+	if (by_origin) {
+		const char *args[] = {
+			msg->key,
+			msg->ticket_subject == NULL ? "" : msg->ticket_subject,
+			msg->ticket_requester == NULL ? "" :
+			msg->ticket_requester,
+			msg->ticket_priority == NULL ? "normal" :
+			msg->ticket_priority,
+			msg->ticket_team == NULL ? "" : msg->ticket_team,
+			msg->ticket_vip ? "1" : "0", now, now, NULL
+		};
+		/* idempotent: a replay finds the ticket it opened before */
+		helpdesk_db_update(trans,
+			"INSERT INTO hd_tickets (origin_key, subject, "
+			"requester, status, priority, team, vip, created, "
+			"updated) VALUES (?, ?, ?, 'new', ?, ?, ?, ?, ?) "
+			"ON CONFLICT DO NOTHING", args, NULL);
+	}
+	{
+		const char *args[] = {
+			msg->key, has_ticket ? ticket_arg : "0", sender,
+			subject, msg->kind, now, NULL
+		};
+		helpdesk_db_update(trans, t_strconcat(
+			"INSERT INTO hd_messages (message_key, ticket_id, "
+			"sender, subject, kind, created) VALUES (?, ",
+			has_ticket ? ticket_col : TICKET_BY_ID,
+			", ?, ?, ?, ?) ON CONFLICT DO NOTHING", NULL), args, NULL);
+	}
+	if (has_ticket && msg->participants != NULL) {
+		for (p = msg->participants; *p != NULL; p++) {
+			const char *args[] = { ticket_arg, *p, NULL };
+
+			helpdesk_db_update(trans, t_strconcat(
+				"INSERT INTO hd_participants (ticket_id, "
+				"address) VALUES (", ticket_col,
+				", ?) ON CONFLICT DO NOTHING", NULL), args, NULL);
+		}
+	}
+	if (has_ticket) {
+		store_add_event(trans, by_origin,
+				by_origin ? "created" : "message", ticket_arg,
+				sender, msg->key, msg->auto_reason == NULL ? "" :
+				msg->auto_reason, now);
+	}
+	if (msg->ticket != 0 && !by_origin) {
+		const char *args[] = { now, ticket_arg, NULL };
+
+		if (msg->ev_reopened) {
+			store_add_event(trans, FALSE, "reopened", ticket_arg,
+					sender, msg->key, "customer reply",
+					now);
+		}
+		helpdesk_db_update(trans,
+			msg->ev_reopened || msg->customer_reply ?
+			"UPDATE hd_tickets SET updated = ?, status = "
+			"CASE status WHEN 'resolved' THEN 'open' "
+			"WHEN 'waiting' THEN 'open' ELSE status END "
+			"WHERE id = ?" :
+			"UPDATE hd_tickets SET updated = ? WHERE id = ?",
+			args, NULL);
+	} else if (!has_ticket && msg->auto_reason != NULL) {
+		store_add_event(trans, FALSE, "auto", "0", sender, msg->key,
+				msg->auto_reason, now);
+	}
+	/* earlier deliveries' locations ride along */
+	store_add_locations(store, trans);
+	if (helpdesk_db_commit(&trans, error_r) < 0)
 		return -1;
-	*removed_r = rows > 0;
+	store_clear_locations(store);
+	if (!by_origin)
+		return 0;
+
+	{
+		const char *args[] = { msg->key, NULL };
+
+		ret = helpdesk_db_get_value(store->db,
+			"SELECT id FROM hd_tickets WHERE origin_key = ?",
+			args, &value, error_r);
+	}
+	if (ret < 0)
+		return -1;
+	if (ret == 0) {
+		*error_r = "ticket vanished right after it was created";
+		return -1;
+	}
+	return parse_ticket(value, ticket_r, error_r);
+}
+
+void helpdesk_store_set_location(struct helpdesk_store *store,
+				 const char *key, const char *mailbox_guid,
+				 uint32_t uid)
+{
+	struct store_location *loc;
+
+	if (array_count(&store->locations) >=
+	    HELPDESK_STORE_MAX_PENDING_LOCATIONS) {
+		/* the store has been unwritable for long: the ticket still
+		   finds these messages by their header */
+		array_clear(&store->locations);
+		p_clear(store->loc_pool);
+	}
+	loc = array_append_space(&store->locations);
+	loc->key = p_strdup(store->loc_pool, key);
+	loc->guid = p_strdup(store->loc_pool, mailbox_guid);
+	loc->uid = uid;
+}
+
+bool helpdesk_store_have_pending(struct helpdesk_store *store)
+{
+	return array_count(&store->locations) > 0;
+}
+
+int helpdesk_store_flush(struct helpdesk_store *store, const char **error_r)
+{
+	struct helpdesk_db_trans *trans;
+
+	if (array_count(&store->locations) == 0)
+		return 0;
+	trans = helpdesk_db_begin(store->db);
+	store_add_locations(store, trans);
+	if (helpdesk_db_commit(&trans, error_r) < 0)
+		return -1;
+	store_clear_locations(store);
 	return 0;
 }
 
-int helpdesk_store_team_set(struct helpdesk_store *store, const char *name,
-			    unsigned int tier, const char *description,
-			    int64_t now, const char **error_r)
+int helpdesk_store_ticket_uids(struct helpdesk_store *store, uint64_t ticket,
+			       const char *mailbox_guid, pool_t pool,
+			       struct helpdesk_ticket_row *row_r,
+			       ARRAY_TYPE(uint32_t) *uids,
+			       unsigned int *unknown_r, const char **error_r)
 {
-	const char *tier_str = t_strdup(dec2str(tier));
-	const char *args[] = {
-		name, tier_str, description, t_strdup(dec2str(now)),
-		tier_str, description, NULL
-	};
+	const char *args[] = { mailbox_guid, t_strdup(dec2str(ticket)), NULL };
+	struct helpdesk_db_result *result;
+	const char *value;
+	uint32_t uid;
+	int ret;
 
-	return helpdesk_sql_exec(store,
-		"INSERT INTO hd_teams (name, tier, description, created) "
-		"VALUES (?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET "
-		"tier = ?, description = ?", args, error_r);
-}
-
-const char *helpdesk_reply_event_key(const char *message_key)
-{
-	return t_strconcat("replied:", message_key, NULL);
-}
-
-int helpdesk_store_reply_actor(struct helpdesk_store *store,
-			       const char *message_key, const char **actor_r,
-			       const char **error_r)
-{
-	const char *args[] = { helpdesk_reply_event_key(message_key), NULL };
-
-	return helpdesk_sql_get_value(store, HELPDESK_SQL_REPLY_ACTOR,
-				      args, actor_r, error_r) < 0 ? -1 : 0;
-}
-
-const char *helpdesk_store_unique_id(void)
-{
-	guid_128_t guid;
-
-	guid_128_generate(guid);
-	return guid_128_to_string(guid);
+	if (helpdesk_store_flush(store, error_r) < 0)
+		return -1;
+	i_zero(row_r);
+	*unknown_r = 0;
+	/* the ticket and where its messages are, in one query */
+	result = helpdesk_db_query(store->db,
+		"SELECT " TICKET_COLUMNS ", m.uid FROM hd_tickets t "
+		"LEFT JOIN hd_messages m ON m.ticket_id = t.id "
+		"AND (m.mailbox_guid = ? OR m.uid = 0) WHERE t.id = ?", args);
+	while ((ret = helpdesk_db_result_next_row(result)) > 0) {
+		if (row_r->id == 0)
+			store_parse_ticket(result, 0, pool, row_r);
+		value = helpdesk_db_result_value(result,
+						   TICKET_COLUMN_COUNT);
+		if (value == NULL || str_to_uint32(value, &uid) < 0)
+			continue;
+		if (uid == 0)
+			(*unknown_r)++;
+		else
+			array_push_back(uids, &uid);
+	}
+	return helpdesk_db_result_finish(&result, ret, error_r);
 }
 
 int helpdesk_store_add_copy(struct helpdesk_store *store, const char *key,
@@ -416,82 +504,6 @@ int helpdesk_store_add_copy(struct helpdesk_store *store, const char *key,
 		"ON CONFLICT DO NOTHING", args, error_r);
 }
 
-/* The first of tickets that is not in the store (0: all are). */
-static int store_find_missing(struct helpdesk_store *store,
-			      const ARRAY_TYPE(uint64_t) *tickets,
-			      uint64_t *missing_r, const char **error_r)
-{
-	const char *args[2] = { NULL, NULL }, *value;
-	uint64_t ticket;
-
-	*missing_r = 0;
-	array_foreach_elem(tickets, ticket) {
-		args[0] = dec2str(ticket);
-		if (helpdesk_sql_get_value(store,
-				"SELECT 1 FROM hd_tickets WHERE id = ?", args,
-				&value, error_r) < 0)
-			return -1;
-		if (value == NULL) {
-			*missing_r = ticket;
-			break;
-		}
-	}
-	return 0;
-}
-
-int helpdesk_store_check_actor(struct helpdesk_store *store,
-			       const char *username,
-			       const ARRAY_TYPE(uint64_t) *tickets,
-			       const char **role_r, bool *any_r,
-			       uint64_t *missing_r, const char **error_r)
-{
-	struct sql_statement *stmt;
-	struct sql_result *result;
-	string_t *query;
-	const char *value;
-	uint64_t ticket, found = 0;
-	unsigned int idx = 0, count = array_count(tickets);
-	int ret;
-
-	*role_r = NULL;
-	*any_r = FALSE;
-	*missing_r = 0;
-	/* the agent, and how many of the tickets exist, in one query */
-	query = t_str_new(256);
-	str_append(query, "SELECT (SELECT COUNT(*) FROM hd_agents), "
-		   "(SELECT role FROM hd_agents WHERE username = ?), "
-		   "(SELECT COUNT(*) FROM hd_tickets WHERE id IN (");
-	for (idx = 0; idx < count; idx++)
-		str_append(query, idx == 0 ? "?" : ",?");
-	str_append(query, count == 0 ? "0))" : "))");
-	stmt = sql_statement_init(store->db, str_c(query));
-	idx = 0;
-	sql_statement_bind_str(stmt, idx++, username);
-	array_foreach_elem(tickets, ticket)
-		sql_statement_bind_str(stmt, idx++, t_strdup(dec2str(ticket)));
-	result = sql_statement_query_s(&stmt);
-	ret = sql_result_next_row(result);
-	if (ret < 0)
-		*error_r = t_strdup(sql_result_get_error(result));
-	else if (ret > 0) {
-		value = sql_result_get_field_value(result, 0);
-		*any_r = count_is_nonzero(value);
-		value = sql_result_get_field_value(result, 1);
-		*role_r = value == NULL ? NULL : t_strdup(value);
-		value = sql_result_get_field_value(result, 2);
-		if (value == NULL || str_to_uint64(value, &found) < 0)
-			found = 0;
-	}
-	sql_result_unref(result);
-	if (ret < 0)
-		return -1;
-	/* tickets are distinct: fewer found means one is missing (rare:
-	   look for which) */
-	if (found < count)
-		return store_find_missing(store, tickets, missing_r, error_r);
-	return 0;
-}
-
 int helpdesk_store_move_location(struct helpdesk_store *store,
 				 const char *key, const char *mailbox_guid,
 				 uint32_t uid, const char **error_r)
@@ -505,40 +517,32 @@ int helpdesk_store_move_location(struct helpdesk_store *store,
 		"WHERE message_key = ?", args, error_r);
 }
 
-/* The first column of every row of a query, in order. */
-static int store_get_column(struct helpdesk_store *store, const char *query,
-			    pool_t pool, ARRAY_TYPE(const_string) *values,
-			    const char **error_r)
-{
-	struct sql_result *result;
-	const char *value;
-	int ret;
-
-	result = helpdesk_sql_query(store, query, NULL);
-	while ((ret = sql_result_next_row(result)) > 0) {
-		value = p_strdup(pool, sql_result_get_field_value(result, 0));
-		array_push_back(values, &value);
-	}
-	if (ret < 0)
-		*error_r = t_strdup(sql_result_get_error(result));
-	sql_result_unref(result);
-	return ret < 0 ? -1 : 0;
-}
-
-int helpdesk_store_agent_names(struct helpdesk_store *store, pool_t pool,
-			       ARRAY_TYPE(const_string) *names,
+int helpdesk_store_ticket_list(struct helpdesk_store *store,
+			       const char *status, uint64_t id,
+			       unsigned int limit, pool_t pool,
+			       ARRAY_TYPE(helpdesk_store_ticket_summary) *list,
 			       const char **error_r)
 {
-	return store_get_column(store,
-		"SELECT username FROM hd_agents ORDER BY username",
-		pool, names, error_r);
-}
+	const char *args[] = {
+		status == NULL ? "" : status, status == NULL ? "" : status,
+		t_strdup(dec2str(id)), t_strdup(dec2str(id)),
+		t_strdup(dec2str(limit)), NULL
+	};
+	struct helpdesk_store_ticket_summary *summary;
+	struct helpdesk_db_result *result;
+	int ret;
 
-int helpdesk_store_team_names(struct helpdesk_store *store, pool_t pool,
-			      ARRAY_TYPE(const_string) *names,
-			      const char **error_r)
-{
-	return store_get_column(store,
-		"SELECT name FROM hd_teams ORDER BY name", pool, names,
-		error_r);
+	result = helpdesk_db_query(store->db,
+		"SELECT " TICKET_COLUMNS ", (SELECT COUNT(*) FROM hd_messages m "
+		"WHERE m.ticket_id = t.id AND m.kind != 'copy') "
+		"FROM hd_tickets t WHERE (? = '' OR t.status = ?) "
+		"AND (CAST(? AS BIGINT) = 0 OR t.id = CAST(? AS BIGINT)) "
+		"ORDER BY t.id LIMIT CAST(? AS BIGINT)", args);
+	while ((ret = helpdesk_db_result_next_row(result)) > 0) {
+		summary = array_append_space(list);
+		store_parse_ticket(result, 0, pool, &summary->row);
+		summary->messages = helpdesk_db_result_uint(result,
+			TICKET_COLUMN_COUNT);
+	}
+	return helpdesk_db_result_finish(&result, ret, error_r);
 }

@@ -1,16 +1,17 @@
 #ifndef HELPDESK_STORE_H
 #define HELPDESK_STORE_H
 
-/* The helpdesk store: tickets, messages, participants and the append-only
-   event ledger, through Dovecot's lib-sql (SQLite or PostgreSQL). Every
+/* The helpdesk store: tickets, messages, participants, agents, teams and
+   the append-only event ledger, in SQLite (its own API, prepared
+   statements) or PostgreSQL (Dovecot's lib-sql), helpdesk-db.h. All SQL
+   lives in the store, by table: helpdesk-store-ticket.c (tickets,
+   messages), -agent.c (agents, teams), -ledger.c (events). Every
    write is idempotent (keyed by the ticket's origin message or the event's
    message key), so a retried or replayed delivery records nothing twice.
    All functions return 0 on success and -1 with *error_r on failure; the
    caller decides how to log. */
 
 struct helpdesk_store;
-struct sql_db;
-struct sql_result;
 
 #include "helpdesk-state.h"
 
@@ -208,14 +209,53 @@ int helpdesk_store_ticket_uids(struct helpdesk_store *store, uint64_t ticket,
 			       ARRAY_TYPE(uint32_t) *uids,
 			       unsigned int *unknown_r, const char **error_r);
 
-/* Run a read-only query with string parameters (NULL-terminated) and call
-   row_callback for each row. For doveadm listings. */
-typedef void helpdesk_store_row_callback_t(struct sql_result *result,
-					   void *context);
-int helpdesk_store_select(struct helpdesk_store *store, const char *query,
-			  const char *const *args,
-			  helpdesk_store_row_callback_t *callback,
-			  void *context, const char **error_r);
+/* What doveadm lists: typed rows, no SQL outside the store. */
 
+/* A ticket with the number of its messages (copies not counted). */
+struct helpdesk_store_ticket_summary {
+	struct helpdesk_ticket_row row;
+	unsigned int messages;
+};
+ARRAY_DEFINE_TYPE(helpdesk_store_ticket_summary,
+		  struct helpdesk_store_ticket_summary);
+/* The tickets by number: all, or those with status (not NULL), or only
+   ticket id (not 0), at most limit of them. */
+int helpdesk_store_ticket_list(struct helpdesk_store *store,
+			       const char *status, uint64_t id,
+			       unsigned int limit, pool_t pool,
+			       ARRAY_TYPE(helpdesk_store_ticket_summary) *list,
+			       const char **error_r);
+
+/* A ticket's history: its events, oldest first. */
+struct helpdesk_store_event {
+	int64_t created;
+	const char *kind, *actor, *detail;
+};
+ARRAY_DEFINE_TYPE(helpdesk_store_event, struct helpdesk_store_event);
+int helpdesk_store_ticket_events(struct helpdesk_store *store,
+				 uint64_t ticket, pool_t pool,
+				 ARRAY_TYPE(helpdesk_store_event) *events,
+				 const char **error_r);
+
+/* The agents by user name, with the unresolved tickets they own. */
+struct helpdesk_store_agent {
+	const char *username, *address, *team, *role;
+	unsigned int open_tickets;
+	int64_t created;
+};
+ARRAY_DEFINE_TYPE(helpdesk_store_agent, struct helpdesk_store_agent);
+int helpdesk_store_agent_list(struct helpdesk_store *store, pool_t pool,
+			      ARRAY_TYPE(helpdesk_store_agent) *agents,
+			      const char **error_r);
+
+/* The teams by name, with their agents and unresolved tickets. */
+struct helpdesk_store_team {
+	const char *name, *description;
+	unsigned int tier, agents, open_tickets;
+};
+ARRAY_DEFINE_TYPE(helpdesk_store_team, struct helpdesk_store_team);
+int helpdesk_store_team_list(struct helpdesk_store *store, pool_t pool,
+			     ARRAY_TYPE(helpdesk_store_team) *teams,
+			     const char **error_r);
 
 #endif

@@ -17,10 +17,6 @@
 #include "helpdesk-storage-private.h"
 #include "helpdesk-ticket-sync.h"
 
-/* Add and remove keywords (either list may be NULL) on the given UIDs in
-   transaction t; the caller marks t's helpdesk state internal (not
-   checked, not taken for agents' actions). UIDs not in t's view are
-   skipped. */
 void helpdesk_uids_update_keywords_t(struct mailbox_transaction_context *t,
 				   const ARRAY_TYPE(uint32_t) *uids,
 				   const char *const *add,

@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 PACKAGES="build-essential autoconf automake libtool pkg-config \
 dovecot-core dovecot-dev dovecot-imapd dovecot-lmtpd dovecot-sieve \
-dovecot-sqlite dovecot-pgsql sqlite3 python3 valgrind clang \
+dovecot-pgsql sqlite3 libsqlite3-dev python3 valgrind clang \
 postgresql thunderbird xvfb xauth imagemagick neomutt tmux"
 
 missing=""
