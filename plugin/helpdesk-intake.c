@@ -491,7 +491,6 @@ intake_decide(struct helpdesk_store *store,
 	helpdesk_thread_decide(&in, &decision);
 	intake->action = decision.action;
 	intake->ticket = decision.ticket;
-	intake->reopen = decision.reopen;
 	if (decision.action != HELPDESK_THREAD_REPLAY) {
 		/* one write transaction per delivery */
 		i_zero(&msg);
@@ -504,7 +503,6 @@ intake_decide(struct helpdesk_store *store,
 		msg.participants = in.is_auto || in.from_agent ? NULL :
 			intake_participants(h);
 		msg.ev_created = decision.action == HELPDESK_THREAD_NEW;
-		msg.ev_reopened = decision.reopen;
 		msg.customer_reply = decision.action ==
 			HELPDESK_THREAD_FOLLOWUP && !in.is_auto &&
 			!in.from_agent;
@@ -517,7 +515,7 @@ intake_decide(struct helpdesk_store *store,
 		msg.ticket_team = team;
 		msg.ticket_vip = vip;
 		if (helpdesk_store_record_message(store, &msg, &intake->ticket,
-						  error_r) < 0)
+						  &intake->reopen, error_r) < 0)
 			return -1;
 	}
 	if (decision.action == HELPDESK_THREAD_FOLLOWUP && in.from_agent &&
@@ -537,7 +535,7 @@ intake_decide(struct helpdesk_store *store,
 	if (decision.action == HELPDESK_THREAD_REPLAY) {
 		*state_r = lookup.known_row;
 	} else if (decision.action == HELPDESK_THREAD_FOLLOWUP) {
-		if (in.from_agent || decision.reopen ||
+		if (in.from_agent || intake->reopen ||
 		    (decision.ticket == in.ref_ticket ?
 		     lookup.ref_row.status : tag_row.status) ==
 		    HELPDESK_STATUS_WAITING) {

@@ -13,6 +13,8 @@ struct helpdesk_intake {
 	enum helpdesk_auto_reason auto_reason;
 	/* the store was unavailable: delivered as hd-pending */
 	bool pending;
+	/* this customer's follow-up reopened a resolved ticket (the store's
+	   write decides, by the state the ticket has then) */
 	bool reopen;
 	/* the ticket's state changed (reopened, waiting, answered): its
 	   other messages get the new keywords after the commit */

@@ -271,7 +271,8 @@ rebuild_one(struct helpdesk_user *huser, struct helpdesk_store *store,
 	msg.subject = row.subject;
 	msg.kind = "customer";
 	msg.now = received;
-	if (helpdesk_store_record_message(store, &msg, &ticket, error_r) < 0)
+	if (helpdesk_store_record_message(store, &msg, &ticket, NULL,
+					  error_r) < 0)
 		return -1;
 	helpdesk_store_set_location(store, key, guid, mail->uid);
 	return 1;

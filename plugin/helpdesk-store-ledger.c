@@ -179,15 +179,12 @@ action_update_args(enum helpdesk_action_kind kind, const char *set_arg,
 	return array_front(&args);
 }
 
-/* A ticket's UPDATE and its event, in trans: the event only when the
-   update changed the ticket (an agent who acts at the same time as
-   another finds it done, and records nothing). *rows_r is set by the
-   commit: the tickets changed. */
-static void
-ledger_update_with_event(struct helpdesk_store *store,
-			 struct helpdesk_db_trans *trans, const char *update,
-			 const char *const *update_args,
-			 const char *const *event_args, unsigned int *rows_r)
+void helpdesk_ledger_update_with_event(struct helpdesk_store *store,
+				       struct helpdesk_db_trans *trans,
+				       const char *update,
+				       const char *const *update_args,
+				       const char *const *event_args,
+				       unsigned int *rows_r)
 {
 	ARRAY_TYPE(const_string) args;
 
@@ -264,7 +261,7 @@ int helpdesk_store_ticket_action(struct helpdesk_store *store,
 		};
 
 		trans = helpdesk_db_begin(store->db);
-		ledger_update_with_event(store, trans, update,
+		helpdesk_ledger_update_with_event(store, trans, update,
 			action_update_args(kind, set_arg, now_str, actor, arg,
 					   ticket_str, event_key,
 					   t_strdup(dec2str(row.tier))),
@@ -296,7 +293,7 @@ int helpdesk_store_claim(struct helpdesk_store *store, uint64_t ticket,
 	*owner_r = NULL;
 	trans = helpdesk_db_begin(store->db);
 	/* exactly one owner: only the first claim finds owner = '' */
-	ledger_update_with_event(store, trans,
+	helpdesk_ledger_update_with_event(store, trans,
 		"UPDATE hd_tickets SET owner = ?, updated = ?, status = "
 		"CASE status WHEN 'new' THEN 'open' ELSE status END "
 		"WHERE id = ? AND owner = ''", update_args, event_args, &rows);

@@ -56,6 +56,18 @@ struct helpdesk_store {
 	"CAST(? AS BIGINT), CAST(? AS TEXT), CAST(? AS TEXT), " \
 	"CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS BIGINT)"
 
+/* A ticket's UPDATE and its event (HELPDESK_SQL_ACTION_EVENT's
+   parameters) in trans: the event only when the update changed the
+   ticket, decided in the write (another process may have changed the
+   ticket since it was read). *rows_r (may be NULL) is set by the commit:
+   the tickets changed. */
+void helpdesk_ledger_update_with_event(struct helpdesk_store *store,
+				       struct helpdesk_db_trans *trans,
+				       const char *update,
+				       const char *const *update_args,
+				       const char *const *event_args,
+				       unsigned int *rows_r);
+
 /* The ledger key of an agent's reply: counted once per message. */
 const char *helpdesk_reply_event_key(const char *message_key);
 

@@ -303,7 +303,8 @@ store_add_event(struct helpdesk_db_trans *trans, bool by_origin,
 
 int helpdesk_store_record_message(struct helpdesk_store *store,
 				  const struct helpdesk_store_message *msg,
-				  uint64_t *ticket_r, const char **error_r)
+				  uint64_t *ticket_r, bool *reopened_r,
+				  const char **error_r)
 {
 	struct helpdesk_db_trans *trans;
 	const char *now = t_strdup(dec2str(msg->now));
@@ -313,9 +314,12 @@ int helpdesk_store_record_message(struct helpdesk_store *store,
 	const char *const *p;
 	bool by_origin = msg->ev_created;
 	bool has_ticket = msg->ticket != 0 || by_origin;
+	unsigned int reopened = 0;
 	int ret;
 
 	*ticket_r = msg->ticket;
+	if (reopened_r != NULL)
+		*reopened_r = FALSE;
 	ticket_col = by_origin ? TICKET_BY_ORIGIN : TICKET_BY_ID;
 	ticket_arg = by_origin ? msg->key : t_strdup(dec2str(msg->ticket));
 
@@ -368,17 +372,26 @@ int helpdesk_store_record_message(struct helpdesk_store *store,
 	if (msg->ticket != 0 && !by_origin) {
 		const char *args[] = { now, ticket_arg, NULL };
 
-		if (msg->ev_reopened) {
-			store_add_event(trans, FALSE, "reopened", ticket_arg,
-					sender, msg->key, "customer reply",
-					now);
+		if (msg->customer_reply) {
+			/* a resolved ticket is reopened by the state it has
+			   now, not the one read before: an agent may have
+			   resolved it meanwhile */
+			const char *event_args[] = {
+				t_strconcat("reopened:", msg->key, NULL),
+				ticket_arg, "reopened", sender, msg->key,
+				"customer reply", now, NULL
+			};
+
+			helpdesk_ledger_update_with_event(store, trans,
+				"UPDATE hd_tickets SET updated = ?, "
+				"status = 'open' WHERE id = ? "
+				"AND status = 'resolved'", args, event_args,
+				&reopened);
 		}
-		helpdesk_db_update(trans,
-			msg->ev_reopened || msg->customer_reply ?
+		helpdesk_db_update(trans, msg->customer_reply ?
 			"UPDATE hd_tickets SET updated = ?, status = "
-			"CASE status WHEN 'resolved' THEN 'open' "
-			"WHEN 'waiting' THEN 'open' ELSE status END "
-			"WHERE id = ?" :
+			"CASE status WHEN 'waiting' THEN 'open' "
+			"ELSE status END WHERE id = ?" :
 			"UPDATE hd_tickets SET updated = ? WHERE id = ?",
 			args, NULL);
 	} else if (!has_ticket && msg->auto_reason != NULL) {
@@ -390,6 +403,8 @@ int helpdesk_store_record_message(struct helpdesk_store *store,
 	if (helpdesk_db_commit(&trans, error_r) < 0)
 		return -1;
 	store_clear_locations(store);
+	if (reopened_r != NULL)
+		*reopened_r = reopened > 0;
 	if (!by_origin)
 		return 0;
 

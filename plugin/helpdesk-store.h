@@ -24,10 +24,11 @@ struct helpdesk_store_message {
 	const char *kind;		/* "customer" or "auto" */
 	/* participants to add (addresses), NULL-terminated, may be NULL */
 	const char *const *participants;
-	/* events to append: "created", "message", "reopened", "auto" */
-	bool ev_created, ev_reopened;
+	/* events to append: "created", "message", "auto" */
+	bool ev_created;
 	/* a customer's follow-up: a ticket waiting on the customer is open
-	   again */
+	   again, a resolved one is reopened (with a "reopened" event) --
+	   decided in the write, by the state the ticket has then */
 	bool customer_reply;
 	const char *auto_reason;	/* for the "auto" event, or NULL */
 	int64_t now;
@@ -171,14 +172,16 @@ int helpdesk_store_adopt_ticket(struct helpdesk_store *store,
 				const char *origin_key, const char **error_r);
 int helpdesk_store_sync_sequence(struct helpdesk_store *store,
 				 const char **error_r);
-/* Record a message, its participants and its events in one transaction;
-   reopens the ticket when ev_reopened. With ev_created the ticket is
-   opened in the same transaction (or found, when this message opened it
-   before: a replay or a concurrent delivery) and *ticket_r is its number;
-   otherwise *ticket_r = msg->ticket. */
+/* Record a message, its participants and its events in one transaction.
+   With ev_created the ticket is opened in the same transaction (or found,
+   when this message opened it before: a replay or a concurrent delivery)
+   and *ticket_r is its number; otherwise *ticket_r = msg->ticket.
+   *reopened_r (may be NULL): this customer reply reopened a resolved
+   ticket. */
 int helpdesk_store_record_message(struct helpdesk_store *store,
 				  const struct helpdesk_store_message *msg,
-				  uint64_t *ticket_r, const char **error_r);
+				  uint64_t *ticket_r, bool *reopened_r,
+				  const char **error_r);
 /* Remember where the message was saved (after the mail commit). Written
    with the next write transaction, or by helpdesk_store_flush(): a
    delivery costs one write transaction, not two. */

@@ -39,7 +39,9 @@ enum helpdesk_thread_action {
 struct helpdesk_thread_decision {
 	enum helpdesk_thread_action action;
 	uint64_t ticket;
-	/* the follow-up reopens a resolved ticket */
+	/* the follow-up reopens a resolved ticket, by the state looked up
+	   (the store's write decides in the end: an agent may resolve the
+	   ticket meanwhile, helpdesk_store_record_message()) */
 	bool reopen;
 	/* why, for the log and the event ledger */
 	const char *reason;
