@@ -3,20 +3,18 @@
 #  1. make check: unit tests (under valgrind), the parser fuzz replay and
 #     the integration tests against private Dovecots (and PostgreSQL);
 #  2. make check-valgrind: the integration tests again with every LMTP
-#     process (the plugin's whole save path) under valgrind.
+#     process (the plugin's whole save path) under valgrind;
+#  3. make check-pgsql: the integration tests that concern the store again
+#     with the store on PostgreSQL.
 set -u
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh || exit 1
 
 status=0
 : >check.out
-for target in check check-valgrind; do
+for target in check check-valgrind check-pgsql; do
 	echo "== make $target"
-	if [ "$target" = check ]; then
-		make -j2 check >check.part 2>&1 || status=1
-	else
-		make -j2 check-valgrind >check.part 2>&1 || status=1
-	fi
+	make -j2 $target >check.part 2>&1 || status=1
 	grep -E '^(PASS|FAIL|XFAIL|XPASS|ERROR|SKIP):' check.part |
 		sed "s/^/[$target] /"
 	cat check.part >>check.out

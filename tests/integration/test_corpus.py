@@ -23,10 +23,11 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "lib"))
 
+import hdtest  # noqa: E402
 from hdtest import Dovecot, decode_header_value, plugin_or_skip  # noqa: E402
 from tap import Tap  # noqa: E402
 
-CORPUS = os.environ.get("HD_CORPUS") or "/work/shared/corpus"
+CORPUS = hdtest.CORPUS
 AUTO_CATEGORIES = ("bounce", "autoreply")
 # bounce/autoreply files the plugin is known to take for customer mail:
 # path -> reason.  Empty now: every gap found so far is fixed.
@@ -223,13 +224,8 @@ def run(t, dc):
                                                               (cnt_queue - cnt_files))]))
     pairs = list(zip(items, q))
 
-    db = dc.db()
-    try:
-        tickets = {r[0]: r for r in db.execute(
-            "SELECT id, origin_key, status FROM hd_tickets").fetchall()}
-        n_msgrows = db.execute("SELECT count(*) FROM hd_messages WHERE kind != 'copy'").fetchone()[0]
-    finally:
-        db.close()
+    tickets = {r[0]: r for r in dc.sql("SELECT id, origin_key, status FROM hd_tickets")}
+    n_msgrows = dc.sql("SELECT count(*) FROM hd_messages WHERE kind != 'copy'")[0][0]
 
     # ---------------------------------------------- header/subject sanity
     problems = []

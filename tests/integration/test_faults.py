@@ -28,10 +28,10 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "lib"))
 
-from hdtest import Dovecot, make_message, wait_until, plugin_or_skip, msgid_of  # noqa: E402
+from hdtest import Dovecot, make_message, wait_until, plugin_or_skip, msgid_of, \
+    hd_keywords  # noqa: E402
 from tap import Tap  # noqa: E402
 
-PREFIX = "hd-"
 OUTAGE_RE = r"helpdesk: store .* unavailable, queue mail is delivered as hd-pending"
 N_FAULT = 3
 
@@ -40,10 +40,6 @@ N_FAULT = 3
 
 def by_msgid(msgs, mid):
     return [m for m in msgs if m["message_id"] == mid]
-
-
-def hd_keywords(m):
-    return {k for k in m["keywords"] if k.startswith(PREFIX)}
 
 
 def ticket_hdr(m):
@@ -74,10 +70,8 @@ def db_files(dc):
 
 def db_tickets(dc):
     """{ticket id: subject} and {message_key: ticket_id} from the store."""
-    with dc.db() as c:
-        tickets = dict(c.execute("SELECT id, subject FROM hd_tickets"))
-        msgs = dict(c.execute("SELECT message_key, ticket_id FROM hd_messages"))
-    return tickets, msgs
+    return (dict(dc.sql("SELECT id, subject FROM hd_tickets")),
+            dict(dc.sql("SELECT message_key, ticket_id FROM hd_messages")))
 
 
 def reconcile(dc):

@@ -11,18 +11,12 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "lib"))
 
-from hdtest import Dovecot, make_message  # noqa: E402
+from hdtest import Dovecot, hd_keywords, make_message  # noqa: E402
 from tap import Tap  # noqa: E402
-
-HD_KEYWORDS_PREFIX = "hd-"
 
 
 def by_msgid(msgs, msgid):
     return [m for m in msgs if m["message_id"] == msgid]
-
-
-def hd_keywords(m):
-    return {k for k in m["keywords"] if k.startswith(HD_KEYWORDS_PREFIX)}
 
 
 def main():

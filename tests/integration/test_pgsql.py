@@ -9,13 +9,9 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "lib"))
 
-from hdtest import Dovecot, make_message  # noqa: E402
+from hdtest import Dovecot, make_message, ticket_of  # noqa: E402
 from tap import Tap  # noqa: E402
 import pgserver  # noqa: E402
-
-
-def ticket_of(msg):
-    return msg["headers"].get("X-Helpdesk-Ticket")
 
 
 def psql_rows(pg, query):
@@ -101,11 +97,11 @@ def main():
         t.ok(r1.ok and r2.ok and r3.ok, "three deliveries accepted",
              "%s %s %s" % (r1, r2, r3))
         q = {m["message_id"]: m for m in dc.queue("alice")}
-        t.eq(ticket_of(q["<pg-1@customer.example>"]), "1",
+        t.eq(ticket_of(q["<pg-1@customer.example>"]), 1,
              "first mail is ticket 1 (PostgreSQL sequence)")
-        t.eq(ticket_of(q["<pg-2@customer.example>"]), "2",
+        t.eq(ticket_of(q["<pg-2@customer.example>"]), 2,
              "second mail is ticket 2")
-        t.eq(ticket_of(q["<pg-3@customer.example>"]), "1",
+        t.eq(ticket_of(q["<pg-3@customer.example>"]), 1,
              "reply joins ticket 1")
         t.ok(q["<pg-2@customer.example>"]["subject"].startswith("[#2] "),
              "subject tagged")
@@ -175,7 +171,7 @@ def main():
              r.stderr)
         q = [m for m in dc.queue("alice")
              if m["message_id"] == "<pg-down@customer.example>"]
-        t.ok(len(q) == 1 and ticket_of(q[0]) == "4" and
+        t.ok(len(q) == 1 and ticket_of(q[0]) == 4 and
              "hd-pending" not in q[0]["keywords"],
              "pending message became ticket 4, exactly once",
              str([(ticket_of(x), x["keywords"]) for x in q]))

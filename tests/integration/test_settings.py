@@ -67,8 +67,8 @@ def two_queues(t, plugin):
         t.ok(len(q) == 1 and q[0]["headers"].get("X-Helpdesk-Ticket") == "2",
              "a reply in the other queue joins ticket 2",
              str(q and q[0]["headers"].get("X-Helpdesk-Ticket")))
-        n = dc.db().execute("SELECT COUNT(*) FROM hd_tickets").fetchone()[0]
-        t.eq(n, 2, "two tickets in the store")
+        t.eq(dc.sql("SELECT COUNT(*) FROM hd_tickets"), [(2,)],
+             "two tickets in the store")
         # doveadm save is no delivery: it saves the stream as it is
         other = make_message(subject="Imported note", message_id="<s-4@x.example>")
         dc.doveadm("save", "-m", "Public/Billing", user="support",

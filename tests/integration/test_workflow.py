@@ -16,17 +16,15 @@ her userdb field), one with agents registered in the store.  Run as root:
       python3 integration/test_workflow.py
 """
 
-import grp
 import os
-import pwd
-import sqlite3
 import sys
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "lib"))
 
-from hdtest import Dovecot, make_message, msgid_of, parse_fetch, plugin_or_skip  # noqa: E402
+from hdtest import Dovecot, hd_keywords, make_message, msgid_of, parse_fetch, plugin_or_skip, \
+    ticket_keywords, ticket_of  # noqa: E402
 from tap import Tap  # noqa: E402
 
 PREFIX = "hd-"
@@ -36,34 +34,15 @@ TICKET_COLS = "status, owner, tier, priority, vip, team"
 
 # ------------------------------------------------------------------ helpers
 
-def hd(m):
-    """The helpdesk keywords of a queue message."""
-    return {k for k in m["keywords"] if k.startswith(PREFIX)}
+hd = hd_keywords
 
 
-def state(status, owner=None, tier=1, prio="normal", vip=False, team=None):
-    """The exact hd- keywords a ticket in that state shows."""
-    s = {PREFIX + status, "%stier-%d" % (PREFIX, tier), PREFIX + "prio-" + prio}
-    if owner:
-        s.add(PREFIX + "owner-" + owner)
-    if vip:
-        s.add(PREFIX + "vip")
-    if team:
-        s.add(PREFIX + "team-" + team)
-    return s
+state = ticket_keywords
 
 
 def row(status, owner="", tier=1, prio="normal", vip=0, team=""):
     """The hd_tickets columns TICKET_COLS of a ticket in that state."""
     return (status, owner, tier, prio, vip, team)
-
-
-def ticket_of(m):
-    v = m["headers"].get("X-Helpdesk-Ticket")
-    try:
-        return int(v.strip()) if v is not None else None
-    except ValueError:
-        return None
 
 
 def fmt(kws):
@@ -77,63 +56,18 @@ class Workflow:
         self.t = t
         self.dc = dc
 
-    # --- store
-    def sql(self, query, args=()):
-        db = self.dc.db()
-        try:
-            return db.execute(query, args).fetchall()
-        finally:
-            db.close()
-
-    def sql_write(self, query, args=()):
-        """Write to the store as the mail user (nobody), so that sqlite's
-        -wal/-shm files stay usable by the mail processes."""
-        uid = pwd.getpwnam("nobody").pw_uid
-        gid = grp.getgrnam("nogroup").gr_gid
-        sys.stdout.flush()
-        sys.stderr.flush()
-        r, w = os.pipe()
-        pid = os.fork()
-        if pid == 0:    # child
-            code = 1
-            try:
-                os.close(r)
-                os.setgid(gid)
-                os.setuid(uid)
-                db = sqlite3.connect(self.dc.db_path, timeout=10)
-                db.execute("PRAGMA busy_timeout = 10000")
-                cur = db.execute(query, args)
-                db.commit()
-                os.write(w, str(cur.rowcount).encode())
-                db.close()
-                code = 0
-            except BaseException as e:
-                os.write(w, ("error: %r" % (e,)).encode())
-            finally:
-                os._exit(code)
-        os.close(w)
-        out = b""
-        while True:
-            chunk = os.read(r, 4096)
-            if not chunk:
-                break
-            out += chunk
-        os.close(r)
-        _, status = os.waitpid(pid, 0)
-        if not (os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0):
-            raise AssertionError("store write %r failed: %s" % (query, out.decode()))
-        return int(out)
+    # --- store: self.dc.sql(), self.dc.sql_write()
 
     def ticket(self, n):
-        rows = self.sql("SELECT %s FROM hd_tickets WHERE id = ?" % TICKET_COLS, (n,))
+        rows = self.dc.sql("SELECT %s FROM hd_tickets WHERE id = ?" % TICKET_COLS, (n,))
         return rows[0] if rows else None
 
     def events(self, n, kind=None):
         """(kind, actor, detail) of ticket n's events, oldest first."""
         if kind is None:
-            return self.sql("SELECT kind, actor, detail FROM hd_events WHERE ticket_id = ? "
+            return self.dc.sql("SELECT kind, actor, detail FROM hd_events WHERE ticket_id = ? "
                             "ORDER BY id", (n,))
-        return self.sql("SELECT kind, actor, detail FROM hd_events WHERE ticket_id = ? "
+        return self.dc.sql("SELECT kind, actor, detail FROM hd_events WHERE ticket_id = ? "
                         "AND kind = ? ORDER BY id", (n, kind))
 
     def snapshot(self):
@@ -142,8 +76,8 @@ class Workflow:
         and every event."""
         return {
             "keywords": {m["uid"]: sorted(m["keywords"]) for m in self.dc.queue("carol")},
-            "tickets": self.sql("SELECT * FROM hd_tickets ORDER BY id"),
-            "events": self.sql("SELECT * FROM hd_events ORDER BY id"),
+            "tickets": self.dc.sql("SELECT * FROM hd_tickets ORDER BY id"),
+            "events": self.dc.sql("SELECT * FROM hd_events ORDER BY id"),
         }
 
     # --- mail
@@ -401,7 +335,7 @@ def ledger(t, w):
 def add_team(w, name, tier):
     """Register a team with doveadm helpdesk team add."""
     w.dc.doveadm("helpdesk", "team", "add", "-t", str(tier), name)
-    assert w.sql("SELECT tier FROM hd_teams WHERE name = ?", (name,)) == [(tier,)], \
+    assert w.dc.sql("SELECT tier FROM hd_teams WHERE name = ?", (name,)) == [(tier,)], \
         "team %s not registered" % name
 
 
@@ -409,7 +343,7 @@ def add_agent(w, name, address, role="agent"):
     """Register an agent with doveadm helpdesk agent add."""
     w.dc.doveadm("helpdesk", "agent", "add", "-a", address,
                  *(["-l"] if role == "lead" else []), name)
-    assert w.sql("SELECT address, role FROM hd_agents WHERE username = ?", (name,)) == \
+    assert w.dc.sql("SELECT address, role FROM hd_agents WHERE username = ?", (name,)) == \
         [(address, role)], "agent %s not registered" % name
 
 
@@ -567,7 +501,7 @@ def bad_input(t, w):
 
     # the ticket row disappears from the store
     d, _, (d1,) = customer_ticket(w, "Phone lost", "mike@customer.example")
-    t.eq(w.sql_write("DELETE FROM hd_tickets WHERE id = ?", (d,)), 1,
+    t.eq(w.dc.sql_write("DELETE FROM hd_tickets WHERE id = ?", (d,)), 1,
          "ticket %d's row deleted from the store" % d)
     w.refused("alice", d1, "+FLAGS", "hd-claim", "not in the helpdesk store",
               "hd-claim on a ticket without a store row")

@@ -23,6 +23,7 @@ Environment:
 
 import atexit
 import collections
+import contextlib
 import email.header
 import email.parser
 import email.policy
@@ -46,6 +47,10 @@ import time
 import urllib.parse
 import uuid
 import weakref
+
+from hdproc import file_size, free_port, read_text, wait_until  # noqa: F401
+from hdproc import install_sigterm as _install_sigterm
+from hdproc import pid_alive as _pid_alive
 
 DOVECOT = "/usr/sbin/dovecot"
 DOVEADM = "/usr/bin/doveadm"
@@ -74,6 +79,12 @@ HOST = "127.0.0.1"
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.environ.get("HD_SRCDIR") or os.path.normpath(os.path.join(HERE, "..", ".."))
 SIEVE_SRC = os.path.join(REPO, "sieve", "helpdesk-route.sieve")
+# real messages from other projects' test suites (see its README): the
+# shared folder beside the checkout, or the workplace's
+CORPUS = os.environ.get("HD_CORPUS") or next(
+    (d for d in (os.path.normpath(os.path.join(REPO, "..", "shared", "corpus")),
+                 "/work/shared/corpus") if os.path.isdir(d)),
+    "/work/shared/corpus")
 
 # Headers of 1 MB and more: imaplib refuses lines longer than _MAXLINE.
 imaplib._MAXLINE = max(getattr(imaplib, "_MAXLINE", 0), 64 * 1024 * 1024)
@@ -83,6 +94,26 @@ for _cmd in ("GETMETADATA", "SETMETADATA"):
     imaplib.Commands.setdefault(_cmd, ("AUTH", "SELECTED"))
 
 _running = weakref.WeakSet()
+# HD_STORE=pgsql: one PostgreSQL server per test process, a database per
+# Dovecot() (see Dovecot.__init__)
+_pg_server = None
+
+
+def pg_server():
+    """The test process's PostgreSQL server (started on first use)."""
+    global _pg_server
+    if _pg_server is None:
+        import pgserver
+        if not pgserver.available():
+            raise DovecotError("HD_STORE=pgsql: PostgreSQL is not installed")
+        _pg_server = pgserver.PgServer(port=free_port()).start()
+    return _pg_server
+
+
+def store_is_pgsql():
+    """TRUE when the tests run their stores on PostgreSQL (HD_STORE)."""
+    return os.environ.get("HD_STORE") == "pgsql"
+
 _instance_lock = threading.Lock()
 _instance_counter = 0
 
@@ -107,29 +138,6 @@ def _stop_all():
 atexit.register(_stop_all)
 
 
-def _install_sigterm():
-    """Turn SIGTERM/SIGHUP into SystemExit so that atexit stops Dovecot."""
-    if threading.current_thread() is not threading.main_thread():
-        return
-    for sig in (signal.SIGTERM, signal.SIGHUP):
-        try:
-            if signal.getsignal(sig) == signal.SIG_DFL:
-                signal.signal(sig, _raise_exit)
-        except (ValueError, OSError):
-            pass
-
-
-def _raise_exit(signum, frame):
-    raise SystemExit(128 + signum)
-
-
-def free_port():
-    """A TCP port on 127.0.0.1 that is free right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((HOST, 0))
-        return s.getsockname()[1]
-
-
 def _port_open(port, timeout=0.5):
     try:
         with socket.create_connection((HOST, port), timeout=timeout):
@@ -138,39 +146,9 @@ def _port_open(port, timeout=0.5):
         return False
 
 
-def _pid_alive(pid):
-    """True while pid exists and is not a zombie (PID 1 may not reap)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        with open("/proc/%d/stat" % pid) as f:
-            state = f.read().rsplit(")", 1)[1].split()[0]
-        return state not in ("Z", "X")
-    except (OSError, IndexError):
-        return False
-
-
-def wait_until(predicate, timeout=10.0, interval=0.05, what="condition"):
-    """Poll predicate() until it returns a true value; return that value.
-    Raises TimeoutError after timeout seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        v = predicate()
-        if v:
-            return v
-        if time.monotonic() > deadline:
-            raise TimeoutError("timed out after %.1fs waiting for %s" % (timeout, what))
-        time.sleep(interval)
-
-
 # --------------------------------------------------------------------------
 # Messages
 # --------------------------------------------------------------------------
-
 def _encode_header_value(value):
     if isinstance(value, bytes):
         return value
@@ -462,6 +440,37 @@ class DovecotError(RuntimeError):
     pass
 
 
+def hd_keywords(m, prefix="hd-"):
+    """The helpdesk keywords of a queue entry (dc.queue() / fetch_all()),
+    or of a set or list of flags."""
+    flags = m.get("keywords", m.get("flags", ())) if isinstance(m, dict) else m
+    return {k for k in flags if k.startswith(prefix)}
+
+
+def ticket_keywords(status, owner=None, tier=1, prio="normal", vip=False,
+                    team=None):
+    """The exact hd- keywords a ticket in that state shows (DESIGN.md's
+    keyword protocol)."""
+    s = {"hd-" + status, "hd-tier-%s" % tier, "hd-prio-" + prio}
+    if owner:
+        s.add("hd-owner-" + owner)
+    if vip:
+        s.add("hd-vip")
+    if team:
+        s.add("hd-team-" + team)
+    return s
+
+
+def ticket_of(m):
+    """The ticket number in a queue entry's X-Helpdesk-Ticket header, or
+    None."""
+    value = m.get("headers", {}).get("X-Helpdesk-Ticket")
+    try:
+        return int(value) if value is not None else None
+    except ValueError:
+        return None
+
+
 def msgid_of(msg):
     """The Message-ID header of a message made by make_message() (bytes)."""
     for line in msg.split(b"\r\n"):
@@ -557,10 +566,20 @@ class Dovecot:
         self.extra_config = ""
 
         self.settings = collections.OrderedDict()
+        self.pg = None
+        # log ranges (from, to) written while the store was away
+        self.outages = []
         if plugin is not None:
             self.settings["helpdesk_queue"] = "Public/Queue"
             self.settings["helpdesk_db"] = "sqlite:%s" % os.path.join(
                 self.root, "db", "helpdesk.db")
+            if store_is_pgsql() and "helpdesk_db" not in (settings or {}):
+                # the same tests on PostgreSQL: a database of its own
+                self.pg = pg_server()
+                self.pg_db = "hd_" + uuid.uuid4().hex[:12]
+                self.pg.createdb(self.pg_db)
+                self.settings["helpdesk_db"] = "pgsql:" + \
+                    self.pg.connect_string(self.pg_db)
         for k, v in (settings or {}).items():
             if v is None:            # None removes a default
                 self.settings.pop(k, None)
@@ -661,7 +680,7 @@ class Dovecot:
         r = self.root
         mail_plugins = "$mail_plugins acl"
         if self.plugin:
-            mail_plugins += " notify helpdesk"
+            mail_plugins += " helpdesk"
         for name in self.extra_mail_plugins:
             mail_plugins += " " + name
         plugin_lines = ["  acl = vfile:%s/global-acl" % r]
@@ -884,7 +903,7 @@ service lmtp {{
             except Exception:
                 pass
             msg = "%s\n--- start.err ---\n%s\n--- dovecot.log ---\n%s" % (
-                e, self._read(err_path), self.log()[-8000:])
+                e, read_text(err_path), self.log()[-8000:])
             raise DovecotError(msg) from None
         return self
 
@@ -1187,34 +1206,31 @@ service lmtp {{
 
     # ------------------------------------------------------------------- log
 
-    @staticmethod
-    def _read(path):
-        try:
-            with open(path, "rb") as f:
-                return f.read().decode("utf-8", "replace")
-        except OSError:
-            return ""
-
     def log(self, since=0):
         """Content of ROOT/dovecot.log (from byte offset since)."""
-        try:
-            with open(self.log_path, "rb") as f:
-                f.seek(since)
-                return f.read().decode("utf-8", "replace")
-        except OSError:
-            return ""
+        return read_text(self.log_path, since)
 
     def log_mark(self):
         """Current size of the log: pass it as since= to log()/log_errors()."""
-        try:
-            return os.path.getsize(self.log_path)
-        except OSError:
-            return 0
+        return file_size(self.log_path)
 
-    def log_errors(self, pattern=None, since=0):
-        """Log lines with Error:/Panic:/Fatal: (and matching regex pattern)."""
+    def log_errors(self, pattern=None, since=0, outages=True):
+        """Log lines with Error:/Panic:/Fatal: (and matching regex
+        pattern); outages=False leaves out those logged while the store
+        was away (store_away())."""
         out = []
-        for line in self.log(since).splitlines():
+        try:
+            with open(self.log_path, "rb") as f:
+                f.seek(since)
+                text = f.read()
+        except OSError:
+            text = b""
+        pos = since
+        for raw in text.splitlines(keepends=True):
+            at, pos = pos, pos + len(raw)
+            line = raw.decode("utf-8", "replace").rstrip("\r\n")
+            if not outages and any(a <= at < b for a, b in self.outages):
+                continue
             if re.search(r"\b(Error|Panic|Fatal): ", line):
                 if pattern is None or re.search(pattern, line):
                     out.append(line)
@@ -1232,13 +1248,131 @@ service lmtp {{
         uri = "file:%s?mode=ro" % urllib.parse.quote(os.path.abspath(self.db_path))
         return sqlite3.connect(uri, uri=True, timeout=5)
 
+    def store_exists(self):
+        """True once the helpdesk store was created (SQLite: its file;
+        PostgreSQL: its tables)."""
+        if self.pg is not None:
+            return bool(self.sql("SELECT 1 FROM information_schema.tables "
+                                 "WHERE table_name = 'hd_tickets'"))
+        return os.path.exists(self.db_path)
+
+    @contextlib.contextmanager
+    def store_away(self):
+        """The store is unavailable inside the with block: SQLite's file
+        is moved away, PostgreSQL's server is stopped. The log's part
+        written meanwhile is remembered (log_errors(outages=False))."""
+        start = self.log_mark()
+        try:
+            with self._store_away():
+                yield
+        finally:
+            # what the processes logged reaches the log process (and the
+            # file) a moment later
+            time.sleep(0.3)
+            self.outages.append((start, self.log_mark()))
+
+    @contextlib.contextmanager
+    def _store_away(self):
+        if self.pg is not None:
+            self.pg.stop_server()
+            try:
+                yield
+            finally:
+                self.pg.start_server()
+            return
+        away = self.db_path + ".away"
+        os.rename(self.db_path, away)
+        try:
+            yield
+        finally:
+            os.rename(away, self.db_path)
+
     def sql(self, query, args=()):
-        """Rows of a read-only query on the helpdesk db (sqlite only)."""
+        """Rows (tuples) of a read-only query on the helpdesk store, with
+        ? placeholders, on SQLite or PostgreSQL."""
+        if self.pg is not None:
+            return self._pg_sql(query, args, write=False)
         db = self.db()
         try:
             return db.execute(query, args).fetchall()
         finally:
             db.close()
+
+    def sql_write(self, query, args=()):
+        """Write to the store behind the plugin's back (a damaged or
+        edited store); returns the number of rows changed. SQLite is
+        written as the mail user, so that its -wal/-shm files stay usable
+        by the mail processes."""
+        if self.pg is not None:
+            return self._pg_sql(query, args, write=True)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        r, w = os.pipe()
+        pid = os.fork()
+        if pid == 0:    # child
+            code = 1
+            try:
+                os.close(r)
+                os.setgid(self._gid)
+                os.setuid(self._uid)
+                db = sqlite3.connect(self.db_path, timeout=10)
+                db.execute("PRAGMA busy_timeout = 10000")
+                cur = db.execute(query, args)
+                db.commit()
+                os.write(w, str(cur.rowcount).encode())
+                db.close()
+                code = 0
+            except BaseException as e:
+                os.write(w, ("error: %r" % (e,)).encode())
+            finally:
+                os._exit(code)
+        os.close(w)
+        out = b""
+        while True:
+            chunk = os.read(r, 4096)
+            if not chunk:
+                break
+            out += chunk
+        os.close(r)
+        _, status = os.waitpid(pid, 0)
+        if not (os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0):
+            raise DovecotError("store write %r failed: %s" % (query, out.decode()))
+        return int(out)
+
+    @staticmethod
+    def _pg_literal(value):
+        if value is None:
+            return "NULL"
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return str(value)
+        return "'" + str(value).replace("'", "''") + "'"
+
+    def _pg_sql(self, query, args, write):
+        parts = query.split("?")
+        if len(parts) - 1 != len(args):
+            raise DovecotError("%d parameters for %r" % (len(args), query))
+        text = parts[0] + "".join(self._pg_literal(a) + p
+                                  for a, p in zip(args, parts[1:]))
+        if write:
+            out = self.pg.psql(text, db=self.pg_db, tuples_only=False)
+            m = re.search(r"^(?:UPDATE|DELETE|INSERT \d+) (\d+)$", out, re.M)
+            return int(m.group(1)) if m else 0
+        out = self.pg.psql(text, db=self.pg_db, sep="\x1f", null="\x02",
+                           record_sep="\x1e")
+        rows = []
+        for rec in out.split("\x1e"):
+            if rec.strip("\n") == "":
+                continue
+            fields = []
+            for f in rec.strip("\n").split("\x1f"):
+                if f == "\x02":
+                    fields.append(None)
+                elif re.fullmatch(r"-?\d{1,18}", f):
+                    fields.append(int(f))
+                else:
+                    fields.append(f)
+            rows.append(tuple(fields))
+        return rows
 
 
 def _quote_mailbox(name):

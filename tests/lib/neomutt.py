@@ -78,6 +78,8 @@ import threading
 import time
 import weakref
 
+from hdproc import file_size, pid_alive, read_text
+
 NEOMUTT = "/usr/bin/neomutt"
 TMUX = "/usr/bin/tmux"
 
@@ -168,21 +170,6 @@ def _descendant_named(root, name):
             if p == root:
                 return pid
     return None
-
-
-def _pid_alive(pid):
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        with open("/proc/%d/stat" % pid) as f:
-            state = f.read().rsplit(")", 1)[1].split()[0]
-        return state not in ("Z", "X")
-    except (OSError, IndexError):
-        return False
 
 
 class NeoMutt:
@@ -370,7 +357,7 @@ set index_format = "%4C %Z %{{%b %d}} %-15.15L (%?l?%4l&%4c?) %s  [%g]"
     @property
     def alive(self):
         """neomutt is still running."""
-        return self.pid is not None and _pid_alive(self.pid)
+        return self.pid is not None and pid_alive(self.pid)
 
     def exit_status(self, timeout=3.0):
         """neomutt's exit status once it has exited (128+N when killed by
@@ -750,15 +737,15 @@ set index_format = "%4C %Z %{{%b %d}} %-15.15L (%?l?%4l&%4c?) %s  [%g]"
                         self.quit(timeout=10)
                 except Exception:
                     pass
-            if _pid_alive(pid):
+            if pid_alive(pid):
                 try:
                     os.kill(pid, signal.SIGTERM)
                 except ProcessLookupError:
                     pass
                 deadline = time.monotonic() + 5
-                while _pid_alive(pid) and time.monotonic() < deadline:
+                while pid_alive(pid) and time.monotonic() < deadline:
                     time.sleep(0.02)
-                if _pid_alive(pid):
+                if pid_alive(pid):
                     try:
                         os.kill(pid, signal.SIGKILL)
                     except ProcessLookupError:
@@ -786,19 +773,11 @@ set index_format = "%4C %Z %{{%b %d}} %-15.15L (%?l?%4l&%4c?) %s  [%g]"
 
     def log_text(self, since=0):
         """The raw debug log from byte offset since."""
-        try:
-            with open(self.log_path, "rb") as f:
-                f.seek(since)
-                return f.read().decode("utf-8", "replace")
-        except OSError:
-            return ""
+        return read_text(self.log_path, since)
 
     def log_mark(self):
         """Current size of the log: pass as since= to the log methods."""
-        try:
-            return os.path.getsize(self.log_path)
-        except OSError:
-            return 0
+        return file_size(self.log_path)
 
     def _update_log(self):
         c = self._log_cache

@@ -90,10 +90,20 @@ class PgServer:
         r = self.psql("CREATE DATABASE %s" % name, db="postgres")
         return r
 
-    def psql(self, sql, db="postgres"):
-        r = self._as_pg([os.path.join(self.bindir, "psql"), "-h", self.sock,
-                         "-p", str(self.port), "-U", self.user, "-d", db,
-                         "-At", "-v", "ON_ERROR_STOP=1", "-c", sql])
+    def psql(self, sql, db="postgres", tuples_only=True, sep=None, null=None,
+             record_sep=None):
+        args = [os.path.join(self.bindir, "psql"), "-h", self.sock,
+                "-p", str(self.port), "-U", self.user, "-d", db,
+                "-A", "-v", "ON_ERROR_STOP=1"]
+        if tuples_only:
+            args.append("-t")
+        if sep is not None:
+            args += ["-F", sep]
+        if null is not None:
+            args += ["-P", "null=" + null]
+        if record_sep is not None:
+            args += ["-R", record_sep]
+        r = self._as_pg(args + ["-c", sql])
         if r.returncode != 0:
             raise RuntimeError("psql failed: " + r.stderr)
         return r.stdout

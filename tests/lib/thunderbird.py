@@ -81,6 +81,8 @@ import time
 import uuid
 import weakref
 
+from hdproc import free_port, install_sigterm, read_text, wait_until  # noqa: F401
+
 TB_DIR = "/usr/lib/thunderbird"
 TB_BIN = os.environ.get("TB_BIN") or os.path.join(TB_DIR, "thunderbird")
 XVFB = "/usr/bin/Xvfb"
@@ -98,41 +100,6 @@ def _stop_all():
 
 
 atexit.register(_stop_all)
-
-
-def _install_sigterm():
-    """SIGTERM/SIGHUP -> SystemExit, so that atexit stops Thunderbird."""
-    if threading.current_thread() is not threading.main_thread():
-        return
-    for sig in (signal.SIGTERM, signal.SIGHUP):
-        try:
-            if signal.getsignal(sig) == signal.SIG_DFL:
-                signal.signal(sig, _raise_exit)
-        except (ValueError, OSError):
-            pass
-
-
-def _raise_exit(signum, frame):
-    raise SystemExit(128 + signum)
-
-
-def free_port(host="127.0.0.1"):
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((host, 0))
-        return s.getsockname()[1]
-
-
-def wait_until(predicate, timeout=10.0, interval=0.1, what="condition"):
-    """Poll predicate() until it returns a true value; return it.  Raises
-    TimeoutError after timeout seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        v = predicate()
-        if v:
-            return v
-        if time.monotonic() > deadline:
-            raise TimeoutError("timed out after %.1fs waiting for %s" % (timeout, what))
-        time.sleep(interval)
 
 
 LogLine = collections.namedtuple("LogLine", "direction text conn time")
@@ -656,7 +623,7 @@ class Thunderbird:
             deadline = time.monotonic() + 20
             while not buf.endswith(b"\n"):
                 if time.monotonic() > deadline or self.xvfb.poll() is not None:
-                    raise ThunderbirdError("Xvfb did not start: %s" % self._read(
+                    raise ThunderbirdError("Xvfb did not start: %s" % read_text(
                         os.path.join(self.root, "xvfb.log")))
                 ready, _, _ = select.select([r], [], [], 0.5)
                 if ready:
@@ -700,7 +667,7 @@ class Thunderbird:
         if self.proc is not None:
             raise ThunderbirdError("already running")
         t0 = time.monotonic()
-        _install_sigterm()
+        install_sigterm()
         _running.add(self)
         try:
             self.write_profile()
@@ -724,7 +691,7 @@ class Thunderbird:
             self._starting = False
             self.timings["startup"] = time.monotonic() - t0
         except BaseException:
-            log = self._read(os.path.join(self.root, "thunderbird.log"))[-4000:]
+            log = read_text(os.path.join(self.root, "thunderbird.log"))[-4000:]
             self._starting = False
             self.stop()
             if sys.exc_info()[0] in (KeyboardInterrupt, SystemExit):
@@ -885,14 +852,6 @@ class Thunderbird:
     def __exit__(self, *exc):
         self.stop()
         return False
-
-    @staticmethod
-    def _read(path):
-        try:
-            with open(path, "rb") as f:
-                return f.read().decode("utf-8", "replace")
-        except OSError:
-            return ""
 
     # ----------------------------------------------------------- scripting
 
@@ -1283,7 +1242,7 @@ class Thunderbird:
         conn (connection id; tags are per connection), time (UTC text)).
         Thunderbird itself writes "Logging suppressed ..." for its login.
         raw=True: the whole log text."""
-        text = "".join(self._read(p) for p in sorted(glob.glob(self.imap_log_path + "*")))
+        text = "".join(read_text(p) for p in sorted(glob.glob(self.imap_log_path + "*")))
         if raw:
             return text
         out = []

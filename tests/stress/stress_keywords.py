@@ -49,11 +49,11 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "lib"))
 
-from hdtest import Dovecot, make_message, msgid_of  # noqa: E402
+from hdtest import Dovecot, hd_keywords, make_message, msgid_of, ticket_keywords, \
+    ticket_of  # noqa: E402
 
 PREFIX = "hd-"
 QUEUE = "Public/Queue"
-TICKET_HEADER = "X-Helpdesk-Ticket"
 STATUSES = ("new", "open", "waiting", "resolved")
 PRIOS = ("urgent", "high", "normal", "low")
 AGENT_NAMES = ("alice", "bob", "carol", "dave", "erin", "frank", "grace",
@@ -69,8 +69,7 @@ FOREIGN = ("$Label1", "$Label2", "$Label3", "Important")
 
 # ---------------------------------------------------------------- state
 
-def hd(keywords):
-    return {k for k in keywords if k.startswith(PREFIX)}
+hd = hd_keywords
 
 
 def plugin_owned(kw):
@@ -88,22 +87,7 @@ def expected_keywords(row):
     """The exact hd- keywords of a ticket from its hd_tickets row
     (status, owner, tier, priority, vip, team)."""
     status, owner, tier, prio, vip, team = row
-    s = {PREFIX + status, "%stier-%s" % (PREFIX, tier), PREFIX + "prio-" + prio}
-    if owner:
-        s.add(PREFIX + "owner-" + owner)
-    if vip:
-        s.add(PREFIX + "vip")
-    if team:
-        s.add(PREFIX + "team-" + team)
-    return s
-
-
-def ticket_of(m):
-    v = m["headers"].get(TICKET_HEADER)
-    try:
-        return int(v.strip()) if v is not None else None
-    except ValueError:
-        return None
+    return ticket_keywords(status, owner, tier, prio, vip, team)
 
 
 def fmt(kws):
