@@ -69,6 +69,24 @@ static const char *format_time_t(int64_t t)
 	return t <= 0 ? "" : iso8601_date_create((time_t)t);
 }
 
+/* The columns ticket_print() prints, in its order. */
+static const char *const ticket_fields[] = {
+	"ticket", "status", "priority", "team", "owner", "requester",
+	"created", "updated", "messages", "tier", "vip", NULL
+};
+
+/* One header per name; the last one, expand (may be NULL), takes the
+   rest of a table's line. */
+static void cmd_print_headers(const char *const *names, const char *expand)
+{
+	for (; *names != NULL; names++)
+		doveadm_print_header_simple(*names);
+	if (expand != NULL) {
+		doveadm_print_header(expand, expand,
+				     DOVEADM_PRINT_HEADER_FLAG_EXPAND);
+	}
+}
+
 static void
 ticket_print(const struct helpdesk_store_ticket_summary *t)
 {
@@ -116,19 +134,7 @@ static void cmd_helpdesk_ticket_list(struct doveadm_cmd_context *cctx)
 		return;
 
 	doveadm_print_init(DOVEADM_PRINT_TYPE_TABLE);
-	doveadm_print_header_simple("ticket");
-	doveadm_print_header_simple("status");
-	doveadm_print_header_simple("priority");
-	doveadm_print_header_simple("team");
-	doveadm_print_header_simple("owner");
-	doveadm_print_header_simple("requester");
-	doveadm_print_header_simple("created");
-	doveadm_print_header_simple("updated");
-	doveadm_print_header_simple("messages");
-	doveadm_print_header_simple("tier");
-	doveadm_print_header_simple("vip");
-	doveadm_print_header("subject", "subject",
-			     DOVEADM_PRINT_HEADER_FLAG_EXPAND);
+	cmd_print_headers(ticket_fields, "subject");
 
 	t_array_init(&tickets, 64);
 	if (helpdesk_store_ticket_list(store, status_str, 0,
@@ -167,18 +173,12 @@ ticket_history(const ARRAY_TYPE(helpdesk_store_event) *events)
 
 static void cmd_helpdesk_ticket_show(struct doveadm_cmd_context *cctx)
 {
-	static const char *const show_fields[] = {
-		"ticket", "status", "priority", "team", "owner", "requester",
-		"created", "updated", "messages", "tier", "vip", "subject",
-		"history"
-	};
 	ARRAY_TYPE(helpdesk_store_ticket_summary) tickets;
 	ARRAY_TYPE(helpdesk_store_event) events;
 	const struct helpdesk_store_ticket_summary *t;
 	struct helpdesk_store *store;
 	const char *id_str, *error;
 	uint64_t id;
-	unsigned int i;
 
 	if (!doveadm_cmd_param_str(cctx, "ticket", &id_str) ||
 	    str_to_uint64(id_str, &id) < 0 || id == 0) {
@@ -209,8 +209,9 @@ static void cmd_helpdesk_ticket_show(struct doveadm_cmd_context *cctx)
 	}
 
 	doveadm_print_init(DOVEADM_PRINT_TYPE_PAGER);
-	for (i = 0; i < N_ELEMENTS(show_fields); i++)
-		doveadm_print_header_simple(show_fields[i]);
+	cmd_print_headers(ticket_fields, NULL);
+	doveadm_print_header_simple("subject");
+	doveadm_print_header_simple("history");
 	t = array_front(&tickets);
 	ticket_print(t);
 	doveadm_print(t->row.subject);
@@ -345,6 +346,9 @@ static void cmd_helpdesk_agent_remove(struct doveadm_cmd_context *cctx)
 
 static void cmd_helpdesk_agent_list(struct doveadm_cmd_context *cctx ATTR_UNUSED)
 {
+	static const char *const agent_fields[] = {
+		"agent", "address", "team", "role", "tickets", "since", NULL
+	};
 	ARRAY_TYPE(helpdesk_store_agent) agents;
 	const struct helpdesk_store_agent *agent;
 	struct helpdesk_store *store;
@@ -353,12 +357,7 @@ static void cmd_helpdesk_agent_list(struct doveadm_cmd_context *cctx ATTR_UNUSED
 	if ((store = doveadm_helpdesk_store_open()) == NULL)
 		return;
 	doveadm_print_init(DOVEADM_PRINT_TYPE_TABLE);
-	doveadm_print_header_simple("agent");
-	doveadm_print_header_simple("address");
-	doveadm_print_header_simple("team");
-	doveadm_print_header_simple("role");
-	doveadm_print_header_simple("tickets");
-	doveadm_print_header_simple("since");
+	cmd_print_headers(agent_fields, NULL);
 	t_array_init(&agents, 16);
 	if (helpdesk_store_agent_list(store, pool_datastack_create(), &agents,
 				      &error) < 0) {
@@ -409,6 +408,9 @@ static void cmd_helpdesk_team_add(struct doveadm_cmd_context *cctx)
 
 static void cmd_helpdesk_team_list(struct doveadm_cmd_context *cctx ATTR_UNUSED)
 {
+	static const char *const team_fields[] = {
+		"team", "tier", "agents", "open", NULL
+	};
 	ARRAY_TYPE(helpdesk_store_team) teams;
 	const struct helpdesk_store_team *team;
 	struct helpdesk_store *store;
@@ -417,12 +419,7 @@ static void cmd_helpdesk_team_list(struct doveadm_cmd_context *cctx ATTR_UNUSED)
 	if ((store = doveadm_helpdesk_store_open()) == NULL)
 		return;
 	doveadm_print_init(DOVEADM_PRINT_TYPE_TABLE);
-	doveadm_print_header_simple("team");
-	doveadm_print_header_simple("tier");
-	doveadm_print_header_simple("agents");
-	doveadm_print_header_simple("open");
-	doveadm_print_header("description", "description",
-			     DOVEADM_PRINT_HEADER_FLAG_EXPAND);
+	cmd_print_headers(team_fields, "description");
 	t_array_init(&teams, 8);
 	if (helpdesk_store_team_list(store, pool_datastack_create(), &teams,
 				     &error) < 0) {

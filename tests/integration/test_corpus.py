@@ -24,7 +24,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "lib"))
 
 import hdtest  # noqa: E402
-from hdtest import Dovecot, decode_header_value, plugin_or_skip  # noqa: E402
+from hdtest import Dovecot, decode_header_value, plugin_or_skip, start_checked  # noqa: E402
 from tap import Tap  # noqa: E402
 
 CORPUS = hdtest.CORPUS
@@ -172,12 +172,8 @@ def main():
     t0 = time.monotonic()
     dc = Dovecot(plugin=plugin)
     try:
-        try:
-            dc.start()
-        except Exception as e:
-            t.ok(False, "private Dovecot with the helpdesk plugin starts", str(e))
+        if not start_checked(t, dc):
             return t.done()
-        t.ok(True, "private Dovecot with the helpdesk plugin starts (root %s)" % dc.root)
         run(t, dc)
         errors = dc.log_errors()
         t.ok(not errors, "no Error/Panic/Fatal in dovecot.log", "\n".join(errors[:40]))

@@ -16,7 +16,8 @@ import uuid
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "lib"))
 
-from hdtest import Dovecot, make_message, parse_fetch, plugin_or_skip, msgid_of  # noqa: E402
+from hdtest import Dovecot, make_message, parse_fetch, plugin_or_skip, msgid_of, \
+    start_checked  # noqa: E402
 from tap import Tap  # noqa: E402
 
 PREFIX = "hd-"
@@ -744,12 +745,8 @@ def main():
     t0 = time.monotonic()
     dc = Dovecot(plugin=plugin)
     try:
-        try:
-            dc.start()
-        except Exception as e:
-            t.ok(False, "private Dovecot with the helpdesk plugin starts", str(e))
+        if not start_checked(t, dc):
             return t.done()
-        t.ok(True, "private Dovecot with the helpdesk plugin starts (root %s)" % dc.root)
         scenarios(Ctx(t, dc))
         errors = dc.log_errors()
         t.ok(not errors, "no Error/Panic/Fatal in dovecot.log", "\n".join(errors[:40]))

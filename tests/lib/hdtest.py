@@ -495,6 +495,17 @@ def plugin_or_skip(t, what):
     return plugin
 
 
+def start_checked(t, dc, what="private Dovecot with the helpdesk plugin starts"):
+    """Start dc with a TAP point either way; False when it did not."""
+    try:
+        dc.start()
+    except Exception as e:
+        t.ok(False, what, str(e))
+        return False
+    t.ok(True, "%s (root %s)" % (what, dc.root))
+    return True
+
+
 class Dovecot:
     """A private Dovecot on 127.0.0.1 under one root directory.
 

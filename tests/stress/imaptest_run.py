@@ -134,10 +134,7 @@ def main():
             results.append(sk.Result("imaptest ran STOREs", False,
                                      ["no STORE counted in imaptest's output:"] +
                                      all_lines[-20:]))
-        print("invariants:")
-        ok = sk.report(results)
-        print("%s (seed %d)" % ("ALL INVARIANTS HOLD" if ok else "INVARIANTS VIOLATED", seed))
-        return 0 if ok else 1
+        return sk.verdict(results, seed)
     finally:
         dc.stop()
         dc.cleanup()

@@ -724,6 +724,14 @@ def make_dovecot(agents, plugin):
                    user_fields={a: {"helpdesk_lead": "yes"} for a in agents if a in LEADS})
 
 
+def verdict(results, seed):
+    """Print the invariants' report and the verdict; the exit status."""
+    print("invariants:")
+    ok = report(results)
+    print("%s (seed %d)" % ("ALL INVARIANTS HOLD" if ok else "INVARIANTS VIOLATED", seed))
+    return 0 if ok else 1
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--seed", type=int, default=None)
@@ -791,10 +799,7 @@ def main(argv=None):
                 json.dump(records, f, indent=0)
         results = merge_rounds(st.round_results)
         results += check_invariants(dc, records=records, log_since=0)
-        print("invariants:")
-        ok = report(results)
-        print("%s (seed %d)" % ("ALL INVARIANTS HOLD" if ok else "INVARIANTS VIOLATED", seed))
-        return 0 if ok else 1
+        return verdict(results, seed)
     finally:
         dc.stop()
         dc.cleanup()
