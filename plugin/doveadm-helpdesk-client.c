@@ -35,8 +35,9 @@
 #define TB_ORDINAL_PREFIX "!"
 
 static void
-thunderbird_tag(string_t *out, const char *prefix, const char *name,
-		const char *label, const char *color, unsigned int ordinal)
+client_config_thunderbird_tag(string_t *out, const char *prefix,
+			      const char *name, const char *label,
+			      const char *color, unsigned int ordinal)
 {
 	/* Thunderbird's tag keys are the keywords in lower case; names
 	   and labels are IMAP atoms and fixed texts: nothing to escape */
@@ -71,13 +72,14 @@ client_config_thunderbird(string_t *out, const struct helpdesk_settings *set,
 		"// thunderbird`: run it again when agents or teams are "
 		"added.\n", set->keyword_prefix);
 	for (kw = helpdesk_keyword_vocabulary; kw->name != NULL; kw++) {
-		thunderbird_tag(out, set->keyword_prefix, kw->name, kw->label,
-				kw->color, ordinal++);
+		client_config_thunderbird_tag(out, set->keyword_prefix,
+					      kw->name, kw->label, kw->color,
+					      ordinal++);
 	}
 	array_foreach_elem(agents, name) {
 		if (!helpdesk_keyword_name_is_valid(name))
 			continue;
-		thunderbird_tag(out, set->keyword_prefix,
+		client_config_thunderbird_tag(out, set->keyword_prefix,
 				t_strconcat(HELPDESK_KW_OWNER_PREFIX, name,
 					    NULL),
 				t_strconcat("Owner: ", name, NULL),
@@ -86,7 +88,7 @@ client_config_thunderbird(string_t *out, const struct helpdesk_settings *set,
 	array_foreach_elem(teams, name) {
 		if (!helpdesk_keyword_name_is_valid(name))
 			continue;
-		thunderbird_tag(out, set->keyword_prefix,
+		client_config_thunderbird_tag(out, set->keyword_prefix,
 				t_strconcat(HELPDESK_KW_TEAM_PREFIX, name,
 					    NULL),
 				t_strconcat("Team: ", name, NULL),

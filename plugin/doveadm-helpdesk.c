@@ -64,13 +64,13 @@ void doveadm_helpdesk_store_close(struct helpdesk_store **store)
 	helpdesk_store_drivers_deinit();
 }
 
-static const char *format_time_t(int64_t t)
+static const char *cmd_format_time(int64_t t)
 {
 	return t <= 0 ? "" : iso8601_date_create((time_t)t);
 }
 
-/* The columns ticket_print() prints, in its order. */
-static const char *const ticket_fields[] = {
+/* The columns cmd_ticket_print() prints, in its order. */
+static const char *const cmd_ticket_fields[] = {
 	"ticket", "status", "priority", "team", "owner", "requester",
 	"created", "updated", "messages", "tier", "vip", NULL
 };
@@ -88,7 +88,7 @@ static void cmd_print_headers(const char *const *names, const char *expand)
 }
 
 static void
-ticket_print(const struct helpdesk_store_ticket_summary *t)
+cmd_ticket_print(const struct helpdesk_store_ticket_summary *t)
 {
 	const struct helpdesk_ticket_row *row = &t->row;
 
@@ -98,8 +98,8 @@ ticket_print(const struct helpdesk_store_ticket_summary *t)
 	doveadm_print(row->team);
 	doveadm_print(row->owner);
 	doveadm_print(row->requester);
-	doveadm_print(format_time_t(row->created));
-	doveadm_print(format_time_t(row->updated));
+	doveadm_print(cmd_format_time(row->created));
+	doveadm_print(cmd_format_time(row->updated));
 	doveadm_print(dec2str(t->messages));
 	doveadm_print(dec2str(row->tier));
 	doveadm_print(row->vip ? "yes" : "no");
@@ -134,7 +134,7 @@ static void cmd_helpdesk_ticket_list(struct doveadm_cmd_context *cctx)
 		return;
 
 	doveadm_print_init(DOVEADM_PRINT_TYPE_TABLE);
-	cmd_print_headers(ticket_fields, "subject");
+	cmd_print_headers(cmd_ticket_fields, "subject");
 
 	t_array_init(&tickets, 64);
 	if (helpdesk_store_ticket_list(store, status_str, 0,
@@ -145,7 +145,7 @@ static void cmd_helpdesk_ticket_list(struct doveadm_cmd_context *cctx)
 		doveadm_exit_code = EX_TEMPFAIL;
 	}
 	array_foreach(&tickets, t) {
-		ticket_print(t);
+		cmd_ticket_print(t);
 		doveadm_print(t->row.subject);
 	}
 	doveadm_helpdesk_store_close(&store);
@@ -153,7 +153,7 @@ static void cmd_helpdesk_ticket_list(struct doveadm_cmd_context *cctx)
 
 /* "time kind by actor (detail)", one line per event */
 static const char *
-ticket_history(const ARRAY_TYPE(helpdesk_store_event) *events)
+cmd_ticket_history(const ARRAY_TYPE(helpdesk_store_event) *events)
 {
 	const struct helpdesk_store_event *event;
 	string_t *history = t_str_new(256);
@@ -161,7 +161,7 @@ ticket_history(const ARRAY_TYPE(helpdesk_store_event) *events)
 	array_foreach(events, event) {
 		if (str_len(history) > 0)
 			str_append_c(history, '\n');
-		str_printfa(history, "%s %s", format_time_t(event->created),
+		str_printfa(history, "%s %s", cmd_format_time(event->created),
 			    event->kind);
 		if (*event->actor != '\0')
 			str_printfa(history, " by %s", event->actor);
@@ -209,13 +209,13 @@ static void cmd_helpdesk_ticket_show(struct doveadm_cmd_context *cctx)
 	}
 
 	doveadm_print_init(DOVEADM_PRINT_TYPE_PAGER);
-	cmd_print_headers(ticket_fields, NULL);
+	cmd_print_headers(cmd_ticket_fields, NULL);
 	doveadm_print_header_simple("subject");
 	doveadm_print_header_simple("history");
 	t = array_front(&tickets);
-	ticket_print(t);
+	cmd_ticket_print(t);
 	doveadm_print(t->row.subject);
-	doveadm_print(ticket_history(&events));
+	doveadm_print(cmd_ticket_history(&events));
 }
 
 static int cmd_helpdesk_reconcile_run(struct doveadm_mail_cmd_context *ctx,
@@ -370,7 +370,7 @@ static void cmd_helpdesk_agent_list(struct doveadm_cmd_context *cctx ATTR_UNUSED
 		doveadm_print(agent->team);
 		doveadm_print(agent->role);
 		doveadm_print(dec2str(agent->open_tickets));
-		doveadm_print(format_time_t(agent->created));
+		doveadm_print(cmd_format_time(agent->created));
 	}
 	doveadm_helpdesk_store_close(&store);
 }

@@ -37,7 +37,7 @@ static const char *const auto_subject_prefixes[] = {
 	"failure notice",
 };
 
-static const char *skip_lwsp(const char *p)
+static const char *auto_skip_lwsp(const char *p)
 {
 	while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
 		p++;
@@ -45,10 +45,10 @@ static const char *skip_lwsp(const char *p)
 }
 
 /* Compare the first word of a header value case-insensitively. */
-static bool value_word_is(const char *value, const char *word)
+static bool auto_value_word_is(const char *value, const char *word)
 {
 	size_t len = strlen(word);
-	const char *p = skip_lwsp(value);
+	const char *p = auto_skip_lwsp(value);
 
 	if (strncasecmp(p, word, len) != 0)
 		return FALSE;
@@ -59,7 +59,7 @@ static bool value_word_is(const char *value, const char *word)
 
 bool helpdesk_auto_is_null_path(const char *return_path)
 {
-	const char *p = skip_lwsp(return_path);
+	const char *p = auto_skip_lwsp(return_path);
 
 	/* "<>" possibly followed by whitespace or a comment; a header that
 	   is present but completely empty counts as null too. */
@@ -67,14 +67,14 @@ bool helpdesk_auto_is_null_path(const char *return_path)
 		return TRUE;
 	if (p[0] != '<')
 		return FALSE;
-	p = skip_lwsp(p + 1);
+	p = auto_skip_lwsp(p + 1);
 	if (*p != '>')
 		return FALSE;
-	p = skip_lwsp(p + 1);
+	p = auto_skip_lwsp(p + 1);
 	return *p == '\0' || *p == '(';
 }
 
-static bool localpart_is_daemon(const char *localpart)
+static bool auto_localpart_is_daemon(const char *localpart)
 {
 	if (localpart == NULL)
 		return FALSE;
@@ -82,7 +82,7 @@ static bool localpart_is_daemon(const char *localpart)
 		strcasecmp(localpart, "postmaster") == 0;
 }
 
-static bool subject_is_auto(const char *subject)
+static bool auto_subject_is_auto(const char *subject)
 {
 	const char *p = subject;
 	unsigned int i;
@@ -103,35 +103,35 @@ enum helpdesk_auto_reason
 helpdesk_auto_detect(const struct helpdesk_auto_headers *hdr)
 {
 	if (hdr->auto_submitted != NULL &&
-	    !value_word_is(hdr->auto_submitted, "no") &&
-	    *skip_lwsp(hdr->auto_submitted) != '\0')
+	    !auto_value_word_is(hdr->auto_submitted, "no") &&
+	    *auto_skip_lwsp(hdr->auto_submitted) != '\0')
 		return HELPDESK_AUTO_SUBMITTED;
 	if (hdr->precedence != NULL &&
-	    (value_word_is(hdr->precedence, "bulk") ||
-	     value_word_is(hdr->precedence, "junk") ||
-	     value_word_is(hdr->precedence, "list") ||
-	     value_word_is(hdr->precedence, "auto_reply")))
+	    (auto_value_word_is(hdr->precedence, "bulk") ||
+	     auto_value_word_is(hdr->precedence, "junk") ||
+	     auto_value_word_is(hdr->precedence, "list") ||
+	     auto_value_word_is(hdr->precedence, "auto_reply")))
 		return HELPDESK_AUTO_PRECEDENCE;
 	if (hdr->list_id != NULL || hdr->list_other != NULL)
 		return HELPDESK_AUTO_LIST;
 	if (hdr->return_path != NULL &&
 	    helpdesk_auto_is_null_path(hdr->return_path))
 		return HELPDESK_AUTO_NULL_SENDER;
-	if (localpart_is_daemon(hdr->return_path_localpart) ||
-	    localpart_is_daemon(hdr->from_localpart) ||
-	    localpart_is_daemon(hdr->sender_localpart))
+	if (auto_localpart_is_daemon(hdr->return_path_localpart) ||
+	    auto_localpart_is_daemon(hdr->from_localpart) ||
+	    auto_localpart_is_daemon(hdr->sender_localpart))
 		return HELPDESK_AUTO_DAEMON;
 	if (hdr->content_type != NULL &&
-	    (value_word_is(hdr->content_type, "multipart/report") ||
+	    (auto_value_word_is(hdr->content_type, "multipart/report") ||
 	     /* bare reports without the multipart/report wrapper */
-	     value_word_is(hdr->content_type, "message/delivery-status") ||
-	     value_word_is(hdr->content_type,
+	     auto_value_word_is(hdr->content_type, "message/delivery-status") ||
+	     auto_value_word_is(hdr->content_type,
 			   "message/disposition-notification") ||
-	     value_word_is(hdr->content_type, "message/feedback-report")))
+	     auto_value_word_is(hdr->content_type, "message/feedback-report")))
 		return HELPDESK_AUTO_REPORT;
 	if (hdr->x_autoreply != NULL || hdr->x_failed_recipients != NULL)
 		return HELPDESK_AUTO_RESPONDER;
-	if (hdr->subject != NULL && subject_is_auto(hdr->subject))
+	if (hdr->subject != NULL && auto_subject_is_auto(hdr->subject))
 		return HELPDESK_AUTO_SUBJECT;
 	return HELPDESK_AUTO_NONE;
 }

@@ -55,7 +55,7 @@ const char *helpdesk_message_key_from_id(const char *id)
 }
 
 /* Valid UTF-8, at most HELPDESK_MAX_TEXT_LEN bytes, from the data stack. */
-static const char *store_text(const char *value)
+static const char *intake_store_text(const char *value)
 {
 	string_t *str;
 	size_t len;
@@ -75,7 +75,7 @@ static const char *store_text(const char *value)
 	return str_c(str);
 }
 
-static const char *addr_to_string(const struct message_address *addr)
+static const char *intake_addr_to_string(const struct message_address *addr)
 {
 	if (addr == NULL || addr->mailbox == NULL || *addr->mailbox == '\0' ||
 	    addr->domain == NULL || *addr->domain == '\0')
@@ -84,7 +84,7 @@ static const char *addr_to_string(const struct message_address *addr)
 				       NULL));
 }
 
-static struct message_address *parse_addresses(const char *value,
+static struct message_address *intake_parse_addresses(const char *value,
 					       unsigned int max)
 {
 	if (value == NULL)
@@ -94,9 +94,9 @@ static struct message_address *parse_addresses(const char *value,
 				     strlen(value), max, 0);
 }
 
-static const char *first_localpart(const char *value)
+static const char *intake_first_localpart(const char *value)
 {
-	struct message_address *addr = parse_addresses(value, 1);
+	struct message_address *addr = intake_parse_addresses(value, 1);
 
 	if (addr == NULL || addr->mailbox == NULL || *addr->mailbox == '\0')
 		return NULL;
@@ -170,7 +170,8 @@ static int intake_read_fields(struct mail *mail, const char **values)
 
 /* The first header present among the fields first..last. */
 static const char *
-first_value(const char *const *values, unsigned int first, unsigned int last)
+intake_first_value(const char *const *values, unsigned int first,
+		   unsigned int last)
 {
 	unsigned int i;
 
@@ -202,9 +203,9 @@ static int intake_read_headers(struct mail *mail, struct intake_headers *h)
 	a->list_id = v[FIELD_LIST_ID];
 	a->return_path = v[FIELD_RETURN_PATH];
 	a->content_type = v[FIELD_CONTENT_TYPE];
-	a->x_autoreply = first_value(v, FIELD_X_AUTOREPLY,
+	a->x_autoreply = intake_first_value(v, FIELD_X_AUTOREPLY,
 				     FIELD_X_FC_MACHINEGENERATED);
-	a->list_other = first_value(v, FIELD_LIST_UNSUBSCRIBE,
+	a->list_other = intake_first_value(v, FIELD_LIST_UNSUBSCRIBE,
 				    FIELD_X_MAILMAN_VERSION);
 	a->x_failed_recipients = v[FIELD_X_FAILED_RECIPIENTS];
 	if (v[FIELD_SUBJECT] != NULL) {
@@ -216,8 +217,8 @@ static int intake_read_headers(struct mail *mail, struct intake_headers *h)
 		h->subject = str_c(str);
 	}
 	a->subject = h->subject;
-	a->from_localpart = first_localpart(h->from);
-	a->sender_localpart = first_localpart(h->sender);
+	a->from_localpart = intake_first_localpart(h->from);
+	a->sender_localpart = intake_first_localpart(h->sender);
 	if (a->return_path != NULL) {
 		struct message_address *addr;
 
@@ -228,9 +229,12 @@ static int intake_read_headers(struct mail *mail, struct intake_headers *h)
 		    *addr->mailbox != '\0')
 			a->return_path_localpart = addr->mailbox;
 	}
-	h->from_addr = addr_to_string(parse_addresses(h->from, 1));
-	if (h->from_addr == NULL)
-		h->from_addr = addr_to_string(parse_addresses(h->sender, 1));
+	h->from_addr = intake_addr_to_string(
+		intake_parse_addresses(h->from, 1));
+	if (h->from_addr == NULL) {
+		h->from_addr = intake_addr_to_string(
+			intake_parse_addresses(h->sender, 1));
+	}
 	return 0;
 }
 
@@ -267,7 +271,7 @@ static int intake_content_key(struct mail *mail, const char **key_r)
 	return 0;
 }
 
-static bool string_array_contains(const ARRAY_TYPE(const_string) *list,
+static bool intake_strarray_contains(const ARRAY_TYPE(const_string) *list,
 				  const char *str)
 {
 	const char *item;
@@ -337,10 +341,10 @@ intake_ref_keys(const struct intake_headers *h, unsigned int *count_r)
 		for (i = count; i > 0 &&
 		     array_count(&ids) < HELPDESK_MAX_REFS - 1; i--) {
 			id = helpdesk_message_key_from_id(ref[i - 1]);
-			if (!string_array_contains(&ids, id))
+			if (!intake_strarray_contains(&ids, id))
 				array_push_back(&ids, &id);
 		}
-		if (root != NULL && !string_array_contains(&ids, root))
+		if (root != NULL && !intake_strarray_contains(&ids, root))
 			array_push_back(&ids, &root);
 	}
 	*count_r = array_count(&ids);
@@ -350,7 +354,7 @@ intake_ref_keys(const struct intake_headers *h, unsigned int *count_r)
 
 /* Keywords only the plugin writes: Sieve or a customer must not deliver a
    message that already carries them. */
-static bool keyword_is_owned(const struct helpdesk_settings *set,
+static bool intake_keyword_is_owned(const struct helpdesk_settings *set,
 			     const char *keyword)
 {
 	const char *arg;
@@ -361,7 +365,7 @@ static bool keyword_is_owned(const struct helpdesk_settings *set,
 
 /* Keywords that show the ticket's state (priority, team, VIP): on a
    ticket's message they come from the store. */
-static bool keyword_is_state(const struct helpdesk_settings *set,
+static bool intake_keyword_is_state(const struct helpdesk_settings *set,
 			     const char *keyword)
 {
 	const char *arg;
@@ -372,8 +376,8 @@ static bool keyword_is_state(const struct helpdesk_settings *set,
 
 /* The argument of the first of keywords in kw_class (what Sieve set). */
 static const char *
-find_class(const struct helpdesk_settings *set, const char *const *keywords,
-	   enum helpdesk_kw_class kw_class)
+intake_find_class(const struct helpdesk_settings *set,
+		  const char *const *keywords, enum helpdesk_kw_class kw_class)
 {
 	const char *arg;
 
@@ -396,15 +400,16 @@ intake_participants(const struct intake_headers *h)
 
 	t_array_init(&list, 8);
 	for (i = 0; i < N_ELEMENTS(values); i++) {
-		addr = parse_addresses(values[i], HELPDESK_MAX_PARTICIPANTS);
+		addr = intake_parse_addresses(values[i],
+					      HELPDESK_MAX_PARTICIPANTS);
 		for (; addr != NULL; addr = addr->next) {
 			if (array_count(&list) >= HELPDESK_MAX_PARTICIPANTS)
 				break;
-			str = addr_to_string(addr);
+			str = intake_addr_to_string(addr);
 			if (str == NULL)
 				continue;
-			str = store_text(str);
-			if (!string_array_contains(&list, str))
+			str = intake_store_text(str);
+			if (!intake_strarray_contains(&list, str))
 				array_push_back(&list, &str);
 		}
 	}
@@ -497,7 +502,7 @@ intake_decide(struct helpdesk_store *store,
 		msg.key = key;
 		msg.ticket = intake->ticket;
 		msg.sender = h->from_addr;
-		msg.subject = store_text(h->subject);
+		msg.subject = intake_store_text(h->subject);
 		msg.kind = in.is_auto ? "auto" : in.from_agent ? "agent" :
 			"customer";
 		msg.participants = in.is_auto || in.from_agent ? NULL :
@@ -577,7 +582,7 @@ static void helpdesk_intake_event(struct helpdesk_user *huser,
 		intake->reason == NULL ? "store unavailable" : intake->reason);
 }
 
-static bool queue_is_empty(struct mailbox *box)
+static bool intake_queue_is_empty(struct mailbox *box)
 {
 	struct mailbox_status status;
 
@@ -618,15 +623,15 @@ helpdesk_intake_run(struct helpdesk_user *huser, struct mailbox *queue_box,
 			}
 		}
 		/* what Sieve set */
-		prio = find_class(set, existing_keywords,
+		prio = intake_find_class(set, existing_keywords,
 				  HELPDESK_KW_CLASS_PRIORITY);
-		team = find_class(set, existing_keywords,
+		team = intake_find_class(set, existing_keywords,
 				  HELPDESK_KW_CLASS_TEAM);
-		vip = find_class(set, existing_keywords,
+		vip = intake_find_class(set, existing_keywords,
 				 HELPDESK_KW_CLASS_VIP) != NULL;
 		if (ret == 0 &&
 		    (store = helpdesk_user_store(huser,
-				queue_is_empty(queue_box), NULL,
+				intake_queue_is_empty(queue_box), NULL,
 				&error)) == NULL)
 			ret = -1;
 		if (ret == 0) {
@@ -649,9 +654,9 @@ helpdesk_intake_run(struct helpdesk_user *huser, struct mailbox *queue_box,
 		t_array_init(&keywords, 8);
 		for (kwp = existing_keywords; kwp != NULL && *kwp != NULL;
 		     kwp++) {
-			if (!keyword_is_owned(set, *kwp) &&
+			if (!intake_keyword_is_owned(set, *kwp) &&
 			    (intake->pending || intake->ticket == 0 ||
-			     !keyword_is_state(set, *kwp))) {
+			     !intake_keyword_is_state(set, *kwp))) {
 				kw = p_strdup(pool, *kwp);
 				array_push_back(&keywords, &kw);
 			}

@@ -7,7 +7,7 @@
 #include <ctype.h>
 #include "helpdesk-settings.h"
 
-static bool keyword_prefix_is_valid(const char *prefix)
+static bool settings_keyword_prefix_is_valid(const char *prefix)
 {
 	const char *p;
 
@@ -21,8 +21,8 @@ static bool keyword_prefix_is_valid(const char *prefix)
 	return TRUE;
 }
 
-static int parse_bool(const char *name, const char *value, bool *value_r,
-		      const char **error_r)
+static int settings_parse_bool(const char *name, const char *value,
+			       bool *value_r, const char **error_r)
 {
 	if (strcasecmp(value, "yes") == 0 || strcasecmp(value, "y") == 0 ||
 	    strcmp(value, "1") == 0) {
@@ -96,7 +96,7 @@ int helpdesk_settings_parse(pool_t pool, helpdesk_settings_getenv_t *getenv,
 	value = getenv("helpdesk_keyword_prefix", context);
 	if (value == NULL)
 		value = HELPDESK_DEFAULT_KEYWORD_PREFIX;
-	if (!keyword_prefix_is_valid(value)) {
+	if (!settings_keyword_prefix_is_valid(value)) {
 		*error_r = t_strdup_printf(
 			"helpdesk_keyword_prefix: invalid prefix '%s' "
 			"(1-%d letters, digits, '-', '_' or '.')",
@@ -135,12 +135,13 @@ int helpdesk_settings_parse(pool_t pool, helpdesk_settings_getenv_t *getenv,
 	set_r->subject_tag = TRUE;
 	value = getenv("helpdesk_subject_tag", context);
 	if (value != NULL && *value != '\0' &&
-	    parse_bool("helpdesk_subject_tag", value, &set_r->subject_tag,
-		       error_r) < 0)
+	    settings_parse_bool("helpdesk_subject_tag", value,
+				&set_r->subject_tag, error_r) < 0)
 		return -1;
 	value = getenv("helpdesk_lead", context);
 	if (value != NULL && *value != '\0' &&
-	    parse_bool("helpdesk_lead", value, &set_r->lead, error_r) < 0)
+	    settings_parse_bool("helpdesk_lead", value, &set_r->lead,
+				error_r) < 0)
 		return -1;
 	return 1;
 }

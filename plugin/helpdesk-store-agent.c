@@ -32,7 +32,7 @@ static int store_get_pair(struct helpdesk_store *store, const char *query,
 	return ret < 0 ? -1 : 0;
 }
 
-static bool count_is_nonzero(const char *value)
+static bool store_count_is_nonzero(const char *value)
 {
 	return value != NULL && strcmp(value, "0") != 0;
 }
@@ -47,7 +47,7 @@ int helpdesk_store_agent_get(struct helpdesk_store *store,
 			   "(SELECT role FROM hd_agents WHERE username = ?)",
 			   args, &count, role_r, error_r) < 0)
 		return -1;
-	*any_r = count_is_nonzero(count);
+	*any_r = store_count_is_nonzero(count);
 	return 0;
 }
 
@@ -71,8 +71,8 @@ int helpdesk_store_team_get(struct helpdesk_store *store, const char *name,
 			   "(SELECT COUNT(*) FROM hd_teams WHERE name = ?)",
 			   args, &count, &found, error_r) < 0)
 		return -1;
-	*any_r = count_is_nonzero(count);
-	*found_r = count_is_nonzero(found);
+	*any_r = store_count_is_nonzero(count);
+	*found_r = store_count_is_nonzero(found);
 	return 0;
 }
 
@@ -188,7 +188,7 @@ int helpdesk_store_check_actor(struct helpdesk_store *store,
 		*error_r = t_strdup(helpdesk_db_result_error(result));
 	else if (ret > 0) {
 		value = helpdesk_db_result_value(result, 0);
-		*any_r = count_is_nonzero(value);
+		*any_r = store_count_is_nonzero(value);
 		value = helpdesk_db_result_value(result, 1);
 		*role_r = value == NULL ? NULL : t_strdup(value);
 		found = helpdesk_db_result_uint64(result, 2);

@@ -12,7 +12,7 @@
 #include "helpdesk-store.h"
 #include "helpdesk-store-private.h"
 
-static const char *const action_event_names[] = {
+static const char *const ledger_action_event_names[] = {
 	[HELPDESK_ACTION_UNCLAIM] = "unclaimed",
 	[HELPDESK_ACTION_ASSIGN] = "assigned",
 	[HELPDESK_ACTION_RESOLVE] = "resolved",
@@ -28,14 +28,15 @@ static const char *const action_event_names[] = {
 
 const char *helpdesk_action_event_name(enum helpdesk_action_kind kind)
 {
-	i_assert((unsigned int)kind < N_ELEMENTS(action_event_names) &&
-		 action_event_names[kind] != NULL);
-	return action_event_names[kind];
+	i_assert((unsigned int)kind < N_ELEMENTS(ledger_action_event_names) &&
+		 ledger_action_event_names[kind] != NULL);
+	return ledger_action_event_names[kind];
 }
 
 /* Is the action a no-op on this ticket? Then nothing is written. */
-static bool action_is_noop(enum helpdesk_action_kind kind, const char *arg,
-			   const struct helpdesk_ticket_row *row)
+static bool
+ledger_action_is_noop(enum helpdesk_action_kind kind, const char *arg,
+		      const struct helpdesk_ticket_row *row)
 {
 	switch (kind) {
 	case HELPDESK_ACTION_UNCLAIM:
@@ -65,7 +66,7 @@ static bool action_is_noop(enum helpdesk_action_kind kind, const char *arg,
 /* The UPDATE of an action: parameters are "now" first, then the ones the
    SET clause names in its text order, then the ticket id. */
 static const char *
-action_update(enum helpdesk_action_kind kind, const char **set_arg_r)
+ledger_action_update(enum helpdesk_action_kind kind, const char **set_arg_r)
 {
 	*set_arg_r = NULL;
 	switch (kind) {
@@ -111,7 +112,7 @@ action_update(enum helpdesk_action_kind kind, const char **set_arg_r)
 /* The condition under which the action changes the ticket (the no-op
    check again, inside the write: another agent may have done it since
    it was read), with its parameters bound by action_bind_update(). */
-static const char *action_guard(enum helpdesk_action_kind kind)
+static const char *ledger_action_guard(enum helpdesk_action_kind kind)
 {
 	switch (kind) {
 	case HELPDESK_ACTION_UNCLAIM:
@@ -145,7 +146,7 @@ static const char *action_guard(enum helpdesk_action_kind kind)
 /* The UPDATE's parameters: "now", the SET clause's one, the ticket, the
    guard's one (data stack, NULL-terminated). */
 static const char *const *
-action_update_args(enum helpdesk_action_kind kind, const char *set_arg,
+ledger_action_update_args(enum helpdesk_action_kind kind, const char *set_arg,
 		   const char *now_str, const char *actor, const char *arg,
 		   const char *ticket_str, const char *event_key,
 		   const char *tier_str)
@@ -240,7 +241,7 @@ int helpdesk_store_ticket_action(struct helpdesk_store *store,
 					      pool_datastack_create(), &row,
 					      &found, error_r) < 0)
 			return -1;
-		if (!found || action_is_noop(kind, arg, &row))
+		if (!found || ledger_action_is_noop(kind, arg, &row))
 			return 0;
 		/* every action is an event of its own, even the same one
 		   twice in a second */
@@ -251,9 +252,9 @@ int helpdesk_store_ticket_action(struct helpdesk_store *store,
 			t_strdup_printf("tier %u", row.tier + 1) : arg;
 	}
 
-	set = action_update(kind, &set_arg);
+	set = ledger_action_update(kind, &set_arg);
 	update = t_strconcat("UPDATE hd_tickets SET updated = ?, ", set,
-			     " WHERE id = ?", action_guard(kind), NULL);
+			     " WHERE id = ?", ledger_action_guard(kind), NULL);
 	{
 		const char *event_args[] = {
 			event_key, ticket_str, helpdesk_action_event_name(kind),
@@ -262,9 +263,9 @@ int helpdesk_store_ticket_action(struct helpdesk_store *store,
 
 		trans = helpdesk_db_begin(store->db);
 		helpdesk_ledger_update_with_event(store, trans, update,
-			action_update_args(kind, set_arg, now_str, actor, arg,
-					   ticket_str, event_key,
-					   t_strdup(dec2str(row.tier))),
+			ledger_action_update_args(kind, set_arg, now_str,
+				actor, arg, ticket_str, event_key,
+				t_strdup(dec2str(row.tier))),
 			event_args, &rows);
 	}
 	if (helpdesk_db_commit(&trans, error_r) < 0)

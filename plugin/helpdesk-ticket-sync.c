@@ -47,7 +47,7 @@ void helpdesk_uids_update_keywords_t(struct mailbox_transaction_context *t,
 }
 
 /* uids_update_keywords_t() in a transaction of the plugin's own. */
-static int uids_update_keywords(struct mailbox *box,
+static int ticket_sync_update_keywords(struct mailbox *box,
 				const ARRAY_TYPE(uint32_t) *uids,
 				const char *const *add,
 				const char *const *remove,
@@ -82,8 +82,8 @@ void helpdesk_uids_add_unique(ARRAY_TYPE(uint32_t) *uids, uint32_t uid)
 /* Find the ticket's messages by their X-Helpdesk-Ticket header, for those
    whose location the store doesn't know (yet). */
 static int
-ticket_uids_by_header(struct mailbox_transaction_context *t, uint64_t ticket,
-		      ARRAY_TYPE(uint32_t) *uids)
+ticket_sync_uids_by_header(struct mailbox_transaction_context *t,
+			   uint64_t ticket, ARRAY_TYPE(uint32_t) *uids)
 {
 	struct mail_search_args *args;
 	struct mail_search_arg *arg;
@@ -133,7 +133,7 @@ int helpdesk_ticket_uids_known(struct mailbox *box,
 /* The UIDs of the ticket's messages in box: from the store, and by their
    X-Helpdesk-Ticket header for those whose location the store doesn't
    know (yet). box must be synced. */
-static int ticket_uids(struct mailbox *box, struct helpdesk_store *store,
+static int ticket_sync_uids(struct mailbox *box, struct helpdesk_store *store,
 		       uint64_t ticket, struct helpdesk_ticket_row *row_r,
 		       ARRAY_TYPE(uint32_t) *uids, const char **error_r)
 {
@@ -153,7 +153,7 @@ static int ticket_uids(struct mailbox *box, struct helpdesk_store *store,
 	if (unknown == 0)
 		return 0;
 	t = mailbox_transaction_begin(box, 0, "helpdesk ticket lookup");
-	ret = ticket_uids_by_header(t, ticket, uids);
+	ret = ticket_sync_uids_by_header(t, ticket, uids);
 	mailbox_transaction_rollback(&t);
 	if (ret < 0) {
 		*error_r = mailbox_get_last_internal_error(box, NULL);
@@ -224,7 +224,7 @@ int helpdesk_ticket_sync_keywords(struct mailbox *box,
 		return -1;
 	}
 	t_array_init(&uids, 8);
-	if (ticket_uids(box, store, ticket, &row, &uids, error_r) < 0)
+	if (ticket_sync_uids(box, store, ticket, &row, &uids, error_r) < 0)
 		return -1;
 	if (extra_uids != NULL) {
 		array_foreach_elem(extra_uids, uid)
@@ -235,7 +235,7 @@ int helpdesk_ticket_sync_keywords(struct mailbox *box,
 		*written_r = add;
 	if (array_count(&uids) == 0)
 		return 0;
-	return uids_update_keywords(box, &uids, add, remove, error_r);
+	return ticket_sync_update_keywords(box, &uids, add, remove, error_r);
 }
 
 int helpdesk_ticket_sync_user(struct mail_user *user, uint64_t ticket,

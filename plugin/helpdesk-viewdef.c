@@ -30,7 +30,7 @@ bool helpdesk_view_keyword_is_valid(const char *keyword,
 	return i > 0 && i <= max_len;
 }
 
-static bool view_mailbox_name_is_valid(const char *name)
+static bool viewdef_mailbox_name_is_valid(const char *name)
 {
 	const unsigned char *p;
 
@@ -75,7 +75,7 @@ helpdesk_view_definition(const struct helpdesk_settings *set,
 	str_printfa(str, "# %s: written by the helpdesk plugin at each IMAP "
 		    "login, edits are lost\n", helpdesk_views[view].name);
 	for (queue = set->queues; *queue != NULL; queue++) {
-		if (!view_mailbox_name_is_valid(*queue)) {
+		if (!viewdef_mailbox_name_is_valid(*queue)) {
 			*error_r = t_strdup_printf(
 				"queue mailbox name '%s' can't be listed in a "
 				"virtual mailbox", str_sanitize_utf8(*queue, 80));
