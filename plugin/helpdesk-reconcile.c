@@ -199,21 +199,53 @@ int helpdesk_reconcile_mailbox(struct mailbox *box, unsigned int max_messages,
 	return ret;
 }
 
-static const char *
-keyword_value(const char *const *keywords, const char *prefix)
+/* The ticket's state as its message's keywords show it. */
+static void
+reconcile_row_from_keywords(const struct helpdesk_settings *set,
+			    const char *const *keywords,
+			    struct helpdesk_ticket_row *row)
 {
+	enum helpdesk_ticket_status status;
+	unsigned int tier;
+	const char *arg;
+
 	for (; *keywords != NULL; keywords++) {
-		if (str_begins(*keywords, prefix))
-			return *keywords + strlen(prefix);
+		switch (helpdesk_keyword_classify(set->keyword_prefix,
+						  *keywords, &arg)) {
+		case HELPDESK_KW_CLASS_STATUS:
+			/* several (a damaged queue): the furthest along */
+			if (helpdesk_status_parse(arg, &status) &&
+			    status > row->status)
+				row->status = status;
+			break;
+		case HELPDESK_KW_CLASS_PRIORITY:
+			row->priority = arg;
+			break;
+		case HELPDESK_KW_CLASS_TEAM:
+			row->team = arg;
+			break;
+		case HELPDESK_KW_CLASS_OWNER:
+			row->owner = arg;
+			break;
+		case HELPDESK_KW_CLASS_TIER:
+			if (str_to_uint(arg, &tier) == 0 && tier > row->tier)
+				row->tier = tier;
+			break;
+		case HELPDESK_KW_CLASS_VIP:
+			row->vip = TRUE;
+			break;
+		default:
+			break;
+		}
 	}
-	return NULL;
 }
 
 /* Adopt one queue message that carries a ticket header into a rebuilt
    store. Returns 1 when adopted, 0 when it has no ticket header. */
 static int
-rebuild_one(struct helpdesk_user *huser, struct helpdesk_store *store,
-	    struct mail *mail, const char *guid, const char **error_r)
+reconcile_rebuild_one(struct helpdesk_user *huser,
+		      struct helpdesk_store *store, struct mail *mail,
+		      const char *guid, const char **error_r)
 {
 	const struct helpdesk_settings *set = &huser->set;
 	struct helpdesk_store_message msg;
@@ -241,14 +273,8 @@ rebuild_one(struct helpdesk_user *huser, struct helpdesk_store *store,
 	row.id = ticket;
 	row.created = received;
 	row.status = HELPDESK_STATUS_NEW;
-	if (str_array_find(keywords, helpdesk_keyword(set, HELPDESK_KW_RESOLVED)))
-		row.status = HELPDESK_STATUS_RESOLVED;
-	else if (str_array_find(keywords, helpdesk_keyword(set, HELPDESK_KW_WAITING)))
-		row.status = HELPDESK_STATUS_WAITING;
-	else if (str_array_find(keywords, helpdesk_keyword(set, HELPDESK_KW_OPEN)))
-		row.status = HELPDESK_STATUS_OPEN;
-	row.priority = keyword_value(keywords, helpdesk_keyword(set, "prio-"));
-	row.team = keyword_value(keywords, helpdesk_keyword(set, "team-"));
+	row.tier = HELPDESK_TIER_MIN;
+	reconcile_row_from_keywords(set, keywords, &row);
 	/* the subject as the customer wrote it, without our tag */
 	tag = t_strconcat(helpdesk_tag_format(ticket), " ", NULL);
 	if (subject != NULL && str_begins(subject, tag))
@@ -260,7 +286,8 @@ rebuild_one(struct helpdesk_user *huser, struct helpdesk_store *store,
 				      strlen(from), 1, 0);
 	row.requester = addr == NULL || addr->mailbox == NULL ||
 		addr->domain == NULL ? "" :
-		t_str_lcase(t_strconcat(addr->mailbox, "@", addr->domain, NULL));
+		t_str_lcase(t_strconcat(addr->mailbox, "@", addr->domain,
+					NULL));
 
 	if (helpdesk_store_adopt_ticket(store, &row, key, error_r) < 0)
 		return -1;
@@ -308,7 +335,7 @@ reconcile_rebuild(struct helpdesk_user *huser, struct helpdesk_store *store,
 		T_BEGIN {
 			const char *err;
 
-			ret2 = rebuild_one(huser, store, mail,
+			ret2 = reconcile_rebuild_one(huser, store, mail,
 				guid_128_to_string(metadata.guid), &err);
 			if (ret2 < 0)
 				error = i_strdup(err);

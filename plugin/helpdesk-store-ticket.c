@@ -12,7 +12,7 @@
 #include "helpdesk-store-private.h"
 
 
-static int parse_ticket(const char *value, uint64_t *ticket_r,
+static int store_parse_ticket_id(const char *value, uint64_t *ticket_r,
 			const char **error_r)
 {
 	if (value == NULL || str_to_uint64(value, ticket_r) < 0) {
@@ -29,8 +29,9 @@ static int parse_ticket(const char *value, uint64_t *ticket_r,
 	"t.owner, t.tier, t.vip, t.created, t.updated"
 #define TICKET_COLUMN_COUNT 11
 
-static const char *field_dup(pool_t pool, struct helpdesk_db_result *result,
-			     unsigned int idx)
+static const char *
+store_field_dup(pool_t pool, struct helpdesk_db_result *result,
+		unsigned int idx)
 {
 	const char *value = helpdesk_db_result_value(result, idx);
 
@@ -52,11 +53,11 @@ static void store_parse_ticket(struct helpdesk_db_result *result, unsigned int f
 	value = helpdesk_db_result_value(result, first + 1);
 	if (value == NULL || !helpdesk_status_parse(value, &row_r->status))
 		row_r->status = HELPDESK_STATUS_OPEN;
-	row_r->subject = field_dup(pool, result, first + 2);
-	row_r->requester = field_dup(pool, result, first + 3);
-	row_r->priority = field_dup(pool, result, first + 4);
-	row_r->team = field_dup(pool, result, first + 5);
-	row_r->owner = field_dup(pool, result, first + 6);
+	row_r->subject = store_field_dup(pool, result, first + 2);
+	row_r->requester = store_field_dup(pool, result, first + 3);
+	row_r->priority = store_field_dup(pool, result, first + 4);
+	row_r->team = store_field_dup(pool, result, first + 5);
+	row_r->owner = store_field_dup(pool, result, first + 6);
 	tier = helpdesk_db_result_uint(result, first + 7);
 	row_r->tier = tier < HELPDESK_TIER_MIN || tier > HELPDESK_TIER_MAX ?
 		HELPDESK_TIER_MIN : tier;
@@ -233,14 +234,17 @@ int helpdesk_store_adopt_ticket(struct helpdesk_store *store,
 		row->requester == NULL ? "" : row->requester,
 		helpdesk_status_name(row->status),
 		row->priority == NULL ? "normal" : row->priority,
-		row->team == NULL ? "" : row->team, created, created, NULL
+		row->team == NULL ? "" : row->team,
+		row->owner == NULL ? "" : row->owner,
+		t_strdup(dec2str(row->tier)), row->vip ? "1" : "0",
+		created, created, NULL
 	};
 
 	return helpdesk_sql_exec(store,
 		"INSERT INTO hd_tickets (id, origin_key, subject, requester, "
-		"status, priority, team, created, updated) "
-		"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-		args, error_r);
+		"status, priority, team, owner, tier, vip, created, updated) "
+		"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+		"ON CONFLICT DO NOTHING", args, error_r);
 }
 
 int helpdesk_store_sync_sequence(struct helpdesk_store *store,
@@ -421,7 +425,7 @@ int helpdesk_store_record_message(struct helpdesk_store *store,
 		*error_r = "ticket vanished right after it was created";
 		return -1;
 	}
-	return parse_ticket(value, ticket_r, error_r);
+	return store_parse_ticket_id(value, ticket_r, error_r);
 }
 
 void helpdesk_store_set_location(struct helpdesk_store *store,

@@ -402,6 +402,49 @@ def scenario_corrupt(t):
         dc.cleanup()
 
 
+def scenario_lost_store_state(t):
+    """A lost store is rebuilt from the queue with the state the agents
+    gave the tickets (status, owner, tier, priority, VIP, team), as the
+    ticket's keywords show it: nothing an agent did is undone."""
+    name = "rebuilt state"
+    dc = start(t, name)
+    if not dc:
+        return
+    try:
+        m = make_message(subject="%s: printer" % name, sender="rita@customer.example")
+        other = make_message(subject="%s: untouched" % name, sender="sam@customer.example")
+        for x in (m, other):
+            dc.deliver(x)
+        q = dc.queue("alice")
+        uid = by_msgid(q, msgid_of(m))[0]["uid"]
+        dc.doveadm("helpdesk", "team", "add", "second")
+        with dc.imap("alice") as c:
+            c.select("Public/Queue")
+            for kw in ("hd-claim", "hd-escalate", "hd-vip", "hd-prio-high",
+                       "hd-team-second"):
+                typ, dat = c.uid("STORE", str(uid), "+FLAGS", "(%s)" % kw)
+                t.ok(typ == "OK", "%s: +FLAGS (%s)" % (name, kw), repr(dat))
+        cols = "status, owner, tier, priority, vip, team"
+        before = dc.sql("SELECT id, %s FROM hd_tickets ORDER BY id" % cols)
+        t.eq(before[0][1:], ("open", "alice", 2, "high", 1, "second"),
+             "%s: the store holds the agents' changes" % name)
+        dc.stop()
+        for p in db_files(dc):
+            if os.path.exists(p):
+                os.rename(p, p + ".lost")
+        dc.start()
+        rc, rows, text = reconcile(dc)
+        t.ok(rc == 0, "%s: doveadm reconcile rebuilds the store" % name, text)
+        after = dc.sql("SELECT id, %s FROM hd_tickets ORDER BY id" % cols)
+        t.eq(after, before, "%s: the rebuilt tickets have the same state" % name)
+        kws = {x["message_id"]: hd_keywords(x) for x in dc.queue("bob")}
+        t.eq(kws[msgid_of(m)], {"hd-open", "hd-owner-alice", "hd-tier-2", "hd-vip",
+                                "hd-prio-high", "hd-team-second"},
+             "%s: the ticket's keywords are unchanged" % name)
+    finally:
+        dc.cleanup()
+
+
 def scenario_invalid_settings(t):
     for name, settings in (("invalid helpdesk_db", {"helpdesk_db": "mysql:foo"}),
                            ("invalid keyword prefix",
@@ -643,7 +686,7 @@ def main():
         return t.done()
     t0 = time.monotonic()
     for fn in (scenario_missing, scenario_unwritable, scenario_locked, scenario_corrupt,
-               scenario_invalid_settings, scenario_crash, scenario_fresh_store_race,
+               scenario_lost_store_state, scenario_invalid_settings, scenario_crash, scenario_fresh_store_race,
                scenario_concurrent_reconcile):
         s = time.monotonic()
         with t.check("%s runs to the end" % fn.__name__):
