@@ -121,12 +121,12 @@ int helpdesk_settings_parse(pool_t pool, helpdesk_settings_getenv_t *getenv,
 		set_r->resolved_mailbox = p_strdup(pool, value);
 	}
 
-	value = getenv("helpdesk_views", context);
+	value = getenv(HELPDESK_SETTING_VIEWS, context);
 	if (value != NULL && *value != '\0') {
 		if (strlen(value) > 255 || strchr(value, '*') != NULL ||
 		    strchr(value, '%') != NULL) {
-			*error_r = t_strdup_printf("helpdesk_views: invalid "
-				"namespace prefix '%s'", value);
+			*error_r = t_strdup_printf(HELPDESK_SETTING_VIEWS
+				": invalid namespace prefix '%s'", value);
 			return -1;
 		}
 		set_r->views = p_strdup(pool, value);

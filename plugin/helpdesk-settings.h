@@ -4,6 +4,8 @@
 #define HELPDESK_DEFAULT_DB "sqlite:/var/lib/dovecot/helpdesk.db"
 #define HELPDESK_DEFAULT_KEYWORD_PREFIX "hd-"
 #define HELPDESK_KEYWORD_PREFIX_MAX_LEN 16
+/* named in other rooms' messages too */
+#define HELPDESK_SETTING_VIEWS "helpdesk_views"
 
 struct helpdesk_settings {
 	/* queue mailbox names (vnames), NULL-terminated, at least one */

@@ -24,7 +24,6 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 
-#define HELPDESK_VIEWS_SETTING "helpdesk_views"
 /* the virtual plugin's storage name and definition file name */
 #define HELPDESK_VIRTUAL_STORAGE "virtual"
 #define HELPDESK_VIRTUAL_CONFIG_FNAME "dovecot-virtual"
@@ -179,17 +178,17 @@ views_namespace_find(struct helpdesk_user *huser,
 	if (ns == NULL)
 		ns = mail_namespace_find_prefix_nosep(namespaces, prefix);
 	if (ns == NULL) {
-		e_error(huser->event, "views: "HELPDESK_VIEWS_SETTING" = %s "
+		e_error(huser->event, "views: "HELPDESK_SETTING_VIEWS" = %s "
 			"names no namespace: configure a namespace with "
 			"prefix = %s and location = "HELPDESK_VIRTUAL_STORAGE
 			":~/helpdesk-views (and the virtual plugin in "
-			"mail_plugins), or unset "HELPDESK_VIEWS_SETTING,
+			"mail_plugins), or unset "HELPDESK_SETTING_VIEWS,
 			prefix, prefix);
 		return NULL;
 	}
 	if (ns->storage == NULL ||
 	    strcmp(ns->storage->name, HELPDESK_VIRTUAL_STORAGE) != 0) {
-		e_error(huser->event, "views: "HELPDESK_VIEWS_SETTING" = %s "
+		e_error(huser->event, "views: "HELPDESK_SETTING_VIEWS" = %s "
 			"names a namespace with %s storage, not "
 			HELPDESK_VIRTUAL_STORAGE": give that namespace "
 			"location = "HELPDESK_VIRTUAL_STORAGE":~/helpdesk-views "
