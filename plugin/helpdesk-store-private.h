@@ -26,6 +26,9 @@ struct helpdesk_store {
 	/* sqlite: the file the connection has open */
 	dev_t dev;
 	ino_t ino;
+	/* sqlite: when helpdesk_store_replaced() last looked (the ioloop's
+	   time of that event: once per command or delivery) */
+	struct timeval replaced_checked;
 	/* busy timeout set on the connection, 0 = the default (1 s) */
 	unsigned int busy_timeout_msecs;
 

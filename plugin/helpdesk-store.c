@@ -6,6 +6,7 @@
 #include "strnum.h"
 #include "ioloop.h"
 #include "sleep.h"
+#include "time-util.h"
 #include "helpdesk-store.h"
 #include "helpdesk-store-private.h"
 
@@ -347,6 +348,11 @@ bool helpdesk_store_replaced(struct helpdesk_store *store)
 
 	if (store->path == NULL || store->ino == 0)
 		return FALSE;
+	/* a command or a delivery asks several times, within one event of
+	   the ioloop: the file is looked at once */
+	if (timeval_cmp(&store->replaced_checked, &ioloop_timeval) == 0)
+		return FALSE;
+	store->replaced_checked = ioloop_timeval;
 	if (stat(store->path, &st) < 0)
 		return errno == ENOENT;
 	return st.st_ino != store->ino || st.st_dev != store->dev;
@@ -356,9 +362,15 @@ int helpdesk_store_check(struct helpdesk_store *store, bool may_create,
 			 bool *created_r, const char **error_r)
 {
 	unsigned int try, previous_msecs = 0;
+	struct stat st;
 	int ret;
 
 	*created_r = FALSE;
+	/* SQLite: the file is open with the current schema (the caller
+	   asks helpdesk_store_replaced() whether it is still the file at
+	   the path); PostgreSQL: lib-sql may have to connect again */
+	if (store->path != NULL && store->schema_ok)
+		return 0;
 	if (store->path != NULL &&
 	    store_sqlite_precheck(store, may_create, error_r) < 0)
 		return -1;
@@ -389,5 +401,12 @@ int helpdesk_store_check(struct helpdesk_store *store, bool may_create,
 	if (ret < 0)
 		return -1;
 	store->schema_ok = TRUE;
+	/* the file the connection has open, from now on the one that
+	   helpdesk_store_replaced() compares with */
+	if (store->path != NULL && store->ino == 0 &&
+	    stat(store->path, &st) == 0) {
+		store->dev = st.st_dev;
+		store->ino = st.st_ino;
+	}
 	return 0;
 }
