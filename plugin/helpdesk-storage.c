@@ -15,6 +15,7 @@
 #include "array.h"
 #include "mail-storage-private.h"
 #include "mail-namespace.h"
+#include "mail-cache.h"
 #include "helpdesk-plugin.h"
 #include "helpdesk-storage-private.h"
 #include "helpdesk-save.h"
@@ -23,6 +24,7 @@
 #include "helpdesk-sent.h"
 #include "helpdesk-views.h"
 #include "helpdesk-storage.h"
+#include "helpdesk-rewrite.h"
 
 struct helpdesk_storage_module helpdesk_storage_module =
 	MODULE_CONTEXT_INIT(&mail_storage_module_register);
@@ -184,6 +186,25 @@ struct mailbox *helpdesk_shadow_box(struct mailbox *box)
 	return hbox->shadow;
 }
 
+static int helpdesk_queue_open(struct mailbox *box)
+{
+	struct helpdesk_mailbox *hbox = HELPDESK_CONTEXT_REQUIRE(box);
+	struct mail_cache_field field = {
+		.name = "hdr."HELPDESK_TICKET_HEADER,
+		.type = MAIL_CACHE_FIELD_HEADER,
+		.decision = MAIL_CACHE_DECISION_TEMP,
+	};
+
+	if (hbox->module_ctx.super.open(box) < 0)
+		return -1;
+	/* every agent's STORE looks up the message's ticket header: cached
+	   when the message is saved, instead of parsed from the mail file
+	   at each STORE (as mail_cache_fields would) */
+	if (box->cache != NULL)
+		mail_cache_register_fields(box->cache, &field, 1);
+	return 0;
+}
+
 static void helpdesk_mailbox_free(struct mailbox *box)
 {
 	struct helpdesk_mailbox *hbox = HELPDESK_CONTEXT_REQUIRE(box);
@@ -262,6 +283,7 @@ void helpdesk_mailbox_allocated(struct mailbox *box)
 
 	switch (kind) {
 	case HELPDESK_BOX_QUEUE:
+		v->open = helpdesk_queue_open;
 		v->copy = helpdesk_save_copy;
 		v->save_begin = helpdesk_save_begin;
 		v->save_finish = helpdesk_save_finish;
