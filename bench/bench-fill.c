@@ -1,0 +1,259 @@
+/* Copyright (c) 2026 dovecot-helpdesk authors, see the included COPYING file */
+
+/* bench-fill -- fill a helpdesk store with N tickets through the store's
+   own API (plugin/libhelpdesk_store.la), as a queue that has been worked
+   for a while would have them, for the scale benchmarks (bench-scale.py,
+   bench-memory.py).
+
+   usage: bench-fill [-g MAILBOX-GUID] [-u FIRST-UID] [-q] DSN N
+     DSN   sqlite:/absolute/path.db (created with the schema when missing)
+           or pgsql:CONNECT
+     N     tickets to record
+     -g    where the messages are (hd_messages.mailbox_guid; default
+           a GUID of no real mailbox: the messages count as moved away,
+           e.g. resolved and archived, and a delivery's ticket update
+           finds no UID of them in the queue)
+     -u    UID of the first message (default 1); the messages get UIDs
+           one after another in the order below (bench-memory puts the
+           same messages into the queue mailbox)
+     -q    no progress lines
+
+   Message keys are what the plugin makes of a Message-ID header (the
+   id without its angle brackets, helpdesk_message_key_from_id()): the
+   message <fill-i@bench.example> has the key fill-i@bench.example.
+   Ticket i (1..N) is opened by <fill-i@bench.example> from
+   cust(i % 5000)@customer.example (participants: the sender and, for
+   every fourth ticket, a Cc). Then, as a real queue:
+     i % 2 == 0  a customer follow-up <fill-i-f@bench.example>
+     i % 3 == 0  claimed by alice, bob or carol; the agent's reply
+                 <fill-i-a@bench.example> (recorded as kind "agent",
+                 "replied" event: the ticket waits on the customer)
+     i % 5 == 0  resolved by its owner (or by alice)
+   so tickets with i % 30 == 1 are "new" with one message: the scale
+   benchmark's follow-ups go to those. The agents alice, bob and carol
+   are registered (alice is a lead).
+
+   Prints, with -g/-u, one line per message to stdout when BENCH_FILL_MAP
+   is set in the environment: "UID TICKET KEY KIND" (for building the
+   mailbox). Progress goes to stderr. */
+
+#include "lib.h"
+#include "ioloop.h"
+#include "array.h"
+#include "str.h"
+#include "strnum.h"
+#include "helpdesk-store.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <time.h>
+
+#define DEFAULT_GUID "b0000000000000000000000000000bec"
+#define MODULEDIR "/usr/lib/dovecot/modules"
+
+static const char *const agents[] = { "alice", "bob", "carol" };
+
+struct fill_ctx {
+	struct helpdesk_store *store;
+	const char *guid;
+	uint32_t next_uid;
+	bool map;
+	int64_t now;
+	unsigned long long transactions;
+};
+
+static void fail(const char *what, const char *error)
+{
+	i_fatal("bench-fill: %s: %s", what, error);
+}
+
+static void fill_location(struct fill_ctx *ctx, const char *key,
+			  uint64_t ticket, const char *kind)
+{
+	uint32_t uid = ctx->next_uid++;
+
+	helpdesk_store_set_location(ctx->store, key, ctx->guid, uid);
+	if (ctx->map) {
+		printf("%u %llu %s %s\n", uid, (unsigned long long)ticket,
+		       key, kind);
+	}
+}
+
+static void fill_ticket(struct fill_ctx *ctx, unsigned long i)
+{
+	struct helpdesk_store_message msg;
+	const char *participants[3], *key, *sender, *error, *owner;
+	const char *agent = agents[i % N_ELEMENTS(agents)];
+	uint64_t ticket;
+	bool changed, won;
+
+	sender = t_strdup_printf("cust%lu@customer.example", i % 5000);
+	participants[0] = sender;
+	participants[1] = i % 4 == 0 ?
+		t_strdup_printf("boss%lu@customer.example", i % 700) : NULL;
+	participants[2] = NULL;
+
+	/* the first message opens the ticket */
+	key = t_strdup_printf("fill-%lu@bench.example", i);
+	i_zero(&msg);
+	msg.key = key;
+	msg.sender = sender;
+	msg.subject = t_strdup_printf("Printer %lu on fire", i);
+	msg.kind = "customer";
+	msg.participants = participants;
+	msg.ev_created = TRUE;
+	msg.now = ctx->now;
+	msg.ticket_subject = msg.subject;
+	msg.ticket_requester = sender;
+	msg.ticket_priority = i % 7 == 0 ? "high" : "normal";
+	msg.ticket_team = i % 11 == 0 ? "billing" : "";
+	msg.ticket_vip = i % 13 == 0;
+	if (helpdesk_store_record_message(ctx->store, &msg, &ticket,
+					  NULL, &error) < 0)
+		fail("record a new ticket", error);
+	ctx->transactions++;
+	fill_location(ctx, key, ticket, "new");
+
+	if (i % 2 == 0) {
+		/* the customer writes again */
+		key = t_strdup_printf("fill-%lu-f@bench.example", i);
+		i_zero(&msg);
+		msg.key = key;
+		msg.ticket = ticket;
+		msg.sender = sender;
+		msg.subject = t_strdup_printf("Re: Printer %lu on fire", i);
+		msg.kind = "customer";
+		msg.participants = participants;
+		msg.customer_reply = TRUE;
+		msg.now = ctx->now;
+		if (helpdesk_store_record_message(ctx->store, &msg, &ticket,
+						  NULL, &error) < 0)
+			fail("record a follow-up", error);
+		ctx->transactions++;
+		fill_location(ctx, key, ticket, "followup");
+	}
+	if (i % 3 == 0) {
+		/* an agent claims it and answers */
+		if (helpdesk_store_claim(ctx->store, ticket, agent, ctx->now,
+					 &won, &owner, &error) < 0)
+			fail("claim", error);
+		key = t_strdup_printf("fill-%lu-a@bench.example", i);
+		i_zero(&msg);
+		msg.key = key;
+		msg.ticket = ticket;
+		msg.sender = t_strdup_printf("%s@example.com", agent);
+		msg.subject = t_strdup_printf("Re: Printer %lu on fire", i);
+		msg.kind = "agent";
+		msg.now = ctx->now;
+		if (helpdesk_store_record_message(ctx->store, &msg, &ticket,
+						  NULL, &error) < 0)
+			fail("record an agent's reply", error);
+		fill_location(ctx, key, ticket, "agent");
+		if (helpdesk_store_ticket_action(ctx->store, ticket,
+						 HELPDESK_ACTION_REPLY, agent,
+						 key, ctx->now, &changed,
+						 &error) < 0)
+			fail("reply action", error);
+		ctx->transactions += 3;
+	}
+	if (i % 5 == 0) {
+		if (helpdesk_store_ticket_action(ctx->store, ticket,
+						 HELPDESK_ACTION_RESOLVE,
+						 i % 3 == 0 ? agent : "alice",
+						 "", ctx->now, &changed,
+						 &error) < 0)
+			fail("resolve", error);
+		ctx->transactions++;
+	}
+}
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: bench-fill [-g MAILBOX-GUID] [-u FIRST-UID] "
+		"[-q] sqlite:/path.db N\n");
+	exit(2);
+}
+
+int main(int argc, char *argv[])
+{
+	struct fill_ctx ctx;
+	struct ioloop *ioloop;
+	const char *error, *dsn;
+	unsigned long n, i, step;
+	bool created, quiet = FALSE;
+	struct timespec t0, t1, tl;
+	double secs;
+	int c;
+
+	i_zero(&ctx);
+	ctx.guid = DEFAULT_GUID;
+	ctx.next_uid = 1;
+	ctx.map = getenv("BENCH_FILL_MAP") != NULL;
+	while ((c = getopt(argc, argv, "g:u:q")) > 0) {
+		switch (c) {
+		case 'g':
+			ctx.guid = optarg;
+			break;
+		case 'u':
+			if (str_to_uint32(optarg, &ctx.next_uid) < 0)
+				usage();
+			break;
+		case 'q':
+			quiet = TRUE;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (argc - optind != 2)
+		usage();
+	dsn = argv[optind];
+	n = strtoul(argv[optind + 1], NULL, 10);
+
+	lib_init();
+	ioloop = io_loop_create();
+	ctx.now = ioloop_time;
+	if (helpdesk_store_init(dsn, MODULEDIR, NULL, &ctx.store,
+				&error) < 0)
+		fail("init", error);
+	if (helpdesk_store_check(ctx.store, TRUE, &created, &error) < 0)
+		fail("open", error);
+	/* the filler is the only writer: no need to wait long */
+	for (i = 0; i < N_ELEMENTS(agents); i++) {
+		if (helpdesk_store_agent_set(ctx.store, agents[i],
+				t_strdup_printf("%s@example.com", agents[i]),
+				"", i == 0, ctx.now, &error) < 0)
+			fail("agent add", error);
+	}
+
+	step = n >= 100000 ? n / 100 : n >= 10000 ? n / 10 : n;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	tl = t0;
+	for (i = 1; i <= n; i++) {
+		T_BEGIN {
+			fill_ticket(&ctx, i);
+		} T_END;
+		if (!quiet && (i % step == 0 || i == n)) {
+			clock_gettime(CLOCK_MONOTONIC, &t1);
+			secs = (t1.tv_sec - t0.tv_sec) +
+				(t1.tv_nsec - t0.tv_nsec) / 1e9;
+			fprintf(stderr, "bench-fill: %lu/%lu tickets (%.0f%%), "
+				"%llu transactions, %.1f s, %.0f tickets/s "
+				"(last step %.0f/s)\n", i, n, 100.0 * i / n,
+				ctx.transactions, secs, i / secs,
+				step / ((t1.tv_sec - tl.tv_sec) +
+					(t1.tv_nsec - tl.tv_nsec) / 1e9));
+			tl = t1;
+		}
+	}
+	if (helpdesk_store_flush(ctx.store, &error) < 0)
+		fail("flush", error);
+	helpdesk_store_deinit(&ctx.store);
+	helpdesk_store_drivers_deinit();
+	io_loop_destroy(&ioloop);
+	lib_deinit();
+	if (ctx.map)
+		fflush(stdout);
+	return 0;
+}
