@@ -2,10 +2,11 @@
 
 /* Fuzz target for every parser of untrusted input in the plugin: the
    subject tag parser, the auto-mail detector (header values), the
-   Message-ID based threading decision and the keyword classifier (IMAP
-   clients send any keyword). Built with libFuzzer by
-   `make -C tests fuzz` (clang), and as a plain program that replays files
-   (the corpus under ../shared/corpus) in `make check`. */
+   Message-ID based threading decision, the keyword classifier (IMAP
+   clients send any keyword) and the SLA calendar's settings parser.
+   Built with libFuzzer by `make -C tests fuzz` (clang), and as a plain
+   program that replays files (the corpus under ../shared/corpus) in
+   `make check`. */
 
 #include "lib.h"
 #include "helpdesk-tag.h"
@@ -15,6 +16,7 @@
 #include "array.h"
 #include "helpdesk-request.h"
 #include "helpdesk-rewrite.h"
+#include "helpdesk-calendar.h"
 #include "istream.h"
 #include "str.h"
 
@@ -50,6 +52,58 @@ static void fuzz_rewrite(const uint8_t *data, size_t size)
 	i_stream_unref(&in);
 }
 
+/* The input split at the first two NULs or newlines into business hours,
+   time zone and holidays; a calendar that parses must keep
+   elapsed(s, add(s, n)) == n and add() monotonic for a few starts and
+   targets taken from the input. */
+static void fuzz_calendar(const uint8_t *data, size_t size)
+{
+	struct helpdesk_calendar *cal;
+	const char *parts[3] = { "", NULL, NULL }, *error;
+	char *copy, *p;
+	unsigned int i, n;
+	pool_t pool;
+
+	copy = t_malloc0(size + 1);
+	memcpy(copy, data, size);
+	for (i = 1, p = copy; i < N_ELEMENTS(parts); i++) {
+		while (p < copy + size && *p != '\0' && *p != '\n')
+			p++;
+		if (p == copy + size)
+			break;
+		*p++ = '\0';
+		parts[i] = p;
+	}
+	pool = pool_alloconly_create("fuzz calendar", 1024);
+	if (helpdesk_calendar_parse(pool, parts[0], parts[1], parts[2],
+				    &cal, &error) < 0) {
+		if (error == NULL || *error == '\0')
+			abort();
+	} else {
+		/* starts from 2000 on, targets up to about 3 weeks */
+		time_t base = 946684800, start, prev = base, r;
+		int64_t seconds;
+
+		for (n = 0; n < 4; n++) {
+			start = base +
+				(time_t)(n < size ? data[n] : n) * 86400 * 37 +
+				(time_t)(size > n + 4 ? data[n + 4] : 0) * 613;
+			seconds = (int64_t)(size > n + 8 ? data[n + 8] : n) *
+				7211 + n;
+			r = helpdesk_calendar_add(cal, start, seconds);
+			if (r < start)
+				abort();
+			if (helpdesk_calendar_elapsed(cal, start, r) != seconds)
+				abort();
+			if (helpdesk_calendar_add(cal, start, seconds + 1) < r)
+				abort();
+			(void)helpdesk_calendar_elapsed(cal, prev, start);
+			prev = start;
+		}
+	}
+	pool_unref(&pool);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct helpdesk_auto_headers hdr;
@@ -62,6 +116,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	T_BEGIN {
 		fuzz_rewrite(data, size);
+	} T_END;
+	T_BEGIN {
+		fuzz_calendar(data, size);
 	} T_END;
 
 	/* split the input into NUL-terminated header values at '\n' */
