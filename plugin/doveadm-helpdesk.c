@@ -1,8 +1,9 @@
 /* Copyright (c) 2026 dovecot-helpdesk authors, see the included COPYING file */
 
 /* doveadm helpdesk ticket list | ticket show N | ticket assign N AGENT |
-   agent add|remove|list | team add|list | reconcile (and client-config,
-   doveadm-helpdesk-client.c) */
+   agent add|remove|list | reconcile (and client-config,
+   doveadm-helpdesk-client.c; team add|list, agent away|back,
+   doveadm-helpdesk-team.c; sweep, doveadm-helpdesk-sla.c) */
 
 #include "lib.h"
 #include "str.h"
@@ -28,6 +29,37 @@ const char *doveadm_helpdesk_plugin_version = DOVECOT_ABI_VERSION;
 void doveadm_helpdesk_plugin_init(struct module *module);
 void doveadm_helpdesk_plugin_deinit(void);
 
+
+static const char *cmd_plugin_getenv(const char *name,
+				     void *context ATTR_UNUSED)
+{
+	return doveadm_plugin_getenv(name);
+}
+
+const struct helpdesk_settings *doveadm_helpdesk_settings(void)
+{
+	static pool_t pool = NULL;
+	static struct helpdesk_settings set;
+	static bool parsed = FALSE;
+	const char *error;
+	int ret;
+
+	if (parsed)
+		return set.queues == NULL ? NULL : &set;
+	parsed = TRUE;
+	pool = pool_alloconly_create("doveadm helpdesk settings", 1024);
+	ret = helpdesk_settings_parse(pool, cmd_plugin_getenv, NULL, &set,
+				      &error);
+	if (ret < 0)
+		i_warning("helpdesk: invalid settings: %s", error);
+	if (ret <= 0) {
+		i_zero(&set);
+		return NULL;
+	}
+	if (set.sla_error != NULL)
+		i_warning("helpdesk: SLA clocks off: %s", set.sla_error);
+	return &set;
+}
 
 struct helpdesk_store *doveadm_helpdesk_store_open(void)
 {
@@ -55,6 +87,7 @@ struct helpdesk_store *doveadm_helpdesk_store_open(void)
 		helpdesk_store_deinit(&store);
 		return NULL;
 	}
+	helpdesk_store_set_sla(store, doveadm_helpdesk_settings());
 	return store;
 }
 
@@ -75,9 +108,8 @@ static const char *const cmd_ticket_fields[] = {
 	"created", "updated", "messages", "tier", "vip", NULL
 };
 
-/* One header per name; the last one, expand (may be NULL), takes the
-   rest of a table's line. */
-static void cmd_print_headers(const char *const *names, const char *expand)
+void doveadm_helpdesk_print_headers(const char *const *names,
+				    const char *expand)
 {
 	for (; *names != NULL; names++)
 		doveadm_print_header_simple(*names);
@@ -115,9 +147,12 @@ static void cmd_helpdesk_ticket_list(struct doveadm_cmd_context *cctx)
 	int64_t limit = DOVEADM_HELPDESK_DEFAULT_LIMIT;
 
 	if (doveadm_cmd_param_str(cctx, "status", &status_str) &&
-	    !helpdesk_status_parse(status_str, &status)) {
+	    !helpdesk_status_parse(status_str, &status) &&
+	    strcmp(status_str, "warn") != 0 &&
+	    strcmp(status_str, "breach") != 0) {
 		i_error("helpdesk ticket list: unknown status '%s' "
-			"(new, open, waiting or resolved)", status_str);
+			"(new, open, waiting, resolved, or the SLA's warn "
+			"or breach)", status_str);
 		doveadm_exit_code = EX_USAGE;
 		return;
 	}
@@ -134,7 +169,7 @@ static void cmd_helpdesk_ticket_list(struct doveadm_cmd_context *cctx)
 		return;
 
 	doveadm_print_init(DOVEADM_PRINT_TYPE_TABLE);
-	cmd_print_headers(cmd_ticket_fields, "subject");
+	doveadm_helpdesk_print_headers(cmd_ticket_fields, "subject");
 
 	t_array_init(&tickets, 64);
 	if (helpdesk_store_ticket_list(store, status_str, 0,
@@ -176,8 +211,10 @@ static void cmd_helpdesk_ticket_show(struct doveadm_cmd_context *cctx)
 	ARRAY_TYPE(helpdesk_store_ticket_summary) tickets;
 	ARRAY_TYPE(helpdesk_store_event) events;
 	const struct helpdesk_store_ticket_summary *t;
+	struct helpdesk_store_sla_info sla;
 	struct helpdesk_store *store;
 	const char *id_str, *error;
+	unsigned int clock;
 	uint64_t id;
 
 	if (!doveadm_cmd_param_str(cctx, "ticket", &id_str) ||
@@ -195,7 +232,9 @@ static void cmd_helpdesk_ticket_show(struct doveadm_cmd_context *cctx)
 				       pool_datastack_create(), &tickets,
 				       &error) < 0 ||
 	    helpdesk_store_ticket_events(store, id, pool_datastack_create(),
-					 &events, &error) < 0) {
+					 &events, &error) < 0 ||
+	    helpdesk_store_ticket_sla(store, id, ioloop_time, &sla,
+				      &error) < 0) {
 		i_error("helpdesk ticket show: %s", error);
 		doveadm_exit_code = EX_TEMPFAIL;
 		doveadm_helpdesk_store_close(&store);
@@ -209,12 +248,22 @@ static void cmd_helpdesk_ticket_show(struct doveadm_cmd_context *cctx)
 	}
 
 	doveadm_print_init(DOVEADM_PRINT_TYPE_PAGER);
-	cmd_print_headers(cmd_ticket_fields, NULL);
+	doveadm_helpdesk_print_headers(cmd_ticket_fields, NULL);
 	doveadm_print_header_simple("subject");
+	doveadm_print_header_simple("sla");
+	doveadm_print_header_simple("first_response_due");
+	doveadm_print_header_simple("next_response_due");
+	doveadm_print_header_simple("resolution_due");
+	doveadm_print_header_simple("first_response_at");
 	doveadm_print_header_simple("history");
 	t = array_front(&tickets);
 	cmd_ticket_print(t);
 	doveadm_print(t->row.subject);
+	doveadm_print(helpdesk_sla_status_name(sla.status));
+	/* in the order of the headers */
+	for (clock = 0; clock < HELPDESK_SLA_CLOCK_COUNT; clock++)
+		doveadm_print(cmd_format_time(sla.due[clock]));
+	doveadm_print(cmd_format_time(sla.first_response_at));
 	doveadm_print(cmd_ticket_history(&events));
 }
 
@@ -269,8 +318,8 @@ static struct doveadm_mail_cmd_context *cmd_helpdesk_reconcile_alloc(void)
 
 /* ---- agents and teams */
 
-static bool cmd_check_name(const char *cmd, const char *what,
-			   const char *name)
+bool doveadm_helpdesk_check_name(const char *cmd, const char *what,
+				 const char *name)
 {
 	if (!helpdesk_keyword_name_is_valid(name)) {
 		i_error("helpdesk %s: invalid %s name '%s' (letters, digits "
@@ -295,8 +344,8 @@ static void cmd_helpdesk_agent_add(struct doveadm_cmd_context *cctx)
 	(void)doveadm_cmd_param_str(cctx, "address", &address);
 	(void)doveadm_cmd_param_str(cctx, "team", &team);
 	(void)doveadm_cmd_param_bool(cctx, "lead", &lead);
-	if (!cmd_check_name("agent add", "user", agent) ||
-	    (*team != '\0' && !cmd_check_name("agent add", "team", team)))
+	if (!doveadm_helpdesk_check_name("agent add", "user", agent) ||
+	    (*team != '\0' && !doveadm_helpdesk_check_name("agent add", "team", team)))
 		return;
 	if (*address != '\0' && strchr(address, '@') == NULL) {
 		i_error("helpdesk agent add: -a needs a mail address, not "
@@ -347,7 +396,8 @@ static void cmd_helpdesk_agent_remove(struct doveadm_cmd_context *cctx)
 static void cmd_helpdesk_agent_list(struct doveadm_cmd_context *cctx ATTR_UNUSED)
 {
 	static const char *const agent_fields[] = {
-		"agent", "address", "team", "role", "tickets", "since", NULL
+		"agent", "address", "team", "role", "tickets", "since",
+		"away", NULL
 	};
 	ARRAY_TYPE(helpdesk_store_agent) agents;
 	const struct helpdesk_store_agent *agent;
@@ -357,7 +407,7 @@ static void cmd_helpdesk_agent_list(struct doveadm_cmd_context *cctx ATTR_UNUSED
 	if ((store = doveadm_helpdesk_store_open()) == NULL)
 		return;
 	doveadm_print_init(DOVEADM_PRINT_TYPE_TABLE);
-	cmd_print_headers(agent_fields, NULL);
+	doveadm_helpdesk_print_headers(agent_fields, NULL);
 	t_array_init(&agents, 16);
 	if (helpdesk_store_agent_list(store, pool_datastack_create(), &agents,
 				      &error) < 0) {
@@ -371,67 +421,7 @@ static void cmd_helpdesk_agent_list(struct doveadm_cmd_context *cctx ATTR_UNUSED
 		doveadm_print(agent->role);
 		doveadm_print(dec2str(agent->open_tickets));
 		doveadm_print(cmd_format_time(agent->created));
-	}
-	doveadm_helpdesk_store_close(&store);
-}
-
-static void cmd_helpdesk_team_add(struct doveadm_cmd_context *cctx)
-{
-	struct helpdesk_store *store;
-	const char *team, *tier_str = "0", *description = "", *error;
-	unsigned int tier;
-
-	if (!doveadm_cmd_param_str(cctx, "team", &team)) {
-		i_error("helpdesk team add: give the team's name");
-		doveadm_exit_code = EX_USAGE;
-		return;
-	}
-	(void)doveadm_cmd_param_str(cctx, "tier", &tier_str);
-	(void)doveadm_cmd_param_str(cctx, "description", &description);
-	if (!cmd_check_name("team add", "team", team))
-		return;
-	if (str_to_uint(tier_str, &tier) < 0 || tier > HELPDESK_TIER_MAX) {
-		i_error("helpdesk team add: -t needs a support tier 1-%u (or 0 "
-			"for none), not '%s'", HELPDESK_TIER_MAX, tier_str);
-		doveadm_exit_code = EX_USAGE;
-		return;
-	}
-	if ((store = doveadm_helpdesk_store_open()) == NULL)
-		return;
-	if (helpdesk_store_team_set(store, team, tier, description,
-				    ioloop_time, &error) < 0) {
-		i_error("helpdesk team add: %s", error);
-		doveadm_exit_code = EX_TEMPFAIL;
-	}
-	doveadm_helpdesk_store_close(&store);
-}
-
-static void cmd_helpdesk_team_list(struct doveadm_cmd_context *cctx ATTR_UNUSED)
-{
-	static const char *const team_fields[] = {
-		"team", "tier", "agents", "open", NULL
-	};
-	ARRAY_TYPE(helpdesk_store_team) teams;
-	const struct helpdesk_store_team *team;
-	struct helpdesk_store *store;
-	const char *error;
-
-	if ((store = doveadm_helpdesk_store_open()) == NULL)
-		return;
-	doveadm_print_init(DOVEADM_PRINT_TYPE_TABLE);
-	cmd_print_headers(team_fields, "description");
-	t_array_init(&teams, 8);
-	if (helpdesk_store_team_list(store, pool_datastack_create(), &teams,
-				     &error) < 0) {
-		i_error("helpdesk team list: %s", error);
-		doveadm_exit_code = EX_TEMPFAIL;
-	}
-	array_foreach(&teams, team) {
-		doveadm_print(team->name);
-		doveadm_print(dec2str(team->tier));
-		doveadm_print(dec2str(team->agents));
-		doveadm_print(dec2str(team->open_tickets));
-		doveadm_print(team->description);
+		doveadm_print(agent->away ? "yes" : "no");
 	}
 	doveadm_helpdesk_store_close(&store);
 }
@@ -575,26 +565,9 @@ DOVEADM_CMD_PARAMS_START
 DOVEADM_CMD_PARAMS_END
 	},
 	{
-		.name = "helpdesk team add",
-		.cmd = cmd_helpdesk_team_add,
-		.usage = "[-t <tier>] [-d <description>] <team>",
-DOVEADM_CMD_PARAMS_START
-DOVEADM_CMD_PARAM('t', "tier", CMD_PARAM_STR, 0)
-DOVEADM_CMD_PARAM('d', "description", CMD_PARAM_STR, 0)
-DOVEADM_CMD_PARAM('\0', "team", CMD_PARAM_STR, CMD_PARAM_FLAG_POSITIONAL)
-DOVEADM_CMD_PARAMS_END
-	},
-	{
-		.name = "helpdesk team list",
-		.cmd = cmd_helpdesk_team_list,
-		.usage = "",
-DOVEADM_CMD_PARAMS_START
-DOVEADM_CMD_PARAMS_END
-	},
-	{
 		.name = "helpdesk ticket list",
 		.cmd = cmd_helpdesk_ticket_list,
-		.usage = "[-s new|open|waiting|resolved] [-n <limit>]",
+		.usage = "[-s new|open|waiting|resolved|warn|breach] [-n <limit>]",
 DOVEADM_CMD_PARAMS_START
 DOVEADM_CMD_PARAM('s', "status", CMD_PARAM_STR, 0)
 DOVEADM_CMD_PARAM('n', "limit", CMD_PARAM_STR, 0)
@@ -625,6 +598,9 @@ void doveadm_helpdesk_plugin_init(struct module *module ATTR_UNUSED)
 	for (i = 0; i < N_ELEMENTS(helpdesk_commands); i++)
 		doveadm_cmd_register_ver2(&helpdesk_commands[i]);
 	doveadm_cmd_register_ver2(&doveadm_helpdesk_cmd_client_config);
+	doveadm_cmd_register_ver2(&doveadm_helpdesk_cmd_sweep);
+	for (i = 0; i < doveadm_helpdesk_team_commands_count; i++)
+		doveadm_cmd_register_ver2(&doveadm_helpdesk_team_commands[i]);
 }
 
 void doveadm_helpdesk_plugin_deinit(void)

@@ -433,7 +433,7 @@ intake_decide(struct helpdesk_store *store,
 	struct helpdesk_store_lookup lookup;
 	struct helpdesk_ticket_row tag_row;
 	struct helpdesk_store_message msg;
-	const char *const *ref_keys, *agent = NULL;
+	const char *const *ref_keys, *agent = NULL, *routed_owner = NULL;
 	unsigned int ref_count;
 	uint64_t tag;
 	bool found, changed;
@@ -523,6 +523,11 @@ intake_decide(struct helpdesk_store *store,
 						  &intake->reopen, error_r) < 0)
 			return -1;
 	}
+	if (decision.action == HELPDESK_THREAD_NEW && team != NULL &&
+	    *team != '\0' &&
+	    helpdesk_store_route_ticket(store, intake->ticket, now, FALSE,
+					&routed_owner, error_r) < 0)
+		return -1;
 	if (decision.action == HELPDESK_THREAD_FOLLOWUP && in.from_agent &&
 	    helpdesk_store_ticket_action(store, intake->ticket,
 					 HELPDESK_ACTION_REPLY, agent, key,
@@ -537,6 +542,11 @@ intake_decide(struct helpdesk_store *store,
 	state_r->priority = prio;
 	state_r->team = team;
 	state_r->vip = vip;
+	if (routed_owner != NULL) {
+		/* handed to an agent of the team at once */
+		state_r->owner = routed_owner;
+		state_r->status = HELPDESK_STATUS_OPEN;
+	}
 	if (decision.action == HELPDESK_THREAD_REPLAY) {
 		*state_r = lookup.known_row;
 	} else if (decision.action == HELPDESK_THREAD_FOLLOWUP) {

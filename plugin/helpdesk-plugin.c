@@ -88,6 +88,8 @@ struct helpdesk_store *helpdesk_user_store(struct helpdesk_user *huser,
 	}
 	if (created_r != NULL)
 		*created_r = created;
+	/* this user's SLA policy */
+	helpdesk_store_set_sla(helpdesk_store, &huser->set);
 	return helpdesk_store;
 }
 
@@ -180,6 +182,9 @@ static void helpdesk_mail_user_deinit(struct mail_user *user)
 	struct helpdesk_user *huser = HELPDESK_USER_CONTEXT(user);
 
 	helpdesk_mail_rewrites_free(&huser->rewrites);
+	/* the store outlives the user: not its settings */
+	if (helpdesk_store != NULL)
+		helpdesk_store_set_sla(helpdesk_store, NULL);
 	event_unref(&huser->event);
 	huser->module_ctx.super.deinit(user);
 }
@@ -215,6 +220,11 @@ static void helpdesk_mail_user_created(struct mail_user *user)
 	huser->event = event_create(user->event);
 	event_add_category(huser->event, &event_category_helpdesk);
 	event_set_append_log_prefix(huser->event, "helpdesk: ");
+	if (set.sla_error != NULL) {
+		/* mail flows and agents work; only the clocks stop */
+		e_error(huser->event, "SLA clocks off for this user: %s",
+			set.sla_error);
+	}
 	huser->delivery = strcmp(user->service, "lmtp") == 0 ||
 		strcmp(user->service, "lda") == 0 ||
 		strcmp(user->service, "doveadm") == 0;

@@ -97,4 +97,13 @@ int helpdesk_reconcile_user(struct mail_user *user, unsigned int *queues_r,
 int helpdesk_ticket_sync_user(struct mail_user *user, uint64_t ticket,
 			      unsigned int *queues_r, const char **error_r);
 
+/* helpdesk-sweep.c: the SLA sweep for the queues the user can open
+   (*queues_r of them): refresh the tickets whose next SLA moment is due
+   by now (*due_r) and give the messages of those whose tag changed
+   (*changed_r) their keywords. -1 with *error_r, also when the user's SLA
+   clocks are off. */
+int helpdesk_sla_sweep_user(struct mail_user *user, time_t now,
+			    unsigned int *queues_r, unsigned int *due_r,
+			    unsigned int *changed_r, const char **error_r);
+
 #endif

@@ -68,6 +68,15 @@ static bool request_row_has_tier(const struct helpdesk_ticket_row *row,
 		tier == row->tier;
 }
 
+static bool request_row_has_sla(const struct helpdesk_ticket_row *row,
+				const char *arg)
+{
+	enum helpdesk_sla_tag tag = strcmp(arg, "breach") == 0 ?
+		HELPDESK_SLA_TAG_BREACH : HELPDESK_SLA_TAG_WARN;
+
+	return row != NULL && row->sla == tag;
+}
+
 static bool
 request_names_have_class(const char *prefix, const char *const *names,
 			 enum helpdesk_kw_class kw_class)
@@ -108,9 +117,14 @@ request_judge_added(struct request_judge *j, const char *kw)
 		if (j->rewrite || request_row_has_tier(row, arg))
 			return HELPDESK_REFUSAL_NONE;
 		return request_plugin_owned(j, kw);
+	case HELPDESK_KW_CLASS_SLA:
+		/* already so: in the store, or on the message */
+		if (j->rewrite || request_row_has_sla(row, arg) ||
+		    str_array_find(j->change->current, kw))
+			return HELPDESK_REFUSAL_NONE;
+		return request_plugin_owned(j, kw);
 	case HELPDESK_KW_CLASS_PENDING:
 	case HELPDESK_KW_CLASS_AUTO:
-	case HELPDESK_KW_CLASS_SLA:
 		if (j->rewrite || str_array_find(j->change->current, kw))
 			return HELPDESK_REFUSAL_NONE;
 		return request_plugin_owned(j, kw);
@@ -182,9 +196,13 @@ request_judge_removed(struct request_judge *j, const char *kw)
 		if (j->rewrite || !request_row_has_tier(row, arg))
 			return HELPDESK_REFUSAL_NONE;
 		return request_plugin_owned(j, kw);
+	case HELPDESK_KW_CLASS_SLA:
+		if (j->rewrite || (!request_row_has_sla(row, arg) &&
+				   !str_array_find(j->change->current, kw)))
+			return HELPDESK_REFUSAL_NONE;
+		return request_plugin_owned(j, kw);
 	case HELPDESK_KW_CLASS_PENDING:
 	case HELPDESK_KW_CLASS_AUTO:
-	case HELPDESK_KW_CLASS_SLA:
 		if (j->rewrite || !str_array_find(j->change->current, kw))
 			return HELPDESK_REFUSAL_NONE;
 		return request_plugin_owned(j, kw);

@@ -6,6 +6,7 @@
 
 #include <ctype.h>
 #include "helpdesk-settings.h"
+#include "helpdesk-calendar.h"
 
 static bool settings_keyword_prefix_is_valid(const char *prefix)
 {
@@ -37,6 +38,117 @@ static int settings_parse_bool(const char *name, const char *value,
 	*error_r = t_strdup_printf("%s: invalid boolean '%s' (use yes or no)",
 				   name, value);
 	return -1;
+}
+
+/* The SLA targets of one clock: the setting's value over the defaults. */
+static int
+settings_parse_sla_targets(const char *name, const char *value,
+			   unsigned int target[HELPDESK_SLA_PRIORITY_COUNT],
+			   const char **error_r)
+{
+	if (value == NULL || *value == '\0')
+		return 0;
+	if (helpdesk_sla_targets_parse(value, target, error_r) < 0) {
+		*error_r = t_strdup_printf("%s: %s", name, *error_r);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+settings_sla_calendar(pool_t pool, const char *hours, const char *timezone,
+		      const char *holidays,
+		      struct helpdesk_sla_policy *policy,
+		      const char **error_r)
+{
+	struct helpdesk_calendar *calendar;
+
+	if (helpdesk_calendar_parse(pool, hours, timezone, holidays,
+				    &calendar, error_r) < 0)
+		return -1;
+	policy->calendar = helpdesk_calendar_is_always(calendar) ?
+		NULL : calendar;
+	return 0;
+}
+
+static int
+settings_parse_sla(pool_t pool, helpdesk_settings_getenv_t *getenv,
+		   void *context, struct helpdesk_settings *set,
+		   const char **error_r)
+{
+	struct helpdesk_sla_policy *policy = &set->sla;
+	const char *value;
+
+	helpdesk_sla_policy_defaults(policy);
+	if (settings_parse_sla_targets("helpdesk_sla_first_response",
+			getenv("helpdesk_sla_first_response", context),
+			policy->target[HELPDESK_SLA_FIRST_RESPONSE],
+			error_r) < 0 ||
+	    settings_parse_sla_targets("helpdesk_sla_next_response",
+			getenv("helpdesk_sla_next_response", context),
+			policy->target[HELPDESK_SLA_NEXT_RESPONSE],
+			error_r) < 0 ||
+	    settings_parse_sla_targets("helpdesk_sla_resolution",
+			getenv("helpdesk_sla_resolution", context),
+			policy->target[HELPDESK_SLA_RESOLUTION], error_r) < 0)
+		return -1;
+	value = getenv("helpdesk_sla_vip_factor", context);
+	if (value != NULL && *value != '\0' &&
+	    helpdesk_sla_vip_factor_parse(value, &policy->vip_permille,
+					  error_r) < 0) {
+		*error_r = t_strdup_printf("helpdesk_sla_vip_factor: %s",
+					   *error_r);
+		return -1;
+	}
+	value = getenv("helpdesk_sla_warn", context);
+	if (value != NULL && *value != '\0' &&
+	    helpdesk_sla_warn_parse(value, &policy->warn_before_secs,
+				    &policy->warn_percent, error_r) < 0) {
+		*error_r = t_strdup_printf("helpdesk_sla_warn: %s", *error_r);
+		return -1;
+	}
+	set->business_hours = p_strdup_empty(pool,
+		getenv("helpdesk_business_hours", context));
+	set->timezone = p_strdup_empty(pool,
+		getenv("helpdesk_timezone", context));
+	set->holidays = p_strdup_empty(pool,
+		getenv("helpdesk_holidays", context));
+	return settings_sla_calendar(pool, set->business_hours,
+				     set->timezone, set->holidays, policy,
+				     error_r);
+}
+
+int helpdesk_settings_sla_team(pool_t pool,
+			       const struct helpdesk_settings *set,
+			       const struct helpdesk_sla_overrides *team,
+			       struct helpdesk_sla_policy *policy_r,
+			       const char **error_r)
+{
+	const char *hours = set->business_hours;
+	const char *timezone = set->timezone, *holidays = set->holidays;
+
+	*policy_r = set->sla;
+	if (settings_parse_sla_targets("first response", team->first_response,
+			policy_r->target[HELPDESK_SLA_FIRST_RESPONSE],
+			error_r) < 0 ||
+	    settings_parse_sla_targets("next response", team->next_response,
+			policy_r->target[HELPDESK_SLA_NEXT_RESPONSE],
+			error_r) < 0 ||
+	    settings_parse_sla_targets("resolution", team->resolution,
+			policy_r->target[HELPDESK_SLA_RESOLUTION],
+			error_r) < 0)
+		return -1;
+	if (team->business_hours != NULL && *team->business_hours != '\0')
+		hours = team->business_hours;
+	if (team->timezone != NULL && *team->timezone != '\0')
+		timezone = team->timezone;
+	if (team->holidays != NULL && *team->holidays != '\0')
+		holidays = team->holidays;
+	if (hours == set->business_hours && timezone == set->timezone &&
+	    holidays == set->holidays)
+		return 0;
+	return settings_sla_calendar(pool, hours, timezone, holidays,
+				     policy_r, error_r);
 }
 
 int helpdesk_settings_parse(pool_t pool, helpdesk_settings_getenv_t *getenv,
@@ -143,6 +255,20 @@ int helpdesk_settings_parse(pool_t pool, helpdesk_settings_getenv_t *getenv,
 	    settings_parse_bool("helpdesk_lead", value, &set_r->lead,
 				error_r) < 0)
 		return -1;
+
+	/* a bad SLA setting turns the clocks off, nothing else */
+	set_r->sla_enabled = TRUE;
+	value = getenv("helpdesk_sla", context);
+	if (value != NULL && *value != '\0' &&
+	    settings_parse_bool("helpdesk_sla", value, &set_r->sla_enabled,
+				error_r) < 0)
+		return -1;
+	if (set_r->sla_enabled &&
+	    settings_parse_sla(pool, getenv, context, set_r,
+			       &set_r->sla_error) < 0) {
+		set_r->sla_error = p_strdup(pool, set_r->sla_error);
+		set_r->sla_enabled = FALSE;
+	}
 	return 1;
 }
 

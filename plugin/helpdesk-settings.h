@@ -7,6 +7,8 @@
 /* named in other rooms' messages too */
 #define HELPDESK_SETTING_VIEWS "helpdesk_views"
 
+#include "helpdesk-sla.h"
+
 struct helpdesk_settings {
 	/* queue mailbox names (vnames), NULL-terminated, at least one */
 	const char *const *queues;
@@ -22,6 +24,18 @@ struct helpdesk_settings {
 	bool subject_tag;
 	/* userdb field helpdesk_lead: a team lead, may assign */
 	bool lead;
+
+	/* SLA clocks (helpdesk_sla, helpdesk_sla_*, helpdesk_business_hours,
+	   helpdesk_timezone, helpdesk_holidays): sla_enabled with the
+	   policy, or off -- by helpdesk_sla = no, or because one of those
+	   settings is invalid (sla_error says which: the rest of the plugin
+	   works on, and mail flows) */
+	bool sla_enabled;
+	struct helpdesk_sla_policy sla;
+	const char *sla_error;
+	/* the calendar's settings as given (a team's calendar overrides
+	   some of them) */
+	const char *business_hours, *timezone, *holidays;
 };
 
 /* Look up a setting by name; returns NULL when unset. */
@@ -36,6 +50,17 @@ typedef const char *helpdesk_settings_getenv_t(const char *name,
 int helpdesk_settings_parse(pool_t pool, helpdesk_settings_getenv_t *getenv,
 			    void *context, struct helpdesk_settings *set_r,
 			    const char **error_r);
+
+/* The SLA policy of a team from its overrides in the store (each NULL or
+   "": the user's setting): targets as in helpdesk_sla_first_response
+   etc., the calendar's three parts. Returns 0 and fills *policy_r
+   (allocated from pool), or -1 with *error_r. doveadm checks a team's
+   overrides with it before they are stored. */
+int helpdesk_settings_sla_team(pool_t pool,
+			       const struct helpdesk_settings *set,
+			       const struct helpdesk_sla_overrides *team,
+			       struct helpdesk_sla_policy *policy_r,
+			       const char **error_r);
 
 /* Returns TRUE when vname is one of the queue mailboxes. */
 bool helpdesk_settings_is_queue(const struct helpdesk_settings *set,

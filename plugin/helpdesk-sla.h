@@ -55,6 +55,14 @@ struct helpdesk_sla_policy {
 #define HELPDESK_SLA_DEFAULT_VIP_FACTOR "0.5"
 #define HELPDESK_SLA_DEFAULT_WARN "15m 80pct"
 
+/* A team's overrides of the SLA settings (each NULL or "": the setting's
+   value): targets as helpdesk_sla_targets_parse() reads them, the
+   calendar's three parts as helpdesk_calendar_parse() does. */
+struct helpdesk_sla_overrides {
+	const char *first_response, *next_response, *resolution;
+	const char *business_hours, *timezone, *holidays;
+};
+
 /* One clock instance. */
 struct helpdesk_sla_clock_state {
 	/* when this instance started; 0: not running (none, or met) */

@@ -28,8 +28,8 @@ const struct helpdesk_keyword_info helpdesk_keyword_vocabulary[] = {
 	{ "tier-2", "Tier 2", "#999999", FALSE },
 	{ "tier-3", "Tier 3", "#999999", FALSE },
 	{ "tier-4", "Tier 4", "#999999", FALSE },
-	{ "sla-warn", "SLA warning", "#ff9900", FALSE },
-	{ "sla-breach", "SLA breached", "#990000", FALSE },
+	{ HELPDESK_KW_SLA_WARN, "SLA warning", "#ff9900", FALSE },
+	{ HELPDESK_KW_SLA_BREACH, "SLA breached", "#990000", FALSE },
 	{ HELPDESK_KW_AUTO, "Automatic mail", "#999999", FALSE },
 	{ HELPDESK_KW_PENDING, "Pending (store was down)", "#999999", FALSE },
 	{ NULL, NULL, NULL, FALSE }
@@ -107,8 +107,9 @@ helpdesk_keyword_classify(const char *prefix, const char *keyword,
 		return HELPDESK_KW_CLASS_ESCALATE;
 	if (strcmp(name, HELPDESK_KW_VIP) == 0)
 		return HELPDESK_KW_CLASS_VIP;
-	if (strcmp(name, "sla-warn") == 0 || strcmp(name, "sla-breach") == 0) {
-		*arg_r = name + 4;
+	if (strcmp(name, HELPDESK_KW_SLA_WARN) == 0 ||
+	    strcmp(name, HELPDESK_KW_SLA_BREACH) == 0) {
+		*arg_r = name + strlen("sla-");
 		return HELPDESK_KW_CLASS_SLA;
 	}
 	if (str_begins(name, "tier-")) {
@@ -176,12 +177,12 @@ bool helpdesk_keyword_class_is_state(enum helpdesk_kw_class kw_class)
 	case HELPDESK_KW_CLASS_PRIORITY:
 	case HELPDESK_KW_CLASS_VIP:
 	case HELPDESK_KW_CLASS_TEAM:
+	case HELPDESK_KW_CLASS_SLA:
 		return TRUE;
 	case HELPDESK_KW_CLASS_FOREIGN:
 	case HELPDESK_KW_CLASS_UNKNOWN:
 	case HELPDESK_KW_CLASS_PENDING:
 	case HELPDESK_KW_CLASS_AUTO:
-	case HELPDESK_KW_CLASS_SLA:
 		break;
 	}
 	return FALSE;
@@ -218,6 +219,12 @@ helpdesk_ticket_state_keywords(const char *prefix,
 	}
 	if (row->team != NULL && helpdesk_keyword_name_is_valid(row->team)) {
 		kw = t_strconcat(prefix, HELPDESK_KW_TEAM_PREFIX, row->team,
+				 NULL);
+		array_push_back(&list, &kw);
+	}
+	if (row->sla != HELPDESK_SLA_TAG_NONE) {
+		kw = t_strconcat(prefix, row->sla == HELPDESK_SLA_TAG_BREACH ?
+				 HELPDESK_KW_SLA_BREACH : HELPDESK_KW_SLA_WARN,
 				 NULL);
 		array_push_back(&list, &kw);
 	}

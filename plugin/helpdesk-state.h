@@ -18,12 +18,22 @@
 #define HELPDESK_KW_OWNER_PREFIX "owner-"
 #define HELPDESK_KW_TEAM_PREFIX "team-"
 #define HELPDESK_KW_PRIO_PREFIX "prio-"
+#define HELPDESK_KW_SLA_WARN "sla-warn"
+#define HELPDESK_KW_SLA_BREACH "sla-breach"
 
 enum helpdesk_ticket_status {
 	HELPDESK_STATUS_NEW = 0,
 	HELPDESK_STATUS_OPEN,
 	HELPDESK_STATUS_WAITING,
 	HELPDESK_STATUS_RESOLVED,
+};
+
+/* What a ticket's SLA tags show (written by the plugin and the sweep):
+   a running deadline is near, or has passed. */
+enum helpdesk_sla_tag {
+	HELPDESK_SLA_TAG_NONE = 0,
+	HELPDESK_SLA_TAG_WARN,
+	HELPDESK_SLA_TAG_BREACH,
 };
 
 /* Support tiers: first to fourth line. */
@@ -58,6 +68,7 @@ struct helpdesk_ticket_row {
 	const char *owner;
 	unsigned int tier;
 	bool vip;
+	enum helpdesk_sla_tag sla;
 	int64_t created, updated;
 };
 
@@ -109,7 +120,7 @@ bool helpdesk_keyword_class_is_plugin_owned(enum helpdesk_kw_class kw_class);
 
 /* TRUE for the classes whose keywords mirror the ticket's state on every
    message and are rewritten from the store (status, tier, owner,
-   priority, VIP, team) and for the one-shot actions (claim, escalate). */
+   priority, VIP, team, SLA) and for the one-shot actions (claim, escalate). */
 bool helpdesk_keyword_class_is_state(enum helpdesk_kw_class kw_class);
 
 /* The protocol's fixed keywords (without the prefix), each with the name a
@@ -131,8 +142,8 @@ extern const struct helpdesk_keyword_info helpdesk_keyword_vocabulary[];
 #define HELPDESK_KW_TEAM_COLOR "#8c564b"
 
 /* The state keywords (full names, data stack, NULL-terminated) every
-   message of the ticket carries: status, owner, tier, priority, VIP and
-   team. */
+   message of the ticket carries: status, owner, tier, priority, VIP,
+   team and the SLA tag. */
 const char *const *
 helpdesk_ticket_state_keywords(const char *prefix,
 			       const struct helpdesk_ticket_row *row);

@@ -111,20 +111,84 @@ int helpdesk_store_agent_remove(struct helpdesk_store *store,
 	return 0;
 }
 
+bool helpdesk_routing_is_valid(const char *mode)
+{
+	return strcmp(mode, HELPDESK_ROUTING_MANUAL) == 0 ||
+		strcmp(mode, HELPDESK_ROUTING_ROUND_ROBIN) == 0 ||
+		strcmp(mode, HELPDESK_ROUTING_LEAST_OPEN) == 0;
+}
+
+/* A team column to set: in the INSERT's list, and in its update. */
+static void
+store_team_column(string_t *columns, string_t *values, string_t *update,
+		  ARRAY_TYPE(const_string) *insert_args,
+		  ARRAY_TYPE(const_string) *update_args, const char *column,
+		  const char *value)
+{
+	if (value == NULL)
+		return;
+	str_printfa(columns, ", %s", column);
+	str_append(values, ", ?");
+	str_printfa(update, ", %s = ?", column);
+	array_push_back(insert_args, &value);
+	array_push_back(update_args, &value);
+}
+
 int helpdesk_store_team_set(struct helpdesk_store *store, const char *name,
-			    unsigned int tier, const char *description,
+			    const struct helpdesk_store_team_settings *set,
 			    int64_t now, const char **error_r)
 {
-	const char *tier_str = t_strdup(dec2str(tier));
-	const char *args[] = {
-		name, tier_str, description, t_strdup(dec2str(now)),
-		tier_str, description, NULL
-	};
+	const char *tier_str = t_strdup(dec2str(set->tier));
+	const char *now_str = t_strdup(dec2str(now));
+	ARRAY_TYPE(const_string) insert_args, update_args;
+	string_t *columns = t_str_new(128), *values = t_str_new(64);
+	string_t *update = t_str_new(128);
 
-	return helpdesk_sql_exec(store,
-		"INSERT INTO hd_teams (name, tier, description, created) "
-		"VALUES (?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET "
-		"tier = ?, description = ?", args, error_r);
+	t_array_init(&insert_args, 16);
+	t_array_init(&update_args, 8);
+	array_push_back(&insert_args, &name);
+	array_push_back(&insert_args, &tier_str);
+	array_push_back(&insert_args, &set->description);
+	array_push_back(&insert_args, &now_str);
+	array_push_back(&update_args, &tier_str);
+	array_push_back(&update_args, &set->description);
+	/* only what is given: a team added again keeps the rest */
+#define TEAM_COLUMN(column, value) \
+	store_team_column(columns, values, update, &insert_args, \
+			  &update_args, column, value)
+	TEAM_COLUMN("routing", set->routing);
+	TEAM_COLUMN("sla_first_response", set->sla.first_response);
+	TEAM_COLUMN("sla_next_response", set->sla.next_response);
+	TEAM_COLUMN("sla_resolution", set->sla.resolution);
+	TEAM_COLUMN("business_hours", set->sla.business_hours);
+	TEAM_COLUMN("timezone", set->sla.timezone);
+	TEAM_COLUMN("holidays", set->sla.holidays);
+#undef TEAM_COLUMN
+	array_append_array(&insert_args, &update_args);
+	array_append_zero(&insert_args);
+	return helpdesk_sql_exec(store, t_strdup_printf(
+		"INSERT INTO hd_teams (name, tier, description, created%s) "
+		"VALUES (?, ?, ?, ?%s) ON CONFLICT (name) DO UPDATE SET "
+		"tier = ?, description = ?%s", str_c(columns), str_c(values),
+		str_c(update)), array_front(&insert_args), error_r);
+}
+
+int helpdesk_store_agent_set_away(struct helpdesk_store *store,
+				  const char *username, bool away,
+				  bool *found_r, const char **error_r)
+{
+	struct helpdesk_db_trans *trans;
+	const char *args[] = { away ? "1" : "0", username, NULL };
+	unsigned int rows = 0;
+
+	*found_r = FALSE;
+	trans = helpdesk_db_begin(store->db);
+	helpdesk_db_update(trans, "UPDATE hd_agents SET away = ? "
+			   "WHERE username = ?", args, &rows);
+	if (helpdesk_db_commit(&trans, error_r) < 0)
+		return -1;
+	*found_r = rows > 0;
+	return 0;
 }
 
 /* The first of tickets that is not in the store (0: all are). */
@@ -249,7 +313,7 @@ int helpdesk_store_agent_list(struct helpdesk_store *store, pool_t pool,
 	result = helpdesk_db_query(store->db,
 		"SELECT a.username, a.address, a.team, a.role, "
 		"(SELECT COUNT(*) FROM hd_tickets t WHERE t.owner = a.username "
-		"AND t.status != 'resolved'), a.created "
+		"AND t.status != 'resolved'), a.created, a.away "
 		"FROM hd_agents a ORDER BY a.username", NULL);
 	while ((ret = helpdesk_db_result_next_row(result)) > 0) {
 		agent = array_append_space(agents);
@@ -264,6 +328,7 @@ int helpdesk_store_agent_list(struct helpdesk_store *store, pool_t pool,
 		agent->open_tickets =
 			helpdesk_db_result_uint(result, 4);
 		agent->created = helpdesk_db_result_int64(result, 5);
+		agent->away = helpdesk_db_result_uint(result, 6) != 0;
 	}
 	return helpdesk_db_result_finish(&result, ret, error_r);
 }
@@ -280,7 +345,9 @@ int helpdesk_store_team_list(struct helpdesk_store *store, pool_t pool,
 		"SELECT m.name, m.tier, "
 		"(SELECT COUNT(*) FROM hd_agents a WHERE a.team = m.name), "
 		"(SELECT COUNT(*) FROM hd_tickets t WHERE t.team = m.name "
-		"AND t.status != 'resolved'), m.description "
+		"AND t.status != 'resolved'), m.description, m.routing, "
+		"m.sla_first_response, m.sla_next_response, "
+		"m.sla_resolution, m.business_hours, m.timezone, m.holidays "
 		"FROM hd_teams m ORDER BY m.name", NULL);
 	while ((ret = helpdesk_db_result_next_row(result)) > 0) {
 		team = array_append_space(teams);
@@ -291,6 +358,20 @@ int helpdesk_store_team_list(struct helpdesk_store *store, pool_t pool,
 			helpdesk_db_result_uint(result, 3);
 		team->description = p_strdup(pool,
 			helpdesk_db_result_value(result, 4));
+		team->routing = p_strdup(pool,
+			helpdesk_db_result_value(result, 5));
+		team->sla.first_response = p_strdup(pool,
+			helpdesk_db_result_value(result, 6));
+		team->sla.next_response = p_strdup(pool,
+			helpdesk_db_result_value(result, 7));
+		team->sla.resolution = p_strdup(pool,
+			helpdesk_db_result_value(result, 8));
+		team->sla.business_hours = p_strdup(pool,
+			helpdesk_db_result_value(result, 9));
+		team->sla.timezone = p_strdup(pool,
+			helpdesk_db_result_value(result, 10));
+		team->sla.holidays = p_strdup(pool,
+			helpdesk_db_result_value(result, 11));
 	}
 	return helpdesk_db_result_finish(&result, ret, error_r);
 }

@@ -63,6 +63,26 @@ ledger_action_is_noop(enum helpdesk_action_kind kind, const char *arg,
 	return FALSE;
 }
 
+/* Does the action move the SLA clocks (or their targets, calendar)? */
+static bool ledger_action_moves_clocks(enum helpdesk_action_kind kind)
+{
+	switch (kind) {
+	case HELPDESK_ACTION_UNCLAIM:
+	case HELPDESK_ACTION_ASSIGN:
+		return FALSE;
+	case HELPDESK_ACTION_RESOLVE:
+	case HELPDESK_ACTION_REOPEN:
+	case HELPDESK_ACTION_ESCALATE:
+	case HELPDESK_ACTION_PRIORITY:
+	case HELPDESK_ACTION_VIP:
+	case HELPDESK_ACTION_UNVIP:
+	case HELPDESK_ACTION_TEAM:
+	case HELPDESK_ACTION_REPLY:
+		break;
+	}
+	return TRUE;
+}
+
 /* The UPDATE of an action: parameters are "now" first, then the ones the
    SET clause names in its text order, then the ticket id. */
 static const char *
@@ -223,9 +243,9 @@ int helpdesk_store_ticket_action(struct helpdesk_store *store,
 	const char *ticket_str = t_strdup(dec2str(ticket));
 	const char *now_str = t_strdup(dec2str(now));
 	const char *set, *set_arg, *event_key, *detail, *message_key = "";
-	const char *update;
+	const char *update, *owner;
 	unsigned int rows = 0;
-	bool found;
+	bool found, tag_changed;
 
 	*changed_r = FALSE;
 	i_zero(&row);
@@ -271,6 +291,14 @@ int helpdesk_store_ticket_action(struct helpdesk_store *store,
 	if (helpdesk_db_commit(&trans, error_r) < 0)
 		return -1;
 	*changed_r = rows > 0;
+	if (*changed_r && kind == HELPDESK_ACTION_ESCALATE &&
+	    helpdesk_store_route_ticket(store, ticket, now, TRUE, &owner,
+					error_r) < 0)
+		return -1;
+	if (*changed_r && ledger_action_moves_clocks(kind) &&
+	    helpdesk_store_sla_refresh(store, ticket, now, &tag_changed,
+				       error_r) < 0)
+		return -1;
 	return 0;
 }
 

@@ -36,8 +36,28 @@ struct helpdesk_store {
 	   next write transaction (or helpdesk_store_flush()) */
 	pool_t loc_pool;
 	ARRAY(struct store_location) locations;
+	/* the SLA policy (helpdesk-store-sla.c), NULL: none set */
+	struct helpdesk_store_sla *sla;
 	bool schema_ok:1;
 };
+
+/* The detail of the "reopened" event a customer's message gives. */
+#define HELPDESK_STORE_REOPEN_CUSTOMER "customer reply"
+
+/* The SLA columns of a new ticket: resp_start, resp_since, res_start,
+   res_since and sla_next, as strings (data stack). */
+#define STORE_SLA_NEW_COLUMNS 5
+void helpdesk_store_sla_new_ticket(struct helpdesk_store *store,
+				   const char *priority, const char *team,
+				   bool vip, int64_t now,
+				   const char *columns_r[STORE_SLA_NEW_COLUMNS]);
+void helpdesk_store_sla_free(struct helpdesk_store *store);
+/* The SLA terms of a ticket of team with priority and VIP flag under the
+   policy set (the team's overrides included). FALSE: no clocks are kept
+   (no policy set, or SLA off). */
+bool helpdesk_store_sla_terms(struct helpdesk_store *store, const char *team,
+			      const char *priority, bool vip,
+			      struct helpdesk_sla_terms *terms_r);
 
 /* The agent who writes from an address (one parameter); an agent without
    an address is nobody's sender. */

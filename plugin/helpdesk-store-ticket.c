@@ -26,8 +26,8 @@ static int store_parse_ticket_id(const char *value, uint64_t *ticket_r,
 /* The ticket columns store_parse_ticket() reads, from "t". */
 #define TICKET_COLUMNS \
 	"t.id, t.status, t.subject, t.requester, t.priority, t.team, " \
-	"t.owner, t.tier, t.vip, t.created, t.updated"
-#define TICKET_COLUMN_COUNT 11
+	"t.owner, t.tier, t.vip, t.created, t.updated, t.sla_tag"
+#define TICKET_COLUMN_COUNT 12
 
 static const char *
 store_field_dup(pool_t pool, struct helpdesk_db_result *result,
@@ -66,6 +66,17 @@ static void store_parse_ticket(struct helpdesk_db_result *result, unsigned int f
 		*value != '\0';
 	row_r->created = helpdesk_db_result_int64(result, first + 9);
 	row_r->updated = helpdesk_db_result_int64(result, first + 10);
+	switch (helpdesk_db_result_uint(result, first + 11)) {
+	case HELPDESK_SLA_TAG_WARN:
+		row_r->sla = HELPDESK_SLA_TAG_WARN;
+		break;
+	case HELPDESK_SLA_TAG_BREACH:
+		row_r->sla = HELPDESK_SLA_TAG_BREACH;
+		break;
+	default:
+		row_r->sla = HELPDESK_SLA_TAG_NONE;
+		break;
+	}
 }
 
 /* The ticket's row, and for a follow-up the agent who writes from sender
@@ -318,7 +329,8 @@ int helpdesk_store_record_message(struct helpdesk_store *store,
 	const char *const *p;
 	bool by_origin = msg->ev_created;
 	bool has_ticket = msg->ticket != 0 || by_origin;
-	unsigned int reopened = 0;
+	unsigned int reopened = 0, resumed = 0;
+	bool tag_changed;
 	int ret;
 
 	*ticket_r = msg->ticket;
@@ -339,12 +351,24 @@ int helpdesk_store_record_message(struct helpdesk_store *store,
 			msg->ticket_team == NULL ? "" : msg->ticket_team,
 			msg->ticket_vip ? "1" : "0", now, now, NULL
 		};
+		const char *sla[STORE_SLA_NEW_COLUMNS];
+		ARRAY_TYPE(const_string) all;
+
+		/* the clocks start with the ticket */
+		helpdesk_store_sla_new_ticket(store, args[3], args[4],
+					      msg->ticket_vip, msg->now, sla);
+		t_array_init(&all, N_ELEMENTS(args) + STORE_SLA_NEW_COLUMNS);
+		array_append(&all, args, N_ELEMENTS(args) - 1);
+		array_append(&all, sla, STORE_SLA_NEW_COLUMNS);
+		array_append_zero(&all);
 		/* idempotent: a replay finds the ticket it opened before */
 		helpdesk_db_update(trans,
 			"INSERT INTO hd_tickets (origin_key, subject, "
 			"requester, status, priority, team, vip, created, "
-			"updated) VALUES (?, ?, ?, 'new', ?, ?, ?, ?, ?) "
-			"ON CONFLICT DO NOTHING", args, NULL);
+			"updated, resp_start, resp_since, res_start, res_since, "
+			"sla_next) VALUES (?, ?, ?, 'new', ?, ?, ?, ?, ?, "
+			"?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+			array_front(&all), NULL);
 	}
 	{
 		const char *args[] = {
@@ -383,7 +407,7 @@ int helpdesk_store_record_message(struct helpdesk_store *store,
 			const char *event_args[] = {
 				t_strconcat("reopened:", msg->key, NULL),
 				ticket_arg, "reopened", sender, msg->key,
-				"customer reply", now, NULL
+				HELPDESK_STORE_REOPEN_CUSTOMER, now, NULL
 			};
 
 			helpdesk_ledger_update_with_event(store, trans,
@@ -392,10 +416,13 @@ int helpdesk_store_record_message(struct helpdesk_store *store,
 				"AND status = 'resolved'", args, event_args,
 				&reopened);
 		}
-		helpdesk_db_update(trans, msg->customer_reply ?
-			"UPDATE hd_tickets SET updated = ?, status = "
-			"CASE status WHEN 'waiting' THEN 'open' "
-			"ELSE status END WHERE id = ?" :
+		if (msg->customer_reply) {
+			/* the customer answered: the agent's turn again */
+			helpdesk_db_update(trans, "UPDATE hd_tickets SET "
+				"updated = ?, status = 'open' WHERE id = ? "
+				"AND status = 'waiting'", args, &resumed);
+		}
+		helpdesk_db_update(trans,
 			"UPDATE hd_tickets SET updated = ? WHERE id = ?",
 			args, NULL);
 	} else if (!has_ticket && msg->auto_reason != NULL) {
@@ -409,6 +436,10 @@ int helpdesk_store_record_message(struct helpdesk_store *store,
 	store_clear_locations(store);
 	if (reopened_r != NULL)
 		*reopened_r = reopened > 0;
+	if ((reopened > 0 || resumed > 0) &&
+	    helpdesk_store_sla_refresh(store, msg->ticket, msg->now,
+				       &tag_changed, error_r) < 0)
+		return -1;
 	if (!by_origin)
 		return 0;
 
@@ -544,6 +575,7 @@ int helpdesk_store_ticket_list(struct helpdesk_store *store,
 {
 	const char *args[] = {
 		status == NULL ? "" : status, status == NULL ? "" : status,
+		status == NULL ? "" : status, status == NULL ? "" : status,
 		t_strdup(dec2str(id)), t_strdup(dec2str(id)),
 		t_strdup(dec2str(limit)), NULL
 	};
@@ -554,7 +586,9 @@ int helpdesk_store_ticket_list(struct helpdesk_store *store,
 	result = helpdesk_db_query(store->db,
 		"SELECT " TICKET_COLUMNS ", (SELECT COUNT(*) FROM hd_messages m "
 		"WHERE m.ticket_id = t.id AND m.kind != 'copy') "
-		"FROM hd_tickets t WHERE (? = '' OR t.status = ?) "
+		"FROM hd_tickets t WHERE (? = '' OR t.status = ? "
+		"OR (? = 'warn' AND t.sla_tag = 1) "
+		"OR (? = 'breach' AND t.sla_tag = 2)) "
 		"AND (CAST(? AS BIGINT) = 0 OR t.id = CAST(? AS BIGINT)) "
 		"ORDER BY t.id LIMIT CAST(? AS BIGINT)", args);
 	while ((ret = helpdesk_db_result_next_row(result)) > 0) {

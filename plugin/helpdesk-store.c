@@ -13,12 +13,54 @@
 #include <sys/stat.h>
 
 /* 1: tickets, messages, participants, events; 2: tickets.owner;
-   3: tickets.tier and .vip, agents, teams */
-#define HELPDESK_SCHEMA_VERSION 3
+   3: tickets.tier and .vip, agents, teams; 4: SLA clocks (tickets),
+   teams' SLA overrides and routing, agents' availability */
+#define HELPDESK_SCHEMA_VERSION 4
 /* driver-sqlite's busy timeout, which deliveries keep */
 #define HELPDESK_STORE_DEFAULT_BUSY_MSECS 1000
 /* how long the first processes wait while one creates a new store */
 #define HELPDESK_STORE_FRESH_BUSY_MSECS 5000
+
+/* a column in CREATE TABLE, and added by ALTER TABLE (X of the lists) */
+#define SCHEMA_COLUMN(col) ", " col
+#define SCHEMA_ADD_TICKETS(col) "ALTER TABLE hd_tickets ADD COLUMN " col,
+#define SCHEMA_ADD_TEAMS(col) "ALTER TABLE hd_teams ADD COLUMN " col,
+#define SCHEMA_ADD_AGENTS(col) "ALTER TABLE hd_agents ADD COLUMN " col,
+
+/* The SLA clocks of a ticket (schema 4, helpdesk-store-sla.c), each
+   column through X, for CREATE TABLE and ALTER TABLE. */
+#define SCHEMA_TICKET_SLA_COLUMNS(X) \
+	X("sla_seen BIGINT NOT NULL DEFAULT 0") \
+	X("sla_tag INTEGER NOT NULL DEFAULT 0") \
+	X("sla_next BIGINT NOT NULL DEFAULT 0") \
+	X("resp_start BIGINT NOT NULL DEFAULT 0") \
+	X("resp_used BIGINT NOT NULL DEFAULT 0") \
+	X("resp_since BIGINT NOT NULL DEFAULT 0") \
+	X("resp_flags INTEGER NOT NULL DEFAULT 0") \
+	X("resp_next INTEGER NOT NULL DEFAULT 0") \
+	X("res_start BIGINT NOT NULL DEFAULT 0") \
+	X("res_used BIGINT NOT NULL DEFAULT 0") \
+	X("res_since BIGINT NOT NULL DEFAULT 0") \
+	X("res_flags INTEGER NOT NULL DEFAULT 0") \
+	X("first_response_at BIGINT NOT NULL DEFAULT 0")
+/* the sweep finds the tickets due by this index alone */
+#define SCHEMA_TICKET_SLA_INDEX \
+	"CREATE INDEX IF NOT EXISTS hd_tickets_sla_next ON hd_tickets " \
+	"(sla_next) WHERE sla_next > 0"
+/* teams' overrides of the SLA settings ('': the setting) and routing:
+   manual, round-robin or least-open; agents' availability and when each
+   was last handed a ticket */
+#define SCHEMA_TEAM_COLUMNS(X) \
+	X("sla_first_response TEXT NOT NULL DEFAULT ''") \
+	X("sla_next_response TEXT NOT NULL DEFAULT ''") \
+	X("sla_resolution TEXT NOT NULL DEFAULT ''") \
+	X("business_hours TEXT NOT NULL DEFAULT ''") \
+	X("timezone TEXT NOT NULL DEFAULT ''") \
+	X("holidays TEXT NOT NULL DEFAULT ''") \
+	X("routing TEXT NOT NULL DEFAULT 'manual'")
+#define SCHEMA_AGENT_COLUMNS(X) \
+	X("away INTEGER NOT NULL DEFAULT 0") \
+	X("assign_seq BIGINT NOT NULL DEFAULT 0")
 
 /* Agents and teams (schema 3). An empty hd_agents table means every user
    with rights on the queue is an agent; once agents are registered, only
@@ -30,6 +72,14 @@
 	" team TEXT NOT NULL DEFAULT ''," \
 	" role TEXT NOT NULL DEFAULT 'agent'," \
 	" created BIGINT NOT NULL)"
+#define SCHEMA_AGENTS_4 \
+	"CREATE TABLE IF NOT EXISTS hd_agents (" \
+	" username TEXT PRIMARY KEY," \
+	" address TEXT NOT NULL DEFAULT ''," \
+	" team TEXT NOT NULL DEFAULT ''," \
+	" role TEXT NOT NULL DEFAULT 'agent'," \
+	" created BIGINT NOT NULL" \
+	SCHEMA_AGENT_COLUMNS(SCHEMA_COLUMN) ")"
 /* tier: the support tier (1-4) the team serves, 0 = none; an escalation
    to tier N moves the ticket to the team of tier N, if there is one. */
 #define SCHEMA_TEAMS \
@@ -38,6 +88,13 @@
 	" tier INTEGER NOT NULL DEFAULT 0," \
 	" description TEXT NOT NULL DEFAULT ''," \
 	" created BIGINT NOT NULL)"
+#define SCHEMA_TEAMS_4 \
+	"CREATE TABLE IF NOT EXISTS hd_teams (" \
+	" name TEXT PRIMARY KEY," \
+	" tier INTEGER NOT NULL DEFAULT 0," \
+	" description TEXT NOT NULL DEFAULT ''," \
+	" created BIGINT NOT NULL" \
+	SCHEMA_TEAM_COLUMNS(SCHEMA_COLUMN) ")"
 
 static const char *const schema_common[] = {
 	"CREATE TABLE IF NOT EXISTS hd_schema (version INTEGER NOT NULL)",
@@ -56,11 +113,13 @@ static const char *const schema_common[] = {
 	" address TEXT NOT NULL,"
 	" PRIMARY KEY (ticket_id, address))",
 	"CREATE INDEX IF NOT EXISTS hd_events_ticket ON hd_events (ticket_id)",
-	SCHEMA_AGENTS,
+	SCHEMA_AGENTS_4,
 	"CREATE INDEX IF NOT EXISTS hd_agents_address ON hd_agents (address)",
-	SCHEMA_TEAMS,
+	SCHEMA_TEAMS_4,
+	SCHEMA_TICKET_SLA_INDEX,
 	NULL
 };
+
 
 /* The only dialect difference is the sequence column. */
 #define SCHEMA_TICKETS(id_column) \
@@ -76,7 +135,8 @@ static const char *const schema_common[] = {
 	" tier INTEGER NOT NULL DEFAULT 1," \
 	" vip INTEGER NOT NULL DEFAULT 0," \
 	" created BIGINT NOT NULL," \
-	" updated BIGINT NOT NULL)"
+	" updated BIGINT NOT NULL" \
+	SCHEMA_TICKET_SLA_COLUMNS(SCHEMA_COLUMN) ")"
 #define SCHEMA_EVENTS(id_column) \
 	"CREATE TABLE IF NOT EXISTS hd_events (" \
 	" " id_column "," \
@@ -158,6 +218,7 @@ void helpdesk_store_deinit(struct helpdesk_store **_store)
 	}
 	array_free(&store->locations);
 	pool_unref(&store->loc_pool);
+	helpdesk_store_sla_free(store);
 	helpdesk_db_deinit(&store->db);
 	event_unref(&store->event);
 	i_free(store->path);
@@ -247,6 +308,18 @@ static int store_upgrade_schema(struct helpdesk_store *store,
 		helpdesk_db_update(trans, "CREATE INDEX IF NOT EXISTS hd_agents_address "
 			   "ON hd_agents (address)", NULL, NULL);
 		helpdesk_db_update(trans, SCHEMA_TEAMS, NULL, NULL);
+	}
+	if (version < 4) {
+		static const char *const columns[] = {
+			SCHEMA_TICKET_SLA_COLUMNS(SCHEMA_ADD_TICKETS)
+			SCHEMA_TEAM_COLUMNS(SCHEMA_ADD_TEAMS)
+			SCHEMA_AGENT_COLUMNS(SCHEMA_ADD_AGENTS)
+			SCHEMA_TICKET_SLA_INDEX, NULL
+		};
+		unsigned int i;
+
+		for (i = 0; columns[i] != NULL; i++)
+			helpdesk_db_update(trans, columns[i], NULL, NULL);
 	}
 	helpdesk_db_update(trans, "DELETE FROM hd_schema", NULL, NULL);
 	helpdesk_db_update(trans, "INSERT INTO hd_schema (version) VALUES (?)",

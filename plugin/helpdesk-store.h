@@ -14,6 +14,9 @@
 struct helpdesk_store;
 
 #include "helpdesk-state.h"
+#include "helpdesk-sla.h"
+
+struct helpdesk_settings;
 
 /* One incoming message as the store records it. */
 struct helpdesk_store_message {
@@ -159,10 +162,43 @@ int helpdesk_store_team_names(struct helpdesk_store *store, pool_t pool,
 /* Teams: *any_r tells whether any team is registered at all. */
 int helpdesk_store_team_get(struct helpdesk_store *store, const char *name,
 			    bool *found_r, bool *any_r, const char **error_r);
-/* Add or update a team; tier 0 = serves no particular tier. */
+/* How a team hands out its new tickets. */
+#define HELPDESK_ROUTING_MANUAL "manual"
+#define HELPDESK_ROUTING_ROUND_ROBIN "round-robin"
+#define HELPDESK_ROUTING_LEAST_OPEN "least-open"
+bool helpdesk_routing_is_valid(const char *mode);
+
+struct helpdesk_store_team_settings {
+	/* 0 = serves no particular tier */
+	unsigned int tier;
+	const char *description;
+	/* each NULL: kept as it is (for a new team: the default, manual
+	   routing and no SLA overrides); "" for an override: the global
+	   setting counts again */
+	const char *routing;
+	struct helpdesk_sla_overrides sla;
+};
+/* Add or update a team (the caller has checked the values). */
 int helpdesk_store_team_set(struct helpdesk_store *store, const char *name,
-			    unsigned int tier, const char *description,
+			    const struct helpdesk_store_team_settings *set,
 			    int64_t now, const char **error_r);
+
+/* An agent is away (gets no tickets by routing) or back. *found_r: the
+   agent is registered. */
+int helpdesk_store_agent_set_away(struct helpdesk_store *store,
+				  const char *username, bool away,
+				  bool *found_r, const char **error_r);
+
+/* Routing (helpdesk-store-route.c): when the ticket's team hands out its
+   tickets (round-robin or least-open), give the ticket to the next
+   available agent of that team, with an "assigned" event by "auto" --
+   only when it has no owner, unless replace_owner (an escalation to that
+   team). Concurrent routings of one team are serialized, so that no agent
+   gets two in a row from a race. *owner_r: the agent it went to, NULL
+   when it went to nobody (manual team, nobody available). */
+int helpdesk_store_route_ticket(struct helpdesk_store *store, uint64_t ticket,
+				int64_t now, bool replace_owner,
+				const char **owner_r, const char **error_r);
 
 /* Rebuild: insert ticket row->id as it was (from a queue message's
    header) unless it exists. Then helpdesk_store_sync_sequence() makes new
@@ -245,6 +281,7 @@ struct helpdesk_store_agent {
 	const char *username, *address, *team, *role;
 	unsigned int open_tickets;
 	int64_t created;
+	bool away;
 };
 ARRAY_DEFINE_TYPE(helpdesk_store_agent, struct helpdesk_store_agent);
 int helpdesk_store_agent_list(struct helpdesk_store *store, pool_t pool,
@@ -253,12 +290,50 @@ int helpdesk_store_agent_list(struct helpdesk_store *store, pool_t pool,
 
 /* The teams by name, with their agents and unresolved tickets. */
 struct helpdesk_store_team {
-	const char *name, *description;
+	const char *name, *description, *routing;
 	unsigned int tier, agents, open_tickets;
+	struct helpdesk_sla_overrides sla;
 };
 ARRAY_DEFINE_TYPE(helpdesk_store_team, struct helpdesk_store_team);
 int helpdesk_store_team_list(struct helpdesk_store *store, pool_t pool,
 			     ARRAY_TYPE(helpdesk_store_team) *teams,
 			     const char **error_r);
+
+/* SLA clocks (helpdesk-store-sla.c) */
+
+/* The settings whose SLA policy counts (the team overrides are read from
+   hd_teams); NULL or SLA off: no clocks are kept. set must outlive the
+   store or be replaced. */
+void helpdesk_store_set_sla(struct helpdesk_store *store,
+			    const struct helpdesk_settings *set);
+/* TRUE when clocks are kept. */
+bool helpdesk_store_sla_enabled(struct helpdesk_store *store);
+/* Bring the ticket's clocks up to date with its events and the time now:
+   writes its warnings, breaches and met deadlines to the ledger (once
+   each) and its SLA tag. *tag_changed_r: the tag (hd-sla-warn,
+   hd-sla-breach) changed, its messages need the new keywords. Called by
+   the store itself after each change of a ticket that moves the clocks;
+   the sweep calls it for the tickets time has moved. */
+int helpdesk_store_sla_refresh(struct helpdesk_store *store, uint64_t ticket,
+			       int64_t now, bool *tag_changed_r,
+			       const char **error_r);
+/* The sweep: refresh every ticket whose next SLA moment is due by now
+   (at most limit of them, found by an index: the cost follows the number
+   due, not the number open). *due_r of them were due; the tickets whose
+   tag changed are appended to changed. */
+int helpdesk_store_sla_sweep(struct helpdesk_store *store, int64_t now,
+			     unsigned int limit,
+			     ARRAY_TYPE(uint64_t) *changed,
+			     unsigned int *due_r, const char **error_r);
+/* What ticket show prints. */
+struct helpdesk_store_sla_info {
+	enum helpdesk_sla_status status;
+	/* the running clocks' deadlines, 0: not running */
+	int64_t due[HELPDESK_SLA_CLOCK_COUNT];
+	int64_t first_response_at;
+};
+int helpdesk_store_ticket_sla(struct helpdesk_store *store, uint64_t ticket,
+			      int64_t now, struct helpdesk_store_sla_info *info_r,
+			      const char **error_r);
 
 #endif

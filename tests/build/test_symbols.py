@@ -25,6 +25,7 @@ MAIL = "lib20_helpdesk_plugin.so"
 EXPORTS = {"helpdesk_plugin_init", "helpdesk_plugin_deinit",
            "helpdesk_plugin_version", "helpdesk_plugin_dependencies",
            "helpdesk_reconcile_user", "helpdesk_ticket_sync_user",
+           "helpdesk_sla_sweep_user",
            "helpdesk_notice_register", "helpdesk_notice_command"}
 
 

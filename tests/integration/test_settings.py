@@ -185,11 +185,22 @@ def schema_upgrade(t, plugin):
         cols = [r[1] for r in dc.db().execute("PRAGMA table_info(hd_tickets)")]
         tables = {r[0] for r in dc.db().execute(
             "SELECT name FROM sqlite_master WHERE type = 'table'")}
-        t.ok(v == [(3,)] and {"owner", "tier", "vip"} <= set(cols) and
+        team_cols = [r[1] for r in dc.db().execute("PRAGMA table_info(hd_teams)")]
+        agent_cols = [r[1] for r in dc.db().execute("PRAGMA table_info(hd_agents)")]
+        indexes = {r[0] for r in dc.db().execute(
+            "SELECT name FROM sqlite_master WHERE type = 'index'")}
+        t.ok(v == [(4,)] and {"owner", "tier", "vip"} <= set(cols) and
              {"hd_agents", "hd_teams"} <= tables,
-             "schema version 3: tickets.owner, .tier, .vip, hd_agents, hd_teams",
+             "schema version 4: tickets.owner, .tier, .vip, hd_agents, hd_teams",
              "%r %r" % (v, cols))
-        t.ok(any("schema upgraded from version 1 to 3" in l for l in dc.log().splitlines()),
+        t.ok({"sla_seen", "sla_tag", "sla_next", "resp_start", "res_start",
+              "first_response_at"} <= set(cols) and
+             {"routing", "business_hours", "timezone", "holidays"} <= set(team_cols) and
+             {"away", "assign_seq"} <= set(agent_cols) and
+             "hd_tickets_sla_next" in indexes,
+             "schema 4: SLA clocks, teams' routing and calendars, agents' "
+             "availability, the sweep's index", "%r %r %r" % (cols, team_cols, agent_cols))
+        t.ok(any("schema upgraded from version 1 to 4" in l for l in dc.log().splitlines()),
              "the upgrade is logged")
         t.eq(dc.log_errors(), [], "no errors in the log")
     finally:

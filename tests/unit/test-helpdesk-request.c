@@ -19,6 +19,8 @@ struct test_ticket {
 	unsigned int tier;
 	bool vip;
 	const char *team;
+	/* the store's SLA tag (0: none) */
+	enum helpdesk_sla_tag sla;
 };
 
 static const char *request_str(const struct helpdesk_request *req)
@@ -122,6 +124,22 @@ static void test_helpdesk_request_judge(void)
 		  "hd-sla-warn", "", "hd-sla-warn", OK, "" },
 		{ { "new", "", "normal", 1, FALSE, "" }, "bob", FALSE, X,
 		  "", "hd-sla-warn", "hd-sla-warn", CANNOT, "hd-sla-warn is" },
+		/* the SLA tags are judged against the store's too: the
+		   sweep may have tagged the ticket after the session last
+		   saw the message */
+		{ { "new", "", "normal", 1, FALSE, "", HELPDESK_SLA_TAG_WARN },
+		  "bob", FALSE, X, "hd-sla-warn", "", "", OK, "" },
+		{ { "new", "", "normal", 1, FALSE, "", HELPDESK_SLA_TAG_WARN },
+		  "bob", FALSE, X, "", "hd-sla-warn", "", CANNOT,
+		  "hd-sla-warn is" },
+		{ { "new", "", "normal", 1, FALSE, "", HELPDESK_SLA_TAG_WARN },
+		  "bob", FALSE, X, "hd-sla-breach", "", "", CANNOT,
+		  "hd-sla-breach is" },
+		{ { "new", "", "normal", 1, FALSE, "", HELPDESK_SLA_TAG_BREACH },
+		  "bob", FALSE, X, "", "hd-sla-breach", "", CANNOT,
+		  "hd-sla-breach is" },
+		{ { "new", "", "normal", 1, FALSE, "" }, "bob", FALSE, X,
+		  "", "hd-sla-breach", "", OK, "" },
 		{ { "new", "", "normal", 1, FALSE, "" }, "bob", FALSE, X,
 		  "hd-bogus", "", "", CANNOT, "hd-bogus is not a helpdesk "
 		  "keyword" },
@@ -203,6 +221,7 @@ static void test_helpdesk_request_judge(void)
 			row.tier = tests[i].ticket.tier;
 			row.vip = tests[i].ticket.vip;
 			row.team = tests[i].ticket.team;
+			row.sla = tests[i].ticket.sla;
 		}
 		i_zero(&actor);
 		actor.user = tests[i].user;
