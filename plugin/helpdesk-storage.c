@@ -24,6 +24,7 @@
 #include "helpdesk-sent.h"
 #include "helpdesk-views.h"
 #include "helpdesk-storage.h"
+#include "helpdesk-availability.h"
 #include "helpdesk-rewrite.h"
 
 struct helpdesk_storage_module helpdesk_storage_module =
@@ -260,6 +261,10 @@ void helpdesk_mailbox_allocated(struct mailbox *box)
 
 	if (huser == NULL)
 		return;
+	if (box->inbox_user && !huser->delivery) {
+		/* an agent's METADATA says away or back */
+		helpdesk_availability_mailbox_allocated(box);
+	}
 	kind = helpdesk_box_kind(huser, box);
 	if (kind == HELPDESK_BOX_NONE)
 		return;

@@ -173,6 +173,23 @@ int helpdesk_store_team_set(struct helpdesk_store *store, const char *name,
 		str_c(update)), array_front(&insert_args), error_r);
 }
 
+int helpdesk_store_agent_get_away(struct helpdesk_store *store,
+				  const char *username, bool *away_r,
+				  bool *found_r, const char **error_r)
+{
+	const char *args[] = { username, NULL }, *value;
+	int ret;
+
+	ret = helpdesk_db_get_value(store->db, "SELECT away FROM hd_agents "
+				    "WHERE username = ?", args, &value,
+				    error_r);
+	if (ret < 0)
+		return -1;
+	*found_r = ret > 0 && value != NULL;
+	*away_r = *found_r && strcmp(value, "0") != 0;
+	return 0;
+}
+
 int helpdesk_store_agent_set_away(struct helpdesk_store *store,
 				  const char *username, bool away,
 				  bool *found_r, const char **error_r)

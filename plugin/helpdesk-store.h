@@ -189,6 +189,11 @@ int helpdesk_store_agent_set_away(struct helpdesk_store *store,
 				  const char *username, bool away,
 				  bool *found_r, const char **error_r);
 
+/* Is the agent away? *found_r: the agent is registered. */
+int helpdesk_store_agent_get_away(struct helpdesk_store *store,
+				  const char *username, bool *away_r,
+				  bool *found_r, const char **error_r);
+
 /* Routing (helpdesk-store-route.c): when the ticket's team hands out its
    tickets (round-robin or least-open), give the ticket to the next
    available agent of that team, with an "assigned" event by "auto" --

@@ -14,6 +14,7 @@ const struct helpdesk_view helpdesk_views[HELPDESK_VIEW_COUNT] = {
 	[HELPDESK_VIEW_MINE] = { "Mine", TRUE },
 	[HELPDESK_VIEW_UNASSIGNED] = { "Unassigned", FALSE },
 	[HELPDESK_VIEW_WAITING] = { "Waiting on customer", TRUE },
+	[HELPDESK_VIEW_AT_RISK] = { "At risk", TRUE },
 };
 
 bool helpdesk_view_keyword_is_valid(const char *keyword,
@@ -96,6 +97,14 @@ helpdesk_view_definition(const struct helpdesk_settings *set,
 	case HELPDESK_VIEW_WAITING:
 		str_printfa(str, "  KEYWORD %s KEYWORD %s UNDELETED\n",
 			    owner_kw, helpdesk_keyword(set, HELPDESK_KW_WAITING));
+		break;
+	case HELPDESK_VIEW_AT_RISK:
+		str_printfa(str, "  OR KEYWORD %s KEYWORD %s "
+			    "OR KEYWORD %s KEYWORD %s UNKEYWORD %s UNDELETED\n",
+			    helpdesk_keyword(set, HELPDESK_KW_SLA_WARN),
+			    helpdesk_keyword(set, HELPDESK_KW_SLA_BREACH),
+			    owner_kw, helpdesk_keyword(set, HELPDESK_KW_NEW),
+			    helpdesk_keyword(set, HELPDESK_KW_RESOLVED));
 		break;
 	case HELPDESK_VIEW_COUNT:
 		i_unreached();

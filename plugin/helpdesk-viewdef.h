@@ -9,6 +9,8 @@ enum helpdesk_view_kind {
 	HELPDESK_VIEW_MINE = 0,
 	HELPDESK_VIEW_UNASSIGNED,
 	HELPDESK_VIEW_WAITING,
+	/* own and unassigned tickets with an SLA warning or breach */
+	HELPDESK_VIEW_AT_RISK,
 
 	HELPDESK_VIEW_COUNT
 };

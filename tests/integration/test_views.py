@@ -21,7 +21,8 @@ PREFIX = "Helpdesk/"
 MINE = PREFIX + "Mine"
 UNASSIGNED = PREFIX + "Unassigned"
 WAITING = PREFIX + "Waiting on customer"
-VIEWS = (MINE, UNASSIGNED, WAITING)
+AT_RISK = PREFIX + "At risk"
+VIEWS = (MINE, UNASSIGNED, WAITING, AT_RISK)
 QUEUES = ("Public/Queue", "Public/Billing")
 
 
@@ -135,7 +136,7 @@ def scenario(t, dc):
     for user in ("alice", "bob"):
         with dc.imap(user) as c:
             t.eq(listed(c, PREFIX + "*"), sorted(VIEWS),
-                 "%s: LIST shows the three views" % user)
+                 "%s: LIST shows the four views" % user)
             t.eq(listed(c, PREFIX + "*", subscribed=True), sorted(VIEWS),
                  "%s: the views are subscribed (LSUB)" % user)
     with open(view_file(dc, "alice", MINE)) as f:
@@ -153,6 +154,8 @@ def scenario(t, dc):
         expect(t, got, user, UNASSIGNED, [T1, T1b, T2, T3, TB])
         expect(t, got, user, MINE, [])
         expect(t, got, user, WAITING, [])
+        # no deadline is near with the default targets
+        expect(t, got, user, AT_RISK, [])
 
     # alice claims ticket 1 in the queue: both its messages move from
     # Unassigned to alice's Mine, not to bob's
@@ -250,7 +253,7 @@ def rewrites(t, dc):
     tmp = [n for n in os.listdir(os.path.dirname(paths[0])) if n.endswith(".tmp")]
     t.eq(tmp, [], "no temporary file left")
     with dc.imap("alice") as c:
-        t.eq(listed(c, PREFIX + "*", subscribed=True), sorted([UNASSIGNED, WAITING]),
+        t.eq(listed(c, PREFIX + "*", subscribed=True), sorted([UNASSIGNED, WAITING, AT_RISK]),
              "the unsubscribed view stays unsubscribed after its file was rewritten")
 
     # a removed view comes back (subscribed, as new) at the next login

@@ -43,6 +43,14 @@ static void test_helpdesk_view_definition(void)
 		"IMAP login, edits are lost\n"
 		"Public/Queue\nPublic/Billing dept\n"
 		"  KEYWORD hd-owner-bob.smith KEYWORD hd-waiting UNDELETED\n");
+	test_assert_strcmp(helpdesk_view_definition(&set,
+		HELPDESK_VIEW_AT_RISK, "alice", MAX_KW_LEN, &error),
+		"# At risk: written by the helpdesk plugin at each IMAP "
+		"login, edits are lost\n"
+		"Public/Queue\nPublic/Billing dept\n"
+		"  OR KEYWORD hd-sla-warn KEYWORD hd-sla-breach "
+		"OR KEYWORD hd-owner-alice KEYWORD hd-new "
+		"UNKEYWORD hd-resolved UNDELETED\n");
 
 	set.keyword_prefix = "x.";
 	test_assert_strcmp(helpdesk_view_definition(&set,
