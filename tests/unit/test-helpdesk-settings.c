@@ -88,10 +88,82 @@ static void test_helpdesk_settings_defaults(void)
 	test_end();
 }
 
+static const char *const *test_sla_env;
+
+static const char *test_sla_getenv(const char *name,
+				   void *context ATTR_UNUSED)
+{
+	const char *const *p;
+
+	if (strcmp(name, "helpdesk_queue") == 0)
+		return "Public/Queue";
+	for (p = test_sla_env; p != NULL && *p != NULL; p += 2) {
+		if (strcmp(p[0], name) == 0)
+			return p[1];
+	}
+	return NULL;
+}
+
+static void test_helpdesk_settings_sla(void)
+{
+	static const struct {
+		const char *env[8];
+		bool enabled;
+		/* in the error (NULL: none) */
+		const char *error;
+	} tests[] = {
+		/* on by default, with the shipped targets */
+		{ { NULL }, TRUE, NULL },
+		{ { "helpdesk_sla", "no", NULL }, FALSE, NULL },
+		{ { "helpdesk_sla_first_response", "normal=30s", NULL },
+		  TRUE, NULL },
+		/* a bad setting turns the clocks off, with one clear error,
+		   and nothing else */
+		{ { "helpdesk_sla_first_response", "normal=soon", NULL },
+		  FALSE, "helpdesk_sla_first_response" },
+		{ { "helpdesk_sla_resolution", "fast=1h", NULL },
+		  FALSE, "helpdesk_sla_resolution" },
+		{ { "helpdesk_sla_vip_factor", "2", NULL },
+		  FALSE, "helpdesk_sla_vip_factor" },
+		{ { "helpdesk_sla_warn", "soon", NULL },
+		  FALSE, "helpdesk_sla_warn" },
+		{ { "helpdesk_business_hours", "mon-fri 9-17", NULL },
+		  FALSE, "business hours" },
+		{ { "helpdesk_timezone", "Mars/Olympus", NULL },
+		  FALSE, "timezone" },
+		{ { "helpdesk_holidays", "2026-12-24 2026-13-01", NULL },
+		  FALSE, "holidays" },
+		{ { "helpdesk_business_hours", "mon-fri 09:00-17:00",
+		    "helpdesk_timezone", "Europe/Berlin",
+		    "helpdesk_holidays", "2026-12-24,2026-12-25", NULL },
+		  TRUE, NULL },
+	};
+	struct helpdesk_settings set;
+	const char *error;
+	unsigned int i;
+
+	test_begin("helpdesk settings sla");
+	for (i = 0; i < N_ELEMENTS(tests); i++) {
+		test_sla_env = tests[i].env;
+		test_assert_idx(helpdesk_settings_parse(pool_datastack_create(),
+			test_sla_getenv, NULL, &set, &error) == 1, i);
+		test_assert_idx(set.sla_enabled == tests[i].enabled, i);
+		if (tests[i].error == NULL)
+			test_assert_idx(set.sla_error == NULL, i);
+		else {
+			test_assert_idx(set.sla_error != NULL &&
+				strstr(set.sla_error, tests[i].error) != NULL,
+				i);
+		}
+	}
+	test_end();
+}
+
 int main(void)
 {
 	static void (*const test_functions[])(void) = {
 		test_helpdesk_settings_parse,
+		test_helpdesk_settings_sla,
 		test_helpdesk_settings_defaults,
 		NULL
 	};

@@ -111,6 +111,15 @@ static void test_helpdesk_ticket_state_keywords(void)
 	test_assert_strcmp(join(helpdesk_ticket_state_keywords("hd-", &row)),
 		"hd-waiting hd-owner-alice hd-tier-3 hd-prio-urgent hd-vip "
 		"hd-team-billing");
+	row.sla = HELPDESK_SLA_TAG_WARN;
+	test_assert_strcmp(join(helpdesk_ticket_state_keywords("hd-", &row)),
+		"hd-waiting hd-owner-alice hd-tier-3 hd-prio-urgent hd-vip "
+		"hd-team-billing hd-sla-warn");
+	row.sla = HELPDESK_SLA_TAG_BREACH;
+	test_assert_strcmp(join(helpdesk_ticket_state_keywords("hd-", &row)),
+		"hd-waiting hd-owner-alice hd-tier-3 hd-prio-urgent hd-vip "
+		"hd-team-billing hd-sla-breach");
+	row.sla = HELPDESK_SLA_TAG_NONE;
 	/* values that can't be keywords are left out or defaulted */
 	row.owner = "";
 	row.team = "two words";
