@@ -3,7 +3,7 @@
 /* doveadm helpdesk ticket list | ticket show N | ticket assign N AGENT |
    agent add|remove|list | reconcile (and client-config,
    doveadm-helpdesk-client.c; team add|list, agent away|back,
-   doveadm-helpdesk-team.c; sweep, doveadm-helpdesk-sla.c) */
+   doveadm-helpdesk-team.c; sweep, doveadm-helpdesk-sla.c; stats, doveadm-helpdesk-stats.c) */
 
 #include "lib.h"
 #include "str.h"
@@ -599,6 +599,7 @@ void doveadm_helpdesk_plugin_init(struct module *module ATTR_UNUSED)
 		doveadm_cmd_register_ver2(&helpdesk_commands[i]);
 	doveadm_cmd_register_ver2(&doveadm_helpdesk_cmd_client_config);
 	doveadm_cmd_register_ver2(&doveadm_helpdesk_cmd_sweep);
+	doveadm_cmd_register_ver2(&doveadm_helpdesk_cmd_stats);
 	for (i = 0; i < doveadm_helpdesk_team_commands_count; i++)
 		doveadm_cmd_register_ver2(&doveadm_helpdesk_team_commands[i]);
 }

@@ -37,5 +37,7 @@ extern const unsigned int doveadm_helpdesk_team_commands_count;
 extern struct doveadm_cmd_ver2 doveadm_helpdesk_cmd_client_config;
 /* doveadm-helpdesk-sla.c */
 extern struct doveadm_cmd_ver2 doveadm_helpdesk_cmd_sweep;
+/* doveadm-helpdesk-stats.c */
+extern struct doveadm_cmd_ver2 doveadm_helpdesk_cmd_stats;
 
 #endif

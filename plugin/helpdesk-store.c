@@ -47,6 +47,10 @@
 #define SCHEMA_TICKET_SLA_INDEX \
 	"CREATE INDEX IF NOT EXISTS hd_tickets_sla_next ON hd_tickets " \
 	"(sla_next) WHERE sla_next > 0"
+/* doveadm helpdesk stats reads a period's events of a few kinds */
+#define SCHEMA_EVENTS_KIND_INDEX \
+	"CREATE INDEX IF NOT EXISTS hd_events_kind_created ON hd_events " \
+	"(kind, created)"
 /* teams' overrides of the SLA settings ('': the setting) and routing:
    manual, round-robin or least-open; agents' availability and when each
    was last handed a ticket */
@@ -117,6 +121,7 @@ static const char *const schema_common[] = {
 	"CREATE INDEX IF NOT EXISTS hd_agents_address ON hd_agents (address)",
 	SCHEMA_TEAMS_4,
 	SCHEMA_TICKET_SLA_INDEX,
+	SCHEMA_EVENTS_KIND_INDEX,
 	NULL
 };
 
@@ -314,7 +319,7 @@ static int store_upgrade_schema(struct helpdesk_store *store,
 			SCHEMA_TICKET_SLA_COLUMNS(SCHEMA_ADD_TICKETS)
 			SCHEMA_TEAM_COLUMNS(SCHEMA_ADD_TEAMS)
 			SCHEMA_AGENT_COLUMNS(SCHEMA_ADD_AGENTS)
-			SCHEMA_TICKET_SLA_INDEX, NULL
+			SCHEMA_TICKET_SLA_INDEX, SCHEMA_EVENTS_KIND_INDEX, NULL
 		};
 		unsigned int i;
 
