@@ -54,10 +54,10 @@ static void cmd_helpdesk_team_add(struct doveadm_cmd_context *cctx)
 {
 	struct helpdesk_store_team_settings set;
 	struct helpdesk_store *store;
-	const char *team, *tier_str = "0", *error;
+	const char *team, *tier_str = NULL, *error;
+	unsigned int tier;
 
 	i_zero(&set);
-	set.description = "";
 	if (!doveadm_cmd_param_str(cctx, "team", &team)) {
 		i_error("helpdesk team add: give the team's name");
 		doveadm_exit_code = EX_USAGE;
@@ -76,12 +76,16 @@ static void cmd_helpdesk_team_add(struct doveadm_cmd_context *cctx)
 	(void)doveadm_cmd_param_str(cctx, "holidays", &set.sla.holidays);
 	if (!doveadm_helpdesk_check_name("team add", "team", team))
 		return;
-	if (str_to_uint(tier_str, &set.tier) < 0 ||
-	    set.tier > HELPDESK_TIER_MAX) {
-		i_error("helpdesk team add: -t needs a support tier 1-%u (or 0 "
-			"for none), not '%s'", HELPDESK_TIER_MAX, tier_str);
-		doveadm_exit_code = EX_USAGE;
-		return;
+	if (tier_str != NULL) {
+		if (str_to_uint(tier_str, &tier) < 0 ||
+		    tier > HELPDESK_TIER_MAX) {
+			i_error("helpdesk team add: -t needs a support tier "
+				"1-%u (or 0 for none), not '%s'",
+				HELPDESK_TIER_MAX, tier_str);
+			doveadm_exit_code = EX_USAGE;
+			return;
+		}
+		set.tier = &tier;
 	}
 	if (set.routing != NULL && !helpdesk_routing_is_valid(set.routing)) {
 		i_error("helpdesk team add: -m needs " HELPDESK_ROUTING_MANUAL

@@ -138,7 +138,6 @@ int helpdesk_store_team_set(struct helpdesk_store *store, const char *name,
 			    const struct helpdesk_store_team_settings *set,
 			    int64_t now, const char **error_r)
 {
-	const char *tier_str = t_strdup(dec2str(set->tier));
 	const char *now_str = t_strdup(dec2str(now));
 	ARRAY_TYPE(const_string) insert_args, update_args;
 	string_t *columns = t_str_new(128), *values = t_str_new(64);
@@ -147,15 +146,14 @@ int helpdesk_store_team_set(struct helpdesk_store *store, const char *name,
 	t_array_init(&insert_args, 16);
 	t_array_init(&update_args, 8);
 	array_push_back(&insert_args, &name);
-	array_push_back(&insert_args, &tier_str);
-	array_push_back(&insert_args, &set->description);
 	array_push_back(&insert_args, &now_str);
-	array_push_back(&update_args, &tier_str);
-	array_push_back(&update_args, &set->description);
 	/* only what is given: a team added again keeps the rest */
 #define TEAM_COLUMN(column, value) \
 	store_team_column(columns, values, update, &insert_args, \
 			  &update_args, column, value)
+	TEAM_COLUMN("tier", set->tier == NULL ? NULL :
+		    t_strdup(dec2str(*set->tier)));
+	TEAM_COLUMN("description", set->description);
 	TEAM_COLUMN("routing", set->routing);
 	TEAM_COLUMN("sla_first_response", set->sla.first_response);
 	TEAM_COLUMN("sla_next_response", set->sla.next_response);
@@ -167,10 +165,11 @@ int helpdesk_store_team_set(struct helpdesk_store *store, const char *name,
 	array_append_array(&insert_args, &update_args);
 	array_append_zero(&insert_args);
 	return helpdesk_sql_exec(store, t_strdup_printf(
-		"INSERT INTO hd_teams (name, tier, description, created%s) "
-		"VALUES (?, ?, ?, ?%s) ON CONFLICT (name) DO UPDATE SET "
-		"tier = ?, description = ?%s", str_c(columns), str_c(values),
-		str_c(update)), array_front(&insert_args), error_r);
+		"INSERT INTO hd_teams (name, created%s) VALUES (?, ?%s) "
+		"ON CONFLICT (name) DO %s%s", str_c(columns), str_c(values),
+		str_len(update) == 0 ? "NOTHING" : "UPDATE SET ",
+		str_len(update) == 0 ? "" : str_c(update) + 2),
+		array_front(&insert_args), error_r);
 }
 
 int helpdesk_store_agent_get_away(struct helpdesk_store *store,

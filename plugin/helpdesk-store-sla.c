@@ -20,6 +20,8 @@
 #define STORE_SLA_TEAM_CACHE_SECS 60
 /* a refresh that lost a race with another one tries again, at most */
 #define STORE_SLA_REFRESH_TRIES 3
+/* the sweep writes this many tickets' clocks per transaction */
+#define STORE_SLA_SWEEP_BATCH 250
 
 struct store_sla_team {
 	const char *name;
@@ -380,67 +382,96 @@ store_sla_write_report(struct helpdesk_db_trans *trans, uint64_t ticket,
 	helpdesk_db_update(trans, SLA_REPORT_INSERT, args, NULL);
 }
 
+/* What a refresh writes for one ticket (data stack). */
+struct store_sla_plan {
+	uint64_t ticket;
+	struct store_sla_ticket t;
+	ARRAY(struct store_sla_report) reports;
+	int64_t seen, next;
+	enum helpdesk_sla_tag tag;
+	/* set by the commit: 0 when another process folded newer events */
+	unsigned int rows;
+};
+
+/* Bring the ticket's clocks up to now in *plan_r; FALSE when there is
+   nothing to write. */
 static int
-store_sla_refresh_once(struct helpdesk_store *store, uint64_t ticket,
-		       int64_t now, bool *done_r, bool *tag_changed_r,
-		       const char **error_r)
+store_sla_prepare(struct helpdesk_store *store, uint64_t ticket, int64_t now,
+		  struct store_sla_plan *plan_r, const char **error_r)
 {
 	const struct helpdesk_sla_policy *policy;
 	struct helpdesk_sla_terms terms;
 	struct helpdesk_sla_summary summary;
 	struct helpdesk_sla_clocks before;
-	struct helpdesk_db_trans *trans;
-	struct store_sla_ticket t;
-	ARRAY(struct store_sla_report) reports;
-	const struct store_sla_report *r;
-	enum helpdesk_sla_tag tag;
-	unsigned int rows = 0;
-	int64_t seen;
+	struct store_sla_ticket *t = &plan_r->t;
 	bool found;
 
-	*done_r = TRUE;
-	if (store_sla_read_ticket(store, ticket, &t, &found, error_r) < 0)
+	i_zero(plan_r);
+	plan_r->ticket = ticket;
+	if (store_sla_read_ticket(store, ticket, t, &found, error_r) < 0)
 		return -1;
 	if (!found)
 		return 0;
-	policy = store_sla_policy(store, t.team);
+	policy = store_sla_policy(store, t->team);
 	if (policy == NULL)
 		return 0;
 
-	t_array_init(&reports, 4);
-	helpdesk_sla_terms_init(policy, t.priority, t.vip, &terms);
+	t_array_init(&plan_r->reports, 4);
+	helpdesk_sla_terms_init(policy, t->priority, t->vip, &terms);
 	terms.report = store_sla_collect;
-	terms.context = &reports;
-	before = t.clocks;
-	if (store_sla_fold(store, ticket, &terms, &t, &seen, error_r) < 0)
+	terms.context = &plan_r->reports;
+	before = t->clocks;
+	if (store_sla_fold(store, ticket, &terms, t, &plan_r->seen,
+			   error_r) < 0)
 		return -1;
-	helpdesk_sla_advance(&t.clocks, &terms, now);
-	helpdesk_sla_summarize(&t.clocks, &terms, now, &summary);
-	tag = summary.status == HELPDESK_SLA_STATUS_BREACH ?
+	helpdesk_sla_advance(&t->clocks, &terms, now);
+	helpdesk_sla_summarize(&t->clocks, &terms, now, &summary);
+	plan_r->tag = summary.status == HELPDESK_SLA_STATUS_BREACH ?
 		HELPDESK_SLA_TAG_BREACH :
 		summary.status == HELPDESK_SLA_STATUS_WARN ?
 		HELPDESK_SLA_TAG_WARN : HELPDESK_SLA_TAG_NONE;
-	if (array_count(&reports) == 0 && tag == t.tag &&
-	    summary.next_check == t.next &&
-	    memcmp(&before, &t.clocks, sizeof(before)) == 0) {
-		/* nothing to write (sla_seen may lag: folding those events
-		   again changes nothing) */
-		return 0;
-	}
+	plan_r->next = summary.next_check;
+	/* nothing to write (sla_seen may lag: folding those events again
+	   changes nothing) */
+	return array_count(&plan_r->reports) > 0 || plan_r->tag != t->tag ||
+		plan_r->next != t->next ||
+		memcmp(&before, &t->clocks, sizeof(before)) != 0 ? 1 : 0;
+}
 
+static void
+store_sla_write_plan(struct helpdesk_store *store,
+		     struct helpdesk_db_trans *trans, struct store_sla_plan *plan)
+{
+	const struct store_sla_report *r;
+
+	store_sla_write(store, trans, plan->ticket, &plan->t, plan->seen,
+			plan->tag, plan->next, &plan->rows);
+	array_foreach(&plan->reports, r)
+		store_sla_write_report(trans, plan->ticket, plan->t.owner, r);
+}
+
+static int
+store_sla_refresh_once(struct helpdesk_store *store, uint64_t ticket,
+		       int64_t now, bool *done_r, bool *tag_changed_r,
+		       const char **error_r)
+{
+	struct helpdesk_db_trans *trans;
+	struct store_sla_plan plan;
+	int ret;
+
+	*done_r = TRUE;
+	if ((ret = store_sla_prepare(store, ticket, now, &plan, error_r)) <= 0)
+		return ret;
 	trans = helpdesk_db_begin(store->db);
-	store_sla_write(store, trans, ticket, &t, seen, tag,
-			summary.next_check, &rows);
-	array_foreach(&reports, r)
-		store_sla_write_report(trans, ticket, t.owner, r);
+	store_sla_write_plan(store, trans, &plan);
 	if (helpdesk_db_commit(&trans, error_r) < 0)
 		return -1;
-	if (rows == 0) {
+	if (plan.rows == 0) {
 		/* another process folded newer events meanwhile */
 		*done_r = FALSE;
 		return 0;
 	}
-	*tag_changed_r = tag != t.tag;
+	*tag_changed_r = plan.tag != plan.t.tag;
 	return 0;
 }
 
@@ -464,6 +495,52 @@ int helpdesk_store_sla_refresh(struct helpdesk_store *store, uint64_t ticket,
 	return ret;
 }
 
+/* The sweep's tickets, a batch in one write transaction: the commit and
+   its locks are paid once per batch, not per ticket. A ticket another
+   process changed meanwhile is refreshed again on its own. */
+static int
+store_sla_sweep_batch(struct helpdesk_store *store, const uint64_t *tickets,
+		      unsigned int count, int64_t now,
+		      ARRAY_TYPE(uint64_t) *changed, const char **error_r)
+{
+	struct helpdesk_db_trans *trans;
+	ARRAY(struct store_sla_plan) plans;
+	struct store_sla_plan *plan;
+	unsigned int i;
+	bool tag_changed;
+	int ret;
+
+	t_array_init(&plans, count);
+	for (i = 0; i < count; i++) {
+		plan = array_append_space(&plans);
+		if ((ret = store_sla_prepare(store, tickets[i], now, plan,
+					     error_r)) < 0)
+			return -1;
+		if (ret == 0)
+			array_pop_back(&plans);
+	}
+	if (array_count(&plans) == 0)
+		return 0;
+	trans = helpdesk_db_begin(store->db);
+	array_foreach_modifiable(&plans, plan)
+		store_sla_write_plan(store, trans, plan);
+	if (helpdesk_db_commit(&trans, error_r) < 0)
+		return -1;
+	array_foreach_modifiable(&plans, plan) {
+		if (plan->rows == 0) {
+			if (helpdesk_store_sla_refresh(store, plan->ticket, now,
+						       &tag_changed,
+						       error_r) < 0)
+				return -1;
+		} else {
+			tag_changed = plan->tag != plan->t.tag;
+		}
+		if (tag_changed)
+			array_push_back(changed, &plan->ticket);
+	}
+	return 0;
+}
+
 int helpdesk_store_sla_sweep(struct helpdesk_store *store, int64_t now,
 			     unsigned int limit,
 			     ARRAY_TYPE(uint64_t) *changed,
@@ -474,8 +551,9 @@ int helpdesk_store_sla_sweep(struct helpdesk_store *store, int64_t now,
 	};
 	struct helpdesk_db_result *result;
 	ARRAY_TYPE(uint64_t) due;
+	const uint64_t *tickets;
 	uint64_t ticket;
-	bool tag_changed;
+	unsigned int i, count;
 	int ret;
 
 	*due_r = 0;
@@ -489,15 +567,17 @@ int helpdesk_store_sla_sweep(struct helpdesk_store *store, int64_t now,
 	}
 	if (helpdesk_db_result_finish(&result, ret, error_r) < 0)
 		return -1;
+	ret = 0;
 	*due_r = array_count(&due);
-	array_foreach_elem(&due, ticket) {
-		if (helpdesk_store_sla_refresh(store, ticket, now,
-					       &tag_changed, error_r) < 0)
-			return -1;
-		if (tag_changed)
-			array_push_back(changed, &ticket);
+	tickets = array_get(&due, &count);
+	for (i = 0; i < count && ret == 0; i += STORE_SLA_SWEEP_BATCH) {
+		T_BEGIN {
+			ret = store_sla_sweep_batch(store, tickets + i,
+				I_MIN(count - i, STORE_SLA_SWEEP_BATCH), now,
+				changed, error_r);
+		} T_END_PASS_STR_IF(ret < 0, error_r);
 	}
-	return 0;
+	return ret;
 }
 
 int helpdesk_store_ticket_sla(struct helpdesk_store *store, uint64_t ticket,

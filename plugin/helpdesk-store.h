@@ -169,12 +169,12 @@ int helpdesk_store_team_get(struct helpdesk_store *store, const char *name,
 bool helpdesk_routing_is_valid(const char *mode);
 
 struct helpdesk_store_team_settings {
+	/* each NULL: kept as it is (for a new team: the default: no tier,
+	   no description, manual routing, no SLA overrides); "" for an
+	   override: the global setting counts again */
 	/* 0 = serves no particular tier */
-	unsigned int tier;
+	const unsigned int *tier;
 	const char *description;
-	/* each NULL: kept as it is (for a new team: the default, manual
-	   routing and no SLA overrides); "" for an override: the global
-	   setting counts again */
 	const char *routing;
 	struct helpdesk_sla_overrides sla;
 };

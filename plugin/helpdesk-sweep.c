@@ -29,10 +29,17 @@ sweep_sync_queue(struct mail_user *user, struct helpdesk_user *huser,
 
 	ns = mail_namespace_find(user->namespaces, queue);
 	box = mailbox_alloc(ns->list, queue, 0);
+	/* once for all the tickets */
+	if (mailbox_sync(box, 0) < 0) {
+		*error_r = t_strdup_printf("%s: %s", queue,
+			mailbox_get_last_internal_error(box, NULL));
+		mailbox_free(&box);
+		return -1;
+	}
 	array_foreach_elem(tickets, ticket) {
 		T_BEGIN {
-			ret = helpdesk_ticket_sync_keywords(box, huser, ticket,
-							    NULL, NULL, error_r);
+			ret = helpdesk_ticket_sync_keywords_synced(box, huser,
+				ticket, NULL, NULL, error_r);
 		} T_END_PASS_STR_IF(ret < 0, error_r);
 		if (ret < 0) {
 			*error_r = t_strdup_printf("%s: ticket %llu: %s",

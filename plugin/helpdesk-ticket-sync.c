@@ -209,6 +209,22 @@ int helpdesk_ticket_sync_keywords(struct mailbox *box,
 				  const char *const **written_r,
 				  const char **error_r)
 {
+	if (mailbox_sync(box, 0) < 0) {
+		*error_r = mailbox_get_last_internal_error(box, NULL);
+		return -1;
+	}
+	return helpdesk_ticket_sync_keywords_synced(box, huser, ticket,
+						    extra_uids, written_r,
+						    error_r);
+}
+
+int helpdesk_ticket_sync_keywords_synced(struct mailbox *box,
+					 struct helpdesk_user *huser,
+					 uint64_t ticket,
+					 const ARRAY_TYPE(uint32_t) *extra_uids,
+					 const char *const **written_r,
+					 const char **error_r)
+{
 	const char *prefix = huser->set.keyword_prefix;
 	struct helpdesk_store *store;
 	struct helpdesk_ticket_row row;
@@ -219,10 +235,6 @@ int helpdesk_ticket_sync_keywords(struct mailbox *box,
 	store = helpdesk_user_store(huser, FALSE, NULL, error_r);
 	if (store == NULL)
 		return -1;
-	if (mailbox_sync(box, 0) < 0) {
-		*error_r = mailbox_get_last_internal_error(box, NULL);
-		return -1;
-	}
 	t_array_init(&uids, 8);
 	if (ticket_sync_uids(box, store, ticket, &row, &uids, error_r) < 0)
 		return -1;

@@ -19,6 +19,14 @@ int helpdesk_ticket_sync_keywords(struct mailbox *box,
 				  const ARRAY_TYPE(uint32_t) *extra_uids,
 				  const char *const **written_r,
 				  const char **error_r);
+/* The same for a box the caller has just synced (the sweep syncs the
+   queue once for all the tickets it changed). */
+int helpdesk_ticket_sync_keywords_synced(struct mailbox *box,
+					 struct helpdesk_user *huser,
+					 uint64_t ticket,
+					 const ARRAY_TYPE(uint32_t) *extra_uids,
+					 const char *const **written_r,
+					 const char **error_r);
 
 /* The ticket's row and the UIDs the store knows for its messages in box,
    and how many of its messages have no known location (*unknown_r). */
