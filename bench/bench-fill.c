@@ -3,9 +3,10 @@
 /* bench-fill -- fill a helpdesk store with N tickets through the store's
    own API (plugin/libhelpdesk_store.la), as a queue that has been worked
    for a while would have them, for the scale benchmarks (bench-scale.py,
-   bench-memory.py).
+   bench-memory.py) and, with -s, an open queue with SLA clocks for the
+   sweep's (bench-sweep.py).
 
-   usage: bench-fill [-g MAILBOX-GUID] [-u FIRST-UID] [-q] DSN N
+   usage: bench-fill [-g MAILBOX-GUID] [-u FIRST-UID] [-s DUE] [-q] DSN N
      DSN   sqlite:/absolute/path.db (created with the schema when missing)
            or pgsql:CONNECT
      N     tickets to record
@@ -16,6 +17,10 @@
      -u    UID of the first message (default 1); the messages get UIDs
            one after another in the order below (bench-memory puts the
            same messages into the queue mailbox)
+     -s    SLA clocks on (the shipped default policy, built by
+           helpdesk_settings_parse() as the plugin builds it), every
+           ticket open with a running clock, and DUE of them due for
+           the sweep (bench-sweep.py); see below
      -q    no progress lines
 
    Message keys are what the plugin makes of a Message-ID header (the
@@ -33,6 +38,22 @@
    benchmark's follow-ups go to those. The agents alice, bob and carol
    are registered (alice is a lead).
 
+   With -s DUE the queue is an open one instead, each ticket with its
+   two SLA clocks running (a response clock and the resolution clock):
+     all         opened by the customer (the first response is owed)
+     i % 3 == 0  claimed by alice, bob or carol, the agent's reply, then
+                 the customer's follow-up (the next response is owed)
+     i % 2 == 0  (the others) the customer's follow-up
+   nothing resolved. DUE tickets, spread evenly over 1..N (ticket i is
+   due when i * DUE / N != (i - 1) * DUE / N, integer division), are
+   recorded 30 days in the past: their deadlines (at most 5 days with
+   the default policy) have passed, their sla_next is in the past and a
+   sweep gives each two warnings and two breaches (sla_warned and
+   sla_breached of the response and the resolution clock). The others
+   are recorded 30 days from now: not due before then, so a filled store
+   can be kept that long (bench-sweep.py caches the big ones). Ticket i
+   is ticket number i in a new store.
+
    Prints, with -g/-u, one line per message to stdout when BENCH_FILL_MAP
    is set in the environment: "UID TICKET KEY KIND" (for building the
    mailbox). Progress goes to stderr. */
@@ -42,6 +63,7 @@
 #include "array.h"
 #include "str.h"
 #include "strnum.h"
+#include "helpdesk-settings.h"
 #include "helpdesk-store.h"
 
 #include <stdio.h>
@@ -51,6 +73,11 @@
 
 #define DEFAULT_GUID "b0000000000000000000000000000bec"
 #define MODULEDIR "/usr/lib/dovecot/modules"
+/* -s: where due and not-due tickets' clocks start, from now */
+#define SLA_DUE_OFFSET (-30 * 24 * 3600)
+#define SLA_LATER_OFFSET (30 * 24 * 3600)
+/* -s: the steps of a ticket's life, apart (seconds) */
+#define SLA_STEP_SECS 600
 
 static const char *const agents[] = { "alice", "bob", "carol" };
 
@@ -61,6 +88,11 @@ struct fill_ctx {
 	bool map;
 	int64_t now;
 	unsigned long long transactions;
+
+	/* -s */
+	bool sla;
+	unsigned long n, due, due_count;
+	const char *dsn;
 };
 
 static void fail(const char *what, const char *error)
@@ -168,10 +200,116 @@ static void fill_ticket(struct fill_ctx *ctx, unsigned long i)
 	}
 }
 
+static const char *fill_sla_getenv(const char *name, void *context)
+{
+	struct fill_ctx *ctx = context;
+
+	/* the rest of the SLA settings: the shipped defaults */
+	if (strcmp(name, "helpdesk_queue") == 0)
+		return "Public/Queue";
+	if (strcmp(name, "helpdesk_db") == 0)
+		return ctx->dsn;
+	return NULL;
+}
+
+static bool fill_sla_is_due(const struct fill_ctx *ctx, unsigned long i)
+{
+	unsigned long long a = (unsigned long long)i * ctx->due / ctx->n;
+	unsigned long long b = (unsigned long long)(i - 1) * ctx->due / ctx->n;
+
+	return a != b;
+}
+
+/* -s: ticket i of an open queue, its clocks running (see the top). */
+static void fill_sla_ticket(struct fill_ctx *ctx, unsigned long i)
+{
+	struct helpdesk_store_message msg;
+	const char *participants[3], *key, *sender, *error, *owner;
+	const char *agent = agents[i % N_ELEMENTS(agents)];
+	bool due = fill_sla_is_due(ctx, i);
+	int64_t t = ctx->now + (due ? SLA_DUE_OFFSET : SLA_LATER_OFFSET) +
+		(int64_t)(i % 86400);
+	uint64_t ticket;
+	bool changed, won;
+
+	if (due)
+		ctx->due_count++;
+	sender = t_strdup_printf("cust%lu@customer.example", i % 5000);
+	participants[0] = sender;
+	participants[1] = i % 4 == 0 ?
+		t_strdup_printf("boss%lu@customer.example", i % 700) : NULL;
+	participants[2] = NULL;
+
+	key = t_strdup_printf("fill-%lu@bench.example", i);
+	i_zero(&msg);
+	msg.key = key;
+	msg.sender = sender;
+	msg.subject = t_strdup_printf("Printer %lu on fire", i);
+	msg.kind = "customer";
+	msg.participants = participants;
+	msg.ev_created = TRUE;
+	msg.now = t;
+	msg.ticket_subject = msg.subject;
+	msg.ticket_requester = sender;
+	msg.ticket_priority = i % 7 == 0 ? "high" : "normal";
+	msg.ticket_team = i % 11 == 0 ? "billing" : "";
+	msg.ticket_vip = i % 13 == 0;
+	if (helpdesk_store_record_message(ctx->store, &msg, &ticket,
+					  NULL, &error) < 0)
+		fail("record a new ticket", error);
+	ctx->transactions++;
+	fill_location(ctx, key, ticket, "new");
+
+	if (i % 3 == 0) {
+		/* an agent claims it and answers: it waits on the customer */
+		t += SLA_STEP_SECS;
+		if (helpdesk_store_claim(ctx->store, ticket, agent, t,
+					 &won, &owner, &error) < 0)
+			fail("claim", error);
+		key = t_strdup_printf("fill-%lu-a@bench.example", i);
+		i_zero(&msg);
+		msg.key = key;
+		msg.ticket = ticket;
+		msg.sender = t_strdup_printf("%s@example.com", agent);
+		msg.subject = t_strdup_printf("Re: Printer %lu on fire", i);
+		msg.kind = "agent";
+		msg.now = t;
+		if (helpdesk_store_record_message(ctx->store, &msg, &ticket,
+						  NULL, &error) < 0)
+			fail("record an agent's reply", error);
+		fill_location(ctx, key, ticket, "agent");
+		if (helpdesk_store_ticket_action(ctx->store, ticket,
+						 HELPDESK_ACTION_REPLY, agent,
+						 key, t, &changed,
+						 &error) < 0)
+			fail("reply action", error);
+		ctx->transactions += 3;
+	}
+	if (i % 2 == 0 || i % 3 == 0) {
+		/* the customer writes (again): open, the agent's turn */
+		t += SLA_STEP_SECS;
+		key = t_strdup_printf("fill-%lu-f@bench.example", i);
+		i_zero(&msg);
+		msg.key = key;
+		msg.ticket = ticket;
+		msg.sender = sender;
+		msg.subject = t_strdup_printf("Re: Printer %lu on fire", i);
+		msg.kind = "customer";
+		msg.participants = participants;
+		msg.customer_reply = TRUE;
+		msg.now = t;
+		if (helpdesk_store_record_message(ctx->store, &msg, &ticket,
+						  NULL, &error) < 0)
+			fail("record a follow-up", error);
+		ctx->transactions++;
+		fill_location(ctx, key, ticket, "followup");
+	}
+}
+
 static void usage(void)
 {
 	fprintf(stderr, "usage: bench-fill [-g MAILBOX-GUID] [-u FIRST-UID] "
-		"[-q] sqlite:/path.db N\n");
+		"[-s DUE] [-q] sqlite:/path.db N\n");
 	exit(2);
 }
 
@@ -183,6 +321,9 @@ int main(int argc, char *argv[])
 	unsigned long n, i, step;
 	bool created, quiet = FALSE;
 	struct timespec t0, t1, tl;
+	struct helpdesk_settings set;
+	pool_t set_pool = NULL;
+	const char *due_arg = NULL;
 	double secs;
 	int c;
 
@@ -190,7 +331,7 @@ int main(int argc, char *argv[])
 	ctx.guid = DEFAULT_GUID;
 	ctx.next_uid = 1;
 	ctx.map = getenv("BENCH_FILL_MAP") != NULL;
-	while ((c = getopt(argc, argv, "g:u:q")) > 0) {
+	while ((c = getopt(argc, argv, "g:u:s:q")) > 0) {
 		switch (c) {
 		case 'g':
 			ctx.guid = optarg;
@@ -198,6 +339,10 @@ int main(int argc, char *argv[])
 		case 'u':
 			if (str_to_uint32(optarg, &ctx.next_uid) < 0)
 				usage();
+			break;
+		case 's':
+			ctx.sla = TRUE;
+			due_arg = optarg;
 			break;
 		case 'q':
 			quiet = TRUE;
@@ -210,6 +355,12 @@ int main(int argc, char *argv[])
 		usage();
 	dsn = argv[optind];
 	n = strtoul(argv[optind + 1], NULL, 10);
+	ctx.dsn = dsn;
+	ctx.n = n;
+	if (ctx.sla) {
+		if (str_to_ulong(due_arg, &ctx.due) < 0 || ctx.due > n)
+			usage();
+	}
 
 	lib_init();
 	ioloop = io_loop_create();
@@ -219,6 +370,18 @@ int main(int argc, char *argv[])
 		fail("init", error);
 	if (helpdesk_store_check(ctx.store, TRUE, &created, &error) < 0)
 		fail("open", error);
+	if (ctx.sla) {
+		/* the policy as the plugin builds it from its settings */
+		set_pool = pool_alloconly_create("bench-fill settings", 1024);
+		if (helpdesk_settings_parse(set_pool, fill_sla_getenv, &ctx,
+					    &set, &error) <= 0)
+			fail("settings", error);
+		if (!set.sla_enabled)
+			fail("settings", set.sla_error);
+		helpdesk_store_set_sla(ctx.store, &set);
+		if (!helpdesk_store_sla_enabled(ctx.store))
+			fail("settings", "SLA clocks are off");
+	}
 	/* the filler is the only writer: no need to wait long */
 	for (i = 0; i < N_ELEMENTS(agents); i++) {
 		if (helpdesk_store_agent_set(ctx.store, agents[i],
@@ -232,7 +395,10 @@ int main(int argc, char *argv[])
 	tl = t0;
 	for (i = 1; i <= n; i++) {
 		T_BEGIN {
-			fill_ticket(&ctx, i);
+			if (ctx.sla)
+				fill_sla_ticket(&ctx, i);
+			else
+				fill_ticket(&ctx, i);
 		} T_END;
 		if (!quiet && (i % step == 0 || i == n)) {
 			clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -249,8 +415,13 @@ int main(int argc, char *argv[])
 	}
 	if (helpdesk_store_flush(ctx.store, &error) < 0)
 		fail("flush", error);
+	if (ctx.sla && !quiet) {
+		fprintf(stderr, "bench-fill: %lu of %lu tickets due for the "
+			"SLA sweep\n", ctx.due_count, n);
+	}
 	helpdesk_store_deinit(&ctx.store);
 	helpdesk_store_drivers_deinit();
+	pool_unref(&set_pool);
 	io_loop_destroy(&ioloop);
 	lib_deinit();
 	if (ctx.map)
