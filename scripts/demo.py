@@ -119,12 +119,13 @@ def workflow(dc):
         sender="dana@customer.example")
     print("  dana   answers ticket 1 again (reopens it) -> %d" % res.code)
 
+    sla_and_routing(dc)
     show_queue(dc, "bob", "After the workflow")
     for user in ("alice", "bob"):
         print("\n%s's views:" % user)
         with dc.imap(user) as c:
             for view in ("Helpdesk/Mine", "Helpdesk/Unassigned",
-                         "Helpdesk/Waiting on customer"):
+                         "Helpdesk/Waiting on customer", "Helpdesk/At risk"):
                 typ, dat = c.select('"%s"' % view, readonly=True)
                 typ, dat = c.fetch("1:*", "(BODY.PEEK[HEADER.FIELDS "
                                    "(X-Helpdesk-Ticket)])") \
@@ -151,13 +152,56 @@ def workflow(dc):
     db.close()
 
 
+def sla_and_routing(dc):
+    print("\n== Routing and SLA clocks (the demo's targets are seconds long)")
+    for args in (("team", "add", "-m", "round-robin", "-d", "Network team",
+                  "network"),
+                 ("agent", "add", "-a", "alice@example.com", "-t", "network",
+                  "alice"),
+                 ("agent", "add", "-l", "-t", "network", "carol")):
+        print("$ doveadm helpdesk " + " ".join(args))
+        dc.doveadm("helpdesk", *args)
+    for i, subject in enumerate(("VPN drops every hour", "Switch port 12 dead")):
+        res = dc.deliver(hdtest.make_message(
+            subject=subject, sender="frank@branch.example",
+            message_id="<demo-net-%d@branch.example>" % i),
+            rcpt="support+network@example.com", sender="frank@branch.example")
+        owner = [k for m in dc.queue("carol") if m["message_id"] ==
+                 "<demo-net-%d@branch.example>" % i for k in m["keywords"]
+                 if k.startswith("hd-owner-")]
+        print("  %-28s to support+network -> %d, handed to %s" %
+              (subject, res.code, owner[0][len("hd-owner-"):] if owner else "-"))
+    # ticket 2 is urgent and VIP: its first response is due 3 s after it
+    # came in, and nobody has answered it
+    time.sleep(max(0, dc.sql("SELECT created FROM hd_tickets WHERE id = 2")[0][0]
+                   + 4 - time.time()))
+    print("\n$ doveadm helpdesk sweep -u support    (a timer runs it every "
+          "minute)")
+    print(dc.doveadm("helpdesk", "sweep", "-u", "support").stdout)
+    print("$ doveadm helpdesk ticket list -s breach")
+    print(dc.doveadm("helpdesk", "ticket", "list", "-s", "breach").stdout)
+    print("$ doveadm -f flow helpdesk ticket show 2   (SLA fields)")
+    show = dc.doveadm("-f", "flow", "helpdesk", "ticket", "show", "2").stdout
+    print("  " + " ".join(w for w in show.split(" ") if "=" in w and
+                          w.split("=")[0] in
+                          ("ticket", "priority", "vip", "sla", "first_response_due",
+                           "resolution_due", "first_response_at")))
+    print("\n$ doveadm helpdesk stats -p day")
+    print(dc.doveadm("helpdesk", "stats", "-p", "day").stdout)
+
+
 def main():
     keep = "--keep" in sys.argv[1:]
     root = os.environ.get("HD_DEMO_ROOT")
     dc = hdtest.Dovecot(root=root, mail_plugins=("virtual",),
                         settings={"helpdesk_resolved_mailbox":
                                   "Public/Resolved",
-                                  "helpdesk_views": "Helpdesk/"})
+                                  "helpdesk_views": "Helpdesk/",
+                                  # seconds, so that the demo shows a
+                                  # breach (the defaults are hours)
+                                  "helpdesk_sla_first_response":
+                                  "urgent=6s high=4h normal=8h low=1d",
+                                  "helpdesk_sla_warn": "50pct"})
     dc.extra_config = hdtest.VIEWS_NAMESPACE
     if not dc.plugin:
         sys.exit("demo: HD_PLUGIN is not set (run scripts/demo.sh)")
