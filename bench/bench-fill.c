@@ -112,13 +112,15 @@ static void fill_location(struct fill_ctx *ctx, const char *key,
 	}
 }
 
-static void fill_ticket(struct fill_ctx *ctx, unsigned long i)
+/* The customer opens ticket i at time t: *ticket_r; participants (three
+   entries) and *sender_r are the ticket's. */
+static uint64_t
+fill_open(struct fill_ctx *ctx, unsigned long i, int64_t t,
+	  const char *participants[3], const char **sender_r)
 {
 	struct helpdesk_store_message msg;
-	const char *participants[3], *key, *sender, *error, *owner;
-	const char *agent = agents[i % N_ELEMENTS(agents)];
+	const char *key, *sender, *error;
 	uint64_t ticket;
-	bool changed, won;
 
 	sender = t_strdup_printf("cust%lu@customer.example", i % 5000);
 	participants[0] = sender;
@@ -126,7 +128,6 @@ static void fill_ticket(struct fill_ctx *ctx, unsigned long i)
 		t_strdup_printf("boss%lu@customer.example", i % 700) : NULL;
 	participants[2] = NULL;
 
-	/* the first message opens the ticket */
 	key = t_strdup_printf("fill-%lu@bench.example", i);
 	i_zero(&msg);
 	msg.key = key;
@@ -135,7 +136,7 @@ static void fill_ticket(struct fill_ctx *ctx, unsigned long i)
 	msg.kind = "customer";
 	msg.participants = participants;
 	msg.ev_created = TRUE;
-	msg.now = ctx->now;
+	msg.now = t;
 	msg.ticket_subject = msg.subject;
 	msg.ticket_requester = sender;
 	msg.ticket_priority = i % 7 == 0 ? "high" : "normal";
@@ -146,49 +147,79 @@ static void fill_ticket(struct fill_ctx *ctx, unsigned long i)
 		fail("record a new ticket", error);
 	ctx->transactions++;
 	fill_location(ctx, key, ticket, "new");
+	*sender_r = sender;
+	return ticket;
+}
 
-	if (i % 2 == 0) {
-		/* the customer writes again */
-		key = t_strdup_printf("fill-%lu-f@bench.example", i);
-		i_zero(&msg);
-		msg.key = key;
-		msg.ticket = ticket;
-		msg.sender = sender;
-		msg.subject = t_strdup_printf("Re: Printer %lu on fire", i);
-		msg.kind = "customer";
-		msg.participants = participants;
-		msg.customer_reply = TRUE;
-		msg.now = ctx->now;
-		if (helpdesk_store_record_message(ctx->store, &msg, &ticket,
-						  NULL, &error) < 0)
-			fail("record a follow-up", error);
-		ctx->transactions++;
-		fill_location(ctx, key, ticket, "followup");
-	}
-	if (i % 3 == 0) {
-		/* an agent claims it and answers */
-		if (helpdesk_store_claim(ctx->store, ticket, agent, ctx->now,
-					 &won, &owner, &error) < 0)
-			fail("claim", error);
-		key = t_strdup_printf("fill-%lu-a@bench.example", i);
-		i_zero(&msg);
-		msg.key = key;
-		msg.ticket = ticket;
-		msg.sender = t_strdup_printf("%s@example.com", agent);
-		msg.subject = t_strdup_printf("Re: Printer %lu on fire", i);
-		msg.kind = "agent";
-		msg.now = ctx->now;
-		if (helpdesk_store_record_message(ctx->store, &msg, &ticket,
-						  NULL, &error) < 0)
-			fail("record an agent's reply", error);
-		fill_location(ctx, key, ticket, "agent");
-		if (helpdesk_store_ticket_action(ctx->store, ticket,
-						 HELPDESK_ACTION_REPLY, agent,
-						 key, ctx->now, &changed,
-						 &error) < 0)
-			fail("reply action", error);
-		ctx->transactions += 3;
-	}
+/* The customer writes again at time t. */
+static void
+fill_followup(struct fill_ctx *ctx, unsigned long i, uint64_t ticket,
+	      int64_t t, const char *sender, const char *const *participants)
+{
+	struct helpdesk_store_message msg;
+	const char *key, *error;
+
+	key = t_strdup_printf("fill-%lu-f@bench.example", i);
+	i_zero(&msg);
+	msg.key = key;
+	msg.ticket = ticket;
+	msg.sender = sender;
+	msg.subject = t_strdup_printf("Re: Printer %lu on fire", i);
+	msg.kind = "customer";
+	msg.participants = participants;
+	msg.customer_reply = TRUE;
+	msg.now = t;
+	if (helpdesk_store_record_message(ctx->store, &msg, &ticket,
+					  NULL, &error) < 0)
+		fail("record a follow-up", error);
+	ctx->transactions++;
+	fill_location(ctx, key, ticket, "followup");
+}
+
+/* agent claims the ticket at time t and answers: it waits on the
+   customer. */
+static void
+fill_agent_reply(struct fill_ctx *ctx, unsigned long i, uint64_t ticket,
+		 const char *agent, int64_t t)
+{
+	struct helpdesk_store_message msg;
+	const char *key, *error, *owner;
+	bool changed, won;
+
+	if (helpdesk_store_claim(ctx->store, ticket, agent, t, &won, &owner,
+				 &error) < 0)
+		fail("claim", error);
+	key = t_strdup_printf("fill-%lu-a@bench.example", i);
+	i_zero(&msg);
+	msg.key = key;
+	msg.ticket = ticket;
+	msg.sender = t_strdup_printf("%s@example.com", agent);
+	msg.subject = t_strdup_printf("Re: Printer %lu on fire", i);
+	msg.kind = "agent";
+	msg.now = t;
+	if (helpdesk_store_record_message(ctx->store, &msg, &ticket, NULL,
+					  &error) < 0)
+		fail("record an agent's reply", error);
+	fill_location(ctx, key, ticket, "agent");
+	if (helpdesk_store_ticket_action(ctx->store, ticket,
+					 HELPDESK_ACTION_REPLY, agent, key, t,
+					 &changed, &error) < 0)
+		fail("reply action", error);
+	ctx->transactions += 3;
+}
+
+static void fill_ticket(struct fill_ctx *ctx, unsigned long i)
+{
+	const char *participants[3], *sender, *error;
+	const char *agent = agents[i % N_ELEMENTS(agents)];
+	uint64_t ticket;
+	bool changed;
+
+	ticket = fill_open(ctx, i, ctx->now, participants, &sender);
+	if (i % 2 == 0)
+		fill_followup(ctx, i, ticket, ctx->now, sender, participants);
+	if (i % 3 == 0)
+		fill_agent_reply(ctx, i, ticket, agent, ctx->now);
 	if (i % 5 == 0) {
 		if (helpdesk_store_ticket_action(ctx->store, ticket,
 						 HELPDESK_ACTION_RESOLVE,
@@ -223,86 +254,25 @@ static bool fill_sla_is_due(const struct fill_ctx *ctx, unsigned long i)
 /* -s: ticket i of an open queue, its clocks running (see the top). */
 static void fill_sla_ticket(struct fill_ctx *ctx, unsigned long i)
 {
-	struct helpdesk_store_message msg;
-	const char *participants[3], *key, *sender, *error, *owner;
+	const char *participants[3], *sender;
 	const char *agent = agents[i % N_ELEMENTS(agents)];
 	bool due = fill_sla_is_due(ctx, i);
 	int64_t t = ctx->now + (due ? SLA_DUE_OFFSET : SLA_LATER_OFFSET) +
 		(int64_t)(i % 86400);
 	uint64_t ticket;
-	bool changed, won;
 
 	if (due)
 		ctx->due_count++;
-	sender = t_strdup_printf("cust%lu@customer.example", i % 5000);
-	participants[0] = sender;
-	participants[1] = i % 4 == 0 ?
-		t_strdup_printf("boss%lu@customer.example", i % 700) : NULL;
-	participants[2] = NULL;
-
-	key = t_strdup_printf("fill-%lu@bench.example", i);
-	i_zero(&msg);
-	msg.key = key;
-	msg.sender = sender;
-	msg.subject = t_strdup_printf("Printer %lu on fire", i);
-	msg.kind = "customer";
-	msg.participants = participants;
-	msg.ev_created = TRUE;
-	msg.now = t;
-	msg.ticket_subject = msg.subject;
-	msg.ticket_requester = sender;
-	msg.ticket_priority = i % 7 == 0 ? "high" : "normal";
-	msg.ticket_team = i % 11 == 0 ? "billing" : "";
-	msg.ticket_vip = i % 13 == 0;
-	if (helpdesk_store_record_message(ctx->store, &msg, &ticket,
-					  NULL, &error) < 0)
-		fail("record a new ticket", error);
-	ctx->transactions++;
-	fill_location(ctx, key, ticket, "new");
-
+	ticket = fill_open(ctx, i, t, participants, &sender);
 	if (i % 3 == 0) {
 		/* an agent claims it and answers: it waits on the customer */
 		t += SLA_STEP_SECS;
-		if (helpdesk_store_claim(ctx->store, ticket, agent, t,
-					 &won, &owner, &error) < 0)
-			fail("claim", error);
-		key = t_strdup_printf("fill-%lu-a@bench.example", i);
-		i_zero(&msg);
-		msg.key = key;
-		msg.ticket = ticket;
-		msg.sender = t_strdup_printf("%s@example.com", agent);
-		msg.subject = t_strdup_printf("Re: Printer %lu on fire", i);
-		msg.kind = "agent";
-		msg.now = t;
-		if (helpdesk_store_record_message(ctx->store, &msg, &ticket,
-						  NULL, &error) < 0)
-			fail("record an agent's reply", error);
-		fill_location(ctx, key, ticket, "agent");
-		if (helpdesk_store_ticket_action(ctx->store, ticket,
-						 HELPDESK_ACTION_REPLY, agent,
-						 key, t, &changed,
-						 &error) < 0)
-			fail("reply action", error);
-		ctx->transactions += 3;
+		fill_agent_reply(ctx, i, ticket, agent, t);
 	}
 	if (i % 2 == 0 || i % 3 == 0) {
 		/* the customer writes (again): open, the agent's turn */
 		t += SLA_STEP_SECS;
-		key = t_strdup_printf("fill-%lu-f@bench.example", i);
-		i_zero(&msg);
-		msg.key = key;
-		msg.ticket = ticket;
-		msg.sender = sender;
-		msg.subject = t_strdup_printf("Re: Printer %lu on fire", i);
-		msg.kind = "customer";
-		msg.participants = participants;
-		msg.customer_reply = TRUE;
-		msg.now = t;
-		if (helpdesk_store_record_message(ctx->store, &msg, &ticket,
-						  NULL, &error) < 0)
-			fail("record a follow-up", error);
-		ctx->transactions++;
-		fill_location(ctx, key, ticket, "followup");
+		fill_followup(ctx, i, ticket, t, sender, participants);
 	}
 }
 

@@ -9,7 +9,10 @@ snippet `doveadm helpdesk client-config neomutt` ships (issue 12):
   the truth at the next poll;
 * neomutt stores no Old keyword on the shared queue;
 * `Y` (edit-label: neomutt APPENDs a rewritten copy and expunges the
-  original) keeps the ticket's state.
+  original) keeps the ticket's state;
+* SLA clocks (second-long targets): the index shows hd-sla-warn after a
+  sweep past the warn point, then hd-sla-breach (and no hd-sla-warn) after
+  a sweep past the breach.
 
 TAP output; skipped without neomutt and tmux."""
 
@@ -29,6 +32,12 @@ QUEUE = "Public/Queue"
 RESOLVED = "Public/Resolved"
 # the test's own polling: faster than the snippet's 30 s
 FAST_POLL = "set timeout = 1\nset mail_check = 1\nset sleep_time = 1\n"
+# second-long SLA targets: warn 3 s after creation, breach at 6 s (first
+# response).  Tags only move when sla_case() sweeps (or when an action
+# such as escalate refreshes a ticket's clocks).
+SLA_SETTINGS = {"helpdesk_sla_first_response": "normal=6s",
+                "helpdesk_sla_resolution": "normal=60s",
+                "helpdesk_sla_warn": "50pct"}
 
 
 def hd(kws):
@@ -116,9 +125,70 @@ def scenario(t, dc, NeoMutt):
              before[0] == "new",
              "Y (edit-label) rewrote the message: the copy keeps the ticket's state",
              repr((kws, before)))
+        sla_case(t, dc, nm)
         nm.quit()
     olds = [m["uid"] for m in dc.queue("carol") if "Old" in m["keywords"]]
     t.eq(olds, [], "after neomutt quit: no Old keyword on the shared queue")
+
+
+def sla_sweep(dc, ticket):
+    """Wait until the ticket's next SLA point (the store's sla_next: the
+    warn point, then the breach) has passed, then run the sweep.  A point
+    more than 10 s away (not the test's targets: the default ones are
+    hours) is not waited for.  Returns (the store's sla_tag afterwards,
+    the doveadm process with .sla_next set)."""
+    nxt = dc.sql("SELECT sla_next FROM hd_tickets WHERE id = ?", (ticket,))[0][0]
+    if nxt:
+        delay = nxt + 0.3 - time.time()
+        if 0 < delay <= 10:
+            time.sleep(delay)
+    p = dc.doveadm("helpdesk", "sweep", "-u", "support", check=False)
+    p.sla_next = nxt
+    tag = dc.sql("SELECT sla_tag FROM hd_tickets WHERE id = ?", (ticket,))[0][0]
+    return tag, p
+
+
+def sla_case(t, dc, nm):
+    """One new ticket (nobody touched it); the sweep moves its SLA tags;
+    neomutt's index (the snippet's [%g]) shows them."""
+    subject = "Server room too hot"
+    m = make_message(subject=subject, sender="erin@customer.example")
+    assert dc.deliver(m).ok
+    sq = [x for x in dc.queue("carol") if x["message_id"] == msgid_of(m)]
+    num = int(sq[0]["headers"]["X-Helpdesk-Ticket"])
+
+    def server_kw():
+        return [set(x["keywords"]) for x in dc.queue("carol")
+                if x["message_id"] == msgid_of(m)]
+
+    # new mail: neomutt lists it at its next check; a sweep before the
+    # warn point changes nothing on it
+    p = dc.doveadm("helpdesk", "sweep", "-u", "support", check=False)
+    listed = dc_wait(lambda: nm.redraw() and nm.find_message(subject), timeout=15)
+    shown = wait_tags(nm, subject, lambda tags: "hd-new" in tags)
+    t.ok(p.returncode == 0 and listed and shown is not None and
+         not [k for k in shown if k.startswith("hd-sla-")],
+         "SLA: a new ticket, swept before its warn point, shows no hd-sla-* in neomutt",
+         repr((p.returncode, p.stderr, shown)) + "\n" + nm.screen())
+
+    tag, p = sla_sweep(dc, num)
+    t.ok(p.returncode == 0 and tag == 1 and all("hd-sla-warn" in k for k in server_kw()),
+         "SLA: the sweep past the warn point puts hd-sla-warn on the ticket's message",
+         repr((p.returncode, p.stdout, p.stderr, p.sla_next, tag, server_kw())))
+    shown = wait_tags(nm, subject, lambda tags: "hd-sla-warn" in tags)
+    t.ok(shown is not None, "SLA: neomutt's index line of the ticket shows hd-sla-warn",
+         nm.screen())
+
+    tag, p = sla_sweep(dc, num)
+    t.ok(p.returncode == 0 and tag == 2 and
+         all("hd-sla-breach" in k and "hd-sla-warn" not in k for k in server_kw()),
+         "SLA: the sweep past the breach puts hd-sla-breach, takes hd-sla-warn away",
+         repr((p.returncode, p.stdout, p.stderr, p.sla_next, tag, server_kw())))
+    shown = wait_tags(nm, subject, lambda tags: "hd-sla-breach" in tags and
+                      "hd-sla-warn" not in tags)
+    t.ok(shown is not None,
+         "SLA: neomutt's index line then shows hd-sla-breach, no longer hd-sla-warn",
+         nm.screen())
 
 
 def dc_wait(pred, timeout=10.0):
@@ -158,7 +228,7 @@ def main():
         t.skip("neomutt in tmux", "neomutt or tmux not installed")
         return t.done()
     from neomutt import NeoMutt
-    dc = Dovecot(settings={"helpdesk_resolved_mailbox": RESOLVED})
+    dc = Dovecot(settings=dict(SLA_SETTINGS, helpdesk_resolved_mailbox=RESOLVED))
     try:
         dc.start()
         dc.create_mailbox(RESOLVED)

@@ -9,11 +9,16 @@ file `doveadm helpdesk client-config thunderbird` ships (issue 12):
 * tagging a message claims, resolves and escalates its ticket;
 * a claim someone else won and a refused action bring up the server's
   text, and the tags Thunderbird shows snap back to what the server holds;
-* the same through a view (Helpdesk/Unassigned).
+* the same through a view (Helpdesk/Unassigned);
+* SLA clocks (second-long targets): after a sweep past the warn point the
+  ticket shows the "SLA warning" tag and is in Helpdesk/At risk, after a
+  sweep past the breach "SLA breached" instead; removing that tag is
+  refused and it comes back.
 
 TAP output; skipped without thunderbird and Xvfb."""
 
 import os
+import re
 import shutil
 import sys
 import time
@@ -28,6 +33,13 @@ from tap import Tap  # noqa: E402
 QUEUE = "Public/Queue"
 RESOLVED = "Public/Resolved"
 VIEWS = ("Helpdesk/Mine", "Helpdesk/Unassigned", "Helpdesk/Waiting on customer")
+AT_RISK = "Helpdesk/At risk"
+# second-long SLA targets: warn 3 s after creation, breach at 6 s (first
+# response).  Tags only move when sla_case() sweeps (or when an action
+# such as escalate refreshes a ticket's clocks).
+SLA_SETTINGS = {"helpdesk_sla_first_response": "normal=6s",
+                "helpdesk_sla_resolution": "normal=60s",
+                "helpdesk_sla_warn": "50pct"}
 
 
 def wait(pred, timeout=15.0):
@@ -38,6 +50,16 @@ def wait(pred, timeout=15.0):
             return v
         time.sleep(0.2)
     return pred()
+
+
+def alert(tb, want, timeout=20):
+    """(True, the text) once Thunderbird has shown an alert containing
+    want; (False, what it showed instead) after timeout.  (The timeout's
+    message quotes want itself: it must not count as the alert.)"""
+    try:
+        return True, tb.wait_alert(re.escape(want), timeout=timeout)
+    except TimeoutError as e:
+        return False, "no such alert: %s" % e
 
 
 def tag_key(tb, uid, n):
@@ -116,11 +138,8 @@ def scenario(t, dc, Thunderbird):
             assert typ == "OK", dat
         tb.add_keyword(uid["VPN down"], "hd-claim")
         want = "ticket %d is already alice's" % num["VPN down"]
-        try:
-            text = tb.wait_alert(want, timeout=20)
-        except TimeoutError as e:
-            text = str(e)
-        t.ok(want in text, "a claim alice won: Thunderbird shows %r" % want, text)
+        shown, text = alert(tb, want)
+        t.ok(shown and want in text, "a claim alice won: Thunderbird shows %r" % want, text)
         kw = wait(lambda: (lambda k: k if "hd-claim" not in k and "hd-owner-alice" in k
                            else None)(tb.get_keywords(uid["VPN down"])))
         t.ok(kw, "... and its tags snap back to alice's",
@@ -130,11 +149,8 @@ def scenario(t, dc, Thunderbird):
         # a refusal: bob is no lead
         tb.remove_keyword(uid["VPN down"], "hd-owner-alice")
         want = "Only a team lead can take a ticket away from alice"
-        try:
-            text = tb.wait_alert(want, timeout=20)
-        except TimeoutError as e:
-            text = str(e)
-        t.ok(want in text, "removing alice's owner tag: Thunderbird shows the refusal",
+        shown, text = alert(tb, want)
+        t.ok(shown and want in text, "removing alice's owner tag: Thunderbird shows the refusal",
              text)
         kw = wait(lambda: (lambda k: k if "hd-owner-alice" in k else None)(
             tb.get_keywords(uid["VPN down"])))
@@ -180,11 +196,8 @@ def scenario(t, dc, Thunderbird):
             v = vrows[0]["uid"]
             tb.add_keyword(v, "hd-waiting")
             want = "hd-waiting is set by the helpdesk, not by agents"
-            try:
-                text = tb.wait_alert(want, timeout=20)
-            except TimeoutError as e:
-                text = str(e)
-            t.ok(want in text, "through the view: a refused tag shows the server's text",
+            shown, text = alert(tb, want)
+            t.ok(shown and want in text, "through the view: a refused tag shows the server's text",
                  text)
             kw = wait(lambda: (lambda k: k if "hd-waiting" not in k else None)(
                 tb.get_keywords(v)))
@@ -199,8 +212,144 @@ def scenario(t, dc, Thunderbird):
                 return not any("Disk full" in r["subject"] for r in tb.rows())
             t.ok(wait(gone, timeout=20), "the claimed ticket leaves the open Unassigned view",
                  repr(tb.rows()))
+        sla_case(t, dc, tb)
         tb.screenshot(os.path.join(dc.root, "thunderbird.png"))
         t.eq(tb.alerts(), [], "no other alert was shown")
+
+
+def open_view(tb, name, timeout=30):
+    """tb.open_folder() for a folder whose name has a space: the driver's
+    getFolder() looks "Helpdesk/At%20risk" up, but Thunderbird's URI of
+    that folder keeps the space ("imap://bob@host/Helpdesk/At risk").
+    Finds the folder by its name among the account's, syncs it and shows
+    it, then waits until the thread pane lists all its messages."""
+    tb.execute_async(r"""
+      const a = about3();
+      const folder = server().rootFolder.descendants.find(f => folderName(f) == ARGS.name);
+      if (!folder) throw new Error("no such folder: " + ARGS.name);
+      await new Promise((res, rej) => {
+        const t = setTimeout(() => rej(new Error("updateFolder timed out")), ARGS.timeout * 1000);
+        folder.QueryInterface(Ci.nsIMsgImapMailFolder).updateFolderWithListener(mainWin().msgWindow, {
+          OnStartRunningUrl() {},
+          OnStopRunningUrl(url, status) { clearTimeout(t); res(status); },
+        });
+      });
+      a.displayFolder(folder.URI);
+      resolve(true);
+    """, {"name": name, "timeout": timeout}, timeout=timeout)
+
+    def loaded():
+        return tb.execute(r"""
+          const a = about3();
+          const f = a.gFolder;
+          if (!f || folderName(f) != ARGS.name || !a.gDBView) return false;
+          let n = 0;
+          for (const h of f.msgDatabase.enumerateMessages())
+            if (!(h.flags & Ci.nsMsgMessageFlags.Expunged)) n++;
+          return a.gDBView.rowCount >= n;
+        """, {"name": name})
+    wait(loaded, timeout=timeout)
+    tb.current_folder = name
+
+
+def sla_sweep(dc, ticket):
+    """Wait until the ticket's next SLA point (the store's sla_next: the
+    warn point, then the breach) has passed, then run the sweep.  A point
+    more than 10 s away (not the test's targets: the default ones are
+    hours) is not waited for.  Returns (the store's sla_tag afterwards,
+    the doveadm process with .sla_next set)."""
+    nxt = dc.sql("SELECT sla_next FROM hd_tickets WHERE id = ?", (ticket,))[0][0]
+    if nxt:
+        delay = nxt + 0.3 - time.time()
+        if 0 < delay <= 10:
+            time.sleep(delay)
+    p = dc.doveadm("helpdesk", "sweep", "-u", "support", check=False)
+    p.sla_next = nxt
+    tag = dc.sql("SELECT sla_tag FROM hd_tickets WHERE id = ?", (ticket,))[0][0]
+    return tag, p
+
+
+def sla_case(t, dc, tb):
+    """One new ticket (nobody touched it); the sweep moves its SLA tags;
+    Thunderbird, synced as by Get Messages, shows them as named tags."""
+    m = make_message(subject="Server room too hot", sender="erin@customer.example")
+    assert dc.deliver(m).ok
+    sq = [x for x in dc.queue("carol") if x["message_id"] == msgid_of(m)]
+    uid = sq[0]["uid"]
+    num = int(sq[0]["headers"]["X-Helpdesk-Ticket"])
+
+    def server_kw():
+        return [set(x["keywords"]) for x in dc.queue("bob")
+                if x["message_id"] == msgid_of(m)]
+
+    def tb_has(pred, timeout=20):
+        """Thunderbird's own keywords of the message once pred holds,
+        syncing the open folder (what Get Messages does) while waiting."""
+        def look():
+            tb.refresh()
+            k = tb.get_keywords(uid)
+            return k if pred(set(k)) else None
+        return wait(look, timeout=timeout)
+
+    def row_of(uid_):
+        return next((r for r in tb.rows() if r["uid"] == uid_), {})
+
+    # a sweep before the warn point changes nothing on this ticket
+    p = dc.doveadm("helpdesk", "sweep", "-u", "support", check=False)
+    tb.open_folder(QUEUE)
+    kw = tb.get_keywords(uid)
+    t.ok(p.returncode == 0 and not [k for k in kw if k.startswith("hd-sla-")]
+         and "hd-new" in kw,
+         "SLA: a new ticket, swept before its warn point, has no hd-sla-* tag in "
+         "Thunderbird", repr((p.returncode, p.stderr, kw)))
+
+    # past the warn point (3 s)
+    tag, p = sla_sweep(dc, num)
+    t.ok(p.returncode == 0 and tag == 1 and all("hd-sla-warn" in k for k in server_kw()),
+         "SLA: the sweep past the warn point puts hd-sla-warn on the ticket's message",
+         repr((p.returncode, p.stdout, p.stderr, p.sla_next, tag, server_kw())))
+    kw = tb_has(lambda k: "hd-sla-warn" in k)
+    row = row_of(uid)
+    t.ok(kw and "SLA warning" in row.get("tags", ()) and "SLA warning" in row.get("tags_text", ""),
+         "SLA: after Thunderbird syncs, the queue message shows the tag \"SLA warning\"",
+         repr((tb.get_keywords(uid), row)))
+
+    # the At risk view (bob: unassigned tickets at risk)
+    folders = tb.folders()
+    if AT_RISK in folders:
+        open_view(tb, AT_RISK)
+        vrows = [r for r in tb.rows() if "Server room too hot" in r["subject"]]
+        t.ok(len(vrows) == 1 and "SLA warning" in vrows[0]["tags"],
+             "SLA: the warned ticket is listed in Helpdesk/At risk, tagged \"SLA warning\"",
+             repr(tb.rows()))
+    else:
+        t.ok(False, "SLA: Thunderbird lists Helpdesk/At risk", repr(folders))
+    tb.open_folder(QUEUE)
+
+    # past the breach (6 s)
+    tag, p = sla_sweep(dc, num)
+    t.ok(p.returncode == 0 and tag == 2 and
+         all("hd-sla-breach" in k and "hd-sla-warn" not in k for k in server_kw()),
+         "SLA: the sweep past the breach puts hd-sla-breach, takes hd-sla-warn away",
+         repr((p.returncode, p.stdout, p.stderr, p.sla_next, tag, server_kw())))
+    kw = tb_has(lambda k: "hd-sla-breach" in k and "hd-sla-warn" not in k)
+    row = row_of(uid)
+    t.ok(kw and "SLA breached" in row.get("tags", ()) and
+         "SLA warning" not in row.get("tags", ()) and
+         "SLA warning" not in row.get("tags_text", ""),
+         "SLA: Thunderbird then shows \"SLA breached\", no longer \"SLA warning\"",
+         repr((tb.get_keywords(uid), row)))
+
+    # an agent cannot take the tag away
+    tb.remove_keyword(uid, "hd-sla-breach")
+    want = "hd-sla-breach is set by the helpdesk, not by agents"
+    shown, text = alert(tb, want)
+    t.ok(shown and want in text, "SLA: removing \"SLA breached\" in Thunderbird shows the refusal",
+         text)
+    kw = tb_has(lambda k: "hd-sla-breach" in k)
+    t.ok(kw and all("hd-sla-breach" in k for k in server_kw()),
+         "SLA: ... and the \"SLA breached\" tag comes back (the server kept it)",
+         repr((tb.get_keywords(uid), server_kw())))
 
 
 def main():
@@ -212,8 +361,8 @@ def main():
         return t.done()
     from thunderbird import Thunderbird
     dc = Dovecot(mail_plugins=("virtual",),
-                 settings={"helpdesk_views": "Helpdesk/",
-                           "helpdesk_resolved_mailbox": RESOLVED})
+                 settings=dict(SLA_SETTINGS, helpdesk_views="Helpdesk/",
+                               helpdesk_resolved_mailbox=RESOLVED))
     dc.extra_config = VIEWS_NAMESPACE
     try:
         dc.start()
