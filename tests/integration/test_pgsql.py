@@ -72,8 +72,11 @@ def agent_workflow(t, dc, pg):
          ["resolved|alice"], "assigned to alice and resolved")
     kinds = psql_rows(pg, "SELECT kind FROM hd_events WHERE actor IN "
                       "('alice', 'doveadm') ORDER BY id")
+    # the SLA clocks (default targets: hours) record the first response
+    # and the resolution met, with the owner of the moment
     t.eq(kinds, ["claimed", "escalated", "priority", "vip", "replied",
-                 "assigned", "resolved"], "the ledger on PostgreSQL")
+                 "sla_met", "assigned", "resolved", "sla_met"],
+         "the ledger on PostgreSQL")
 
 
 def main():
