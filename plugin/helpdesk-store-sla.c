@@ -550,7 +550,7 @@ int helpdesk_store_sla_sweep(struct helpdesk_store *store, int64_t now,
 		t_strdup(dec2str(now)), t_strdup(dec2str(limit)), NULL
 	};
 	struct helpdesk_db_result *result;
-	ARRAY_TYPE(uint64_t) due;
+	ARRAY_TYPE(uint64_t) due, batch_changed;
 	const uint64_t *tickets;
 	uint64_t ticket;
 	unsigned int i, count;
@@ -570,13 +570,18 @@ int helpdesk_store_sla_sweep(struct helpdesk_store *store, int64_t now,
 	ret = 0;
 	*due_r = array_count(&due);
 	tickets = array_get(&due, &count);
+	/* not on the data stack: it grows inside the batches' frames */
+	i_array_init(&batch_changed, 64);
 	for (i = 0; i < count && ret == 0; i += STORE_SLA_SWEEP_BATCH) {
 		T_BEGIN {
 			ret = store_sla_sweep_batch(store, tickets + i,
 				I_MIN(count - i, STORE_SLA_SWEEP_BATCH), now,
-				changed, error_r);
+				&batch_changed, error_r);
 		} T_END_PASS_STR_IF(ret < 0, error_r);
 	}
+	if (ret == 0)
+		array_append_array(changed, &batch_changed);
+	array_free(&batch_changed);
 	return ret;
 }
 

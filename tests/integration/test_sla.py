@@ -337,6 +337,33 @@ def team_calendar(t, s):
     t.eq(s.tags(n), [[]], "outside the team's hours no sweep warns")
 
 
+def many_at_once(t, s):
+    """A sweep that tags more tickets than fit in a batch or a first
+    allocation (the sweep grows its list of changed tickets inside its
+    batches' memory frames)."""
+    # past a batch (250); under valgrind past the first allocation (64)
+    count = 300 if K == 1 else 100
+    msgs = [make_message(subject="Outage report %d" % i) for i in range(count)]
+    results = s.dc.deliver_many(msgs)
+    t.ok(all(r.ok for r in results), "%d tickets delivered at once" % count)
+    ids = set(m["message_id"] for m in s.dc.queue("carol")) & \
+        set(msgid_of(m) for m in msgs)
+    t.eq(len(ids), count, "all of them are in the queue")
+    newest = s.dc.sql("SELECT MAX(created) FROM hd_tickets")[0][0]
+    s.until(newest + 5 * K)
+    p = s.dc.doveadm("-f", "json", "helpdesk", "sweep", "-u", "support", check=False)
+    t.ok(p.returncode == 0 and int(json.loads(p.stdout)[0]["changed"]) >= count,
+         "one sweep tags all %d (two batches and more)" % count,
+         "%d %s %s" % (p.returncode, p.stdout, p.stderr[-500:]))
+    tagged = s.dc.sql("SELECT COUNT(*) FROM hd_tickets WHERE subject LIKE "
+                      "'Outage report %' AND sla_tag > 0")[0][0]
+    t.eq(tagged, count, "every one of them has its SLA tag in the store")
+    shown = [m for m in s.dc.queue("carol") if m["subject"].endswith(
+        tuple("Outage report %d" % i for i in range(count)))
+        and hd_keywords(m) & SLA_KWS]
+    t.eq(len(shown), count, "and on its message")
+
+
 def bad_settings(t, plugin):
     """An unparsable SLA setting turns the clocks off for that user with a
     clear error; mail flows and tickets are filed as always."""
@@ -385,6 +412,7 @@ def main():
         warn_then_breach(t, s)
         pause_and_resume(t, s)
         team_calendar(t, s)
+        many_at_once(t, s)
         t.eq(dc.log_errors(), [], "no errors in the Dovecot log")
     finally:
         dc.stop()
