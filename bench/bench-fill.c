@@ -143,7 +143,7 @@ fill_open(struct fill_ctx *ctx, unsigned long i, int64_t t,
 	msg.ticket_team = i % 11 == 0 ? "billing" : "";
 	msg.ticket_vip = i % 13 == 0;
 	if (helpdesk_store_record_message(ctx->store, &msg, &ticket,
-					  NULL, &error) < 0)
+					  NULL, NULL, &error) < 0)
 		fail("record a new ticket", error);
 	ctx->transactions++;
 	fill_location(ctx, key, ticket, "new");
@@ -170,7 +170,7 @@ fill_followup(struct fill_ctx *ctx, unsigned long i, uint64_t ticket,
 	msg.customer_reply = TRUE;
 	msg.now = t;
 	if (helpdesk_store_record_message(ctx->store, &msg, &ticket,
-					  NULL, &error) < 0)
+					  NULL, NULL, &error) < 0)
 		fail("record a follow-up", error);
 	ctx->transactions++;
 	fill_location(ctx, key, ticket, "followup");
@@ -198,7 +198,7 @@ fill_agent_reply(struct fill_ctx *ctx, unsigned long i, uint64_t ticket,
 	msg.kind = "agent";
 	msg.now = t;
 	if (helpdesk_store_record_message(ctx->store, &msg, &ticket, NULL,
-					  &error) < 0)
+					  NULL, &error) < 0)
 		fail("record an agent's reply", error);
 	fill_location(ctx, key, ticket, "agent");
 	if (helpdesk_store_ticket_action(ctx->store, ticket,

@@ -519,15 +519,15 @@ intake_decide(struct helpdesk_store *store,
 		msg.ticket_priority = prio;
 		msg.ticket_team = team;
 		msg.ticket_vip = vip;
+		if (msg.ev_created &&
+		    helpdesk_store_team_routes(store, team, &msg.ticket_route,
+					       error_r) < 0)
+			return -1;
 		if (helpdesk_store_record_message(store, &msg, &intake->ticket,
-						  &intake->reopen, error_r) < 0)
+						  &intake->reopen,
+						  &routed_owner, error_r) < 0)
 			return -1;
 	}
-	if (decision.action == HELPDESK_THREAD_NEW && team != NULL &&
-	    *team != '\0' &&
-	    helpdesk_store_route_ticket(store, intake->ticket, now, FALSE,
-					&routed_owner, error_r) < 0)
-		return -1;
 	if (decision.action == HELPDESK_THREAD_FOLLOWUP && in.from_agent &&
 	    helpdesk_store_ticket_action(store, intake->ticket,
 					 HELPDESK_ACTION_REPLY, agent, key,

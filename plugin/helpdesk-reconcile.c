@@ -298,7 +298,7 @@ reconcile_rebuild_one(struct helpdesk_user *huser,
 	msg.subject = row.subject;
 	msg.kind = "customer";
 	msg.now = received;
-	if (helpdesk_store_record_message(store, &msg, &ticket, NULL,
+	if (helpdesk_store_record_message(store, &msg, &ticket, NULL, NULL,
 					  error_r) < 0)
 		return -1;
 	helpdesk_store_set_location(store, key, guid, mail->uid);

@@ -52,6 +52,16 @@ void helpdesk_store_sla_new_ticket(struct helpdesk_store *store,
 				   bool vip, int64_t now,
 				   const char *columns_r[STORE_SLA_NEW_COLUMNS]);
 void helpdesk_store_sla_free(struct helpdesk_store *store);
+
+/* Routing's statements in trans (helpdesk-store-route.c): the ticket
+   ticket_arg (its id, or with by_origin its origin message's key) goes to
+   the next available agent of its team when the team routes
+   automatically; *rows_r (set by the commit) is 1 when it did. */
+void helpdesk_store_route_in(struct helpdesk_store *store,
+			     struct helpdesk_db_trans *trans,
+			     const char *ticket_arg, bool by_origin,
+			     int64_t now, bool replace_owner,
+			     unsigned int *rows_r);
 /* The SLA terms of a ticket of team with priority and VIP flag under the
    policy set (the team's overrides included). FALSE: no clocks are kept
    (no policy set, or SLA off). */

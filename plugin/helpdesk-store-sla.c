@@ -50,10 +50,10 @@ struct helpdesk_store_sla {
 /* the events that move the clocks, with the kind of the message each
    came with (a customer's, an agent's) */
 #define SLA_EVENTS_QUERY \
-	"SELECT e.id, e.kind, e.created, e.detail, COALESCE(m.kind, '') " \
-	"FROM hd_events e LEFT JOIN hd_messages m ON " \
-	"m.message_key = e.message_key AND e.message_key != '' " \
-	"WHERE e.ticket_id = ? AND e.id > ? AND e.kind IN " \
+	"SELECT e.id, e.kind, e.created, e.detail, CASE e.kind " \
+	"WHEN 'message' THEN COALESCE((SELECT m.kind FROM hd_messages m " \
+	"WHERE m.message_key = e.message_key), '') ELSE '' END " \
+	"FROM hd_events e WHERE e.ticket_id = ? AND e.id > ? AND e.kind IN " \
 	"('created', 'message', 'replied', 'resolved', 'reopened') " \
 	"ORDER BY e.id"
 #define SLA_REPORT_INSERT \

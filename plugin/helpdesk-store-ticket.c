@@ -319,7 +319,7 @@ store_add_event(struct helpdesk_db_trans *trans, bool by_origin,
 int helpdesk_store_record_message(struct helpdesk_store *store,
 				  const struct helpdesk_store_message *msg,
 				  uint64_t *ticket_r, bool *reopened_r,
-				  const char **error_r)
+				  const char **owner_r, const char **error_r)
 {
 	struct helpdesk_db_trans *trans;
 	const char *now = t_strdup(dec2str(msg->now));
@@ -329,13 +329,15 @@ int helpdesk_store_record_message(struct helpdesk_store *store,
 	const char *const *p;
 	bool by_origin = msg->ev_created;
 	bool has_ticket = msg->ticket != 0 || by_origin;
-	unsigned int reopened = 0, resumed = 0;
+	unsigned int reopened = 0, resumed = 0, routed = 0;
 	bool tag_changed;
 	int ret;
 
 	*ticket_r = msg->ticket;
 	if (reopened_r != NULL)
 		*reopened_r = FALSE;
+	if (owner_r != NULL)
+		*owner_r = NULL;
 	ticket_col = by_origin ? TICKET_BY_ORIGIN : TICKET_BY_ID;
 	ticket_arg = by_origin ? msg->key : t_strdup(dec2str(msg->ticket));
 
@@ -429,6 +431,11 @@ int helpdesk_store_record_message(struct helpdesk_store *store,
 		store_add_event(trans, FALSE, "auto", "0", sender, msg->key,
 				msg->auto_reason, now);
 	}
+	if (by_origin && msg->ticket_route) {
+		/* to an agent of the team, with the ticket's own write */
+		helpdesk_store_route_in(store, trans, msg->key, TRUE, msg->now,
+					FALSE, &routed);
+	}
 	/* earlier deliveries' locations ride along */
 	store_add_locations(store, trans);
 	if (helpdesk_db_commit(&trans, error_r) < 0)
@@ -449,6 +456,11 @@ int helpdesk_store_record_message(struct helpdesk_store *store,
 		ret = helpdesk_db_get_value(store->db,
 			"SELECT id FROM hd_tickets WHERE origin_key = ?",
 			args, &value, error_r);
+		if (ret > 0 && routed > 0 && owner_r != NULL &&
+		    helpdesk_db_get_value(store->db, "SELECT owner FROM "
+				"hd_tickets WHERE origin_key = ?", args,
+				owner_r, error_r) < 0)
+			return -1;
 	}
 	if (ret < 0)
 		return -1;

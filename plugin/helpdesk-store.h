@@ -40,6 +40,10 @@ struct helpdesk_store_message {
 	const char *ticket_subject, *ticket_requester;
 	const char *ticket_priority, *ticket_team;
 	bool ticket_vip;
+	/* ev_created: ticket_team hands out its tickets
+	   (helpdesk_store_team_routes()): the new ticket goes to an agent
+	   in the same transaction */
+	bool ticket_route;
 };
 
 /* Create a store handle for a "sqlite:PATH" or "pgsql:CONNECT" string.
@@ -194,6 +198,11 @@ int helpdesk_store_agent_get_away(struct helpdesk_store *store,
 				  const char *username, bool *away_r,
 				  bool *found_r, const char **error_r);
 
+/* Does team hand out its tickets automatically (round-robin,
+   least-open)? FALSE for "" and unknown teams. */
+int helpdesk_store_team_routes(struct helpdesk_store *store, const char *team,
+			       bool *automatic_r, const char **error_r);
+
 /* Routing (helpdesk-store-route.c): when the ticket's team hands out its
    tickets (round-robin or least-open), give the ticket to the next
    available agent of that team, with an "assigned" event by "auto" --
@@ -218,11 +227,12 @@ int helpdesk_store_sync_sequence(struct helpdesk_store *store,
    when this message opened it before: a replay or a concurrent delivery)
    and *ticket_r is its number; otherwise *ticket_r = msg->ticket.
    *reopened_r (may be NULL): this customer reply reopened a resolved
-   ticket. */
+   ticket. *owner_r (may be NULL): with ticket_route, the agent the new
+   ticket went to, NULL for nobody. */
 int helpdesk_store_record_message(struct helpdesk_store *store,
 				  const struct helpdesk_store_message *msg,
 				  uint64_t *ticket_r, bool *reopened_r,
-				  const char **error_r);
+				  const char **owner_r, const char **error_r);
 /* Remember where the message was saved (after the mail commit). Written
    with the next write transaction, or by helpdesk_store_flush(): a
    delivery costs one write transaction, not two. */

@@ -94,6 +94,33 @@ static void test_helpdesk_sla_parse(void)
 	test_end();
 }
 
+static void test_helpdesk_sla_defaults(void)
+{
+	struct helpdesk_sla_policy policy, parsed;
+	const char *error;
+
+	test_begin("helpdesk sla defaults");
+	/* the numbers agree with the documented strings */
+	helpdesk_sla_policy_defaults(&policy);
+	i_zero(&parsed);
+	test_assert(helpdesk_sla_targets_parse(
+		HELPDESK_SLA_DEFAULT_FIRST_RESPONSE,
+		parsed.target[FIRST], &error) == 0);
+	test_assert(helpdesk_sla_targets_parse(
+		HELPDESK_SLA_DEFAULT_NEXT_RESPONSE,
+		parsed.target[NEXT], &error) == 0);
+	test_assert(helpdesk_sla_targets_parse(
+		HELPDESK_SLA_DEFAULT_RESOLUTION,
+		parsed.target[RES], &error) == 0);
+	test_assert(helpdesk_sla_vip_factor_parse(
+		HELPDESK_SLA_DEFAULT_VIP_FACTOR, &parsed.vip_permille,
+		&error) == 0);
+	test_assert(helpdesk_sla_warn_parse(HELPDESK_SLA_DEFAULT_WARN,
+		&parsed.warn_before_secs, &parsed.warn_percent, &error) == 0);
+	test_assert(memcmp(&policy, &parsed, sizeof(policy)) == 0);
+	test_end();
+}
+
 static void test_helpdesk_sla_terms(void)
 {
 	struct helpdesk_sla_policy policy;
@@ -356,6 +383,7 @@ int main(void)
 {
 	static void (*const tests[])(void) = {
 		test_helpdesk_sla_parse,
+		test_helpdesk_sla_defaults,
 		test_helpdesk_sla_terms,
 		test_helpdesk_sla_clocks,
 		test_helpdesk_sla_priority_change,
