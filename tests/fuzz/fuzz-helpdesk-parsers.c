@@ -17,6 +17,7 @@
 #include "helpdesk-request.h"
 #include "helpdesk-rewrite.h"
 #include "helpdesk-calendar.h"
+#include "helpdesk-sla.h"
 #include "istream.h"
 #include "str.h"
 
@@ -104,6 +105,37 @@ static void fuzz_calendar(const uint8_t *data, size_t size)
 	pool_unref(&pool);
 }
 
+/* The SLA settings' parsers (targets, VIP factor, warning rule) on the
+   input as one string: a refusal has its reason and changes nothing, an
+   accepted value gives terms whose warning point is within reach. */
+static void fuzz_sla(const uint8_t *data, size_t size)
+{
+	struct helpdesk_sla_policy policy, before;
+	struct helpdesk_sla_terms terms;
+	const char *value = t_strndup(data, I_MIN(size, 4096)), *error;
+	unsigned int clock;
+
+	helpdesk_sla_policy_defaults(&policy);
+	before = policy;
+	error = NULL;
+	if (helpdesk_sla_targets_parse(value,
+			policy.target[HELPDESK_SLA_RESOLUTION], &error) < 0) {
+		i_assert(error != NULL && *error != '\0');
+		i_assert(memcmp(&policy, &before, sizeof(policy)) == 0);
+	}
+	if (helpdesk_sla_vip_factor_parse(value, &policy.vip_permille,
+					  &error) == 0)
+		i_assert(policy.vip_permille > 0 && policy.vip_permille <= 1000);
+	else
+		policy.vip_permille = before.vip_permille;
+	if (helpdesk_sla_warn_parse(value, &policy.warn_before_secs,
+				    &policy.warn_percent, &error) == 0)
+		i_assert(policy.warn_percent < 100);
+	helpdesk_sla_terms_init(&policy, "normal", TRUE, &terms);
+	for (clock = 0; clock < HELPDESK_SLA_CLOCK_COUNT; clock++)
+		i_assert(terms.target[clock] >= 1 && terms.warn[clock] >= 0);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct helpdesk_auto_headers hdr;
@@ -119,6 +151,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	} T_END;
 	T_BEGIN {
 		fuzz_calendar(data, size);
+	} T_END;
+	T_BEGIN {
+		fuzz_sla(data, size);
 	} T_END;
 
 	/* split the input into NUL-terminated header values at '\n' */
