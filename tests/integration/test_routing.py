@@ -734,11 +734,12 @@ def burst(t, dc, router, label, mode, run):
     ns = [ticket_of(q[mid]) if mid in q else None for mid in mids]
     t.ok(None not in ns and len(set(ns)) == BURST,
          "burst %s: %d distinct new tickets" % (label, BURST), repr(ns))
+    pairs = [(mid, n) for mid, n in zip(mids, ns) if n is not None]
     ns = [n for n in ns if n is not None]
     rows = tickets(dc, ns)
     evs = assigned_events_of(dc, ns)
     bad = []
-    for mid, n in zip(mids, ns):
+    for mid, n in pairs:
         status, owner, tier, team = rows[n] or (None,) * 4
         kw = hd(q[mid])
         ev = evs[n]
@@ -786,6 +787,14 @@ def burst(t, dc, router, label, mode, run):
 
 def concurrency(t, dc):
     what = "concurrency"
+    if os.environ.get("HD_VALGRIND"):
+        # under valgrind a delivery's write transaction is tens of times
+        # slower: ten at once wait past a delivery's 1 s lock timeout and
+        # go the designed way (filed hd-pending, made tickets by
+        # reconcile), which is not what this part checks; it runs in
+        # every make check and on PostgreSQL
+        t.skip("concurrent bursts", "not under valgrind")
+        return
     first_delivery(t, dc, what)
     team_add(t, dc, what, "billing", 1, "round-robin")
     for a in ("alice", "bob", "carol"):
