@@ -217,41 +217,6 @@ def scenario(t, dc, Thunderbird):
         t.eq(tb.alerts(), [], "no other alert was shown")
 
 
-def open_view(tb, name, timeout=30):
-    """tb.open_folder() for a folder whose name has a space: the driver's
-    getFolder() looks "Helpdesk/At%20risk" up, but Thunderbird's URI of
-    that folder keeps the space ("imap://bob@host/Helpdesk/At risk").
-    Finds the folder by its name among the account's, syncs it and shows
-    it, then waits until the thread pane lists all its messages."""
-    tb.execute_async(r"""
-      const a = about3();
-      const folder = server().rootFolder.descendants.find(f => folderName(f) == ARGS.name);
-      if (!folder) throw new Error("no such folder: " + ARGS.name);
-      await new Promise((res, rej) => {
-        const t = setTimeout(() => rej(new Error("updateFolder timed out")), ARGS.timeout * 1000);
-        folder.QueryInterface(Ci.nsIMsgImapMailFolder).updateFolderWithListener(mainWin().msgWindow, {
-          OnStartRunningUrl() {},
-          OnStopRunningUrl(url, status) { clearTimeout(t); res(status); },
-        });
-      });
-      a.displayFolder(folder.URI);
-      resolve(true);
-    """, {"name": name, "timeout": timeout}, timeout=timeout)
-
-    def loaded():
-        return tb.execute(r"""
-          const a = about3();
-          const f = a.gFolder;
-          if (!f || folderName(f) != ARGS.name || !a.gDBView) return false;
-          let n = 0;
-          for (const h of f.msgDatabase.enumerateMessages())
-            if (!(h.flags & Ci.nsMsgMessageFlags.Expunged)) n++;
-          return a.gDBView.rowCount >= n;
-        """, {"name": name})
-    wait(loaded, timeout=timeout)
-    tb.current_folder = name
-
-
 def sla_sweep(dc, ticket):
     """Wait until the ticket's next SLA point (the store's sla_next: the
     warn point, then the breach) has passed, then run the sweep.  A point
@@ -317,7 +282,7 @@ def sla_case(t, dc, tb):
     # the At risk view (bob: unassigned tickets at risk)
     folders = tb.folders()
     if AT_RISK in folders:
-        open_view(tb, AT_RISK)
+        tb.open_folder(AT_RISK)
         vrows = [r for r in tb.rows() if "Server room too hot" in r["subject"]]
         t.ok(len(vrows) == 1 and "SLA warning" in vrows[0]["tags"],
              "SLA: the warned ticket is listed in Helpdesk/At risk, tagged \"SLA warning\"",

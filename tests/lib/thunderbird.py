@@ -513,7 +513,10 @@ function folderName(f) {
   return f.URI.startsWith(base) ? decodeURIComponent(f.URI.slice(base.length)) : f.URI;
 }
 function getFolder(name) {
-  const f = MailServices.folderLookup.getFolderForURL(folderURI(name));
+  // a name with a space: Thunderbird's URI of the folder keeps the space
+  // ("imap://bob@host/Helpdesk/At risk"), folderURI() encodes it
+  const f = MailServices.folderLookup.getFolderForURL(folderURI(name)) ||
+    server().rootFolder.descendants.find(d => folderName(d) == name);
   if (!f) throw new Error("no such folder: " + name);
   return f;
 }
