@@ -25,7 +25,8 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "lib"))
 
-from hdtest import HOST, Dovecot, make_message, msgid_of, plugin_or_skip  # noqa: E402
+from hdtest import HOST, Dovecot, make_message, msgid_of, plugin_or_skip, \
+    sla_sweep  # noqa: E402
 from tap import Tap  # noqa: E402
 
 QUEUE = "Public/Queue"
@@ -129,23 +130,6 @@ def scenario(t, dc, NeoMutt):
         nm.quit()
     olds = [m["uid"] for m in dc.queue("carol") if "Old" in m["keywords"]]
     t.eq(olds, [], "after neomutt quit: no Old keyword on the shared queue")
-
-
-def sla_sweep(dc, ticket):
-    """Wait until the ticket's next SLA point (the store's sla_next: the
-    warn point, then the breach) has passed, then run the sweep.  A point
-    more than 10 s away (not the test's targets: the default ones are
-    hours) is not waited for.  Returns (the store's sla_tag afterwards,
-    the doveadm process with .sla_next set)."""
-    nxt = dc.sql("SELECT sla_next FROM hd_tickets WHERE id = ?", (ticket,))[0][0]
-    if nxt:
-        delay = nxt + 0.3 - time.time()
-        if 0 < delay <= 10:
-            time.sleep(delay)
-    p = dc.doveadm("helpdesk", "sweep", "-u", "support", check=False)
-    p.sla_next = nxt
-    tag = dc.sql("SELECT sla_tag FROM hd_tickets WHERE id = ?", (ticket,))[0][0]
-    return tag, p
 
 
 def sla_case(t, dc, nm):

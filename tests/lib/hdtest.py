@@ -495,6 +495,23 @@ def plugin_or_skip(t, what):
     return plugin
 
 
+def sla_sweep(dc, ticket):
+    """Wait until the ticket's next SLA point (the store's sla_next: the
+    warn point, then the breach) has passed, then run the sweep.  A point
+    more than 10 s away (not the test's targets: the default ones are
+    hours) is not waited for.  Returns (the store's sla_tag afterwards,
+    the doveadm process with .sla_next set)."""
+    nxt = dc.sql("SELECT sla_next FROM hd_tickets WHERE id = ?", (ticket,))[0][0]
+    if nxt:
+        delay = nxt + 0.3 - time.time()
+        if 0 < delay <= 10:
+            time.sleep(delay)
+    p = dc.doveadm("helpdesk", "sweep", "-u", "support", check=False)
+    p.sla_next = nxt
+    tag = dc.sql("SELECT sla_tag FROM hd_tickets WHERE id = ?", (ticket,))[0][0]
+    return tag, p
+
+
 def start_checked(t, dc, what="private Dovecot with the helpdesk plugin starts"):
     """Start dc with a TAP point either way; False when it did not."""
     try:
