@@ -6,7 +6,7 @@
    bench-memory.py) and, with -s, an open queue with SLA clocks for the
    sweep's (bench-sweep.py).
 
-   usage: bench-fill [-g MAILBOX-GUID] [-u FIRST-UID] [-s DUE] [-q] DSN N
+   usage: bench-fill [-g MAILBOX-GUID] [-u FIRST-UID] [-s DUE [-a AGE]] [-q] DSN N
      DSN   sqlite:/absolute/path.db (created with the schema when missing)
            or pgsql:CONNECT
      N     tickets to record
@@ -52,7 +52,10 @@
    sla_breached of the response and the resolution clock). The others
    are recorded 30 days from now: not due before then, so a filled store
    can be kept that long (bench-sweep.py caches the big ones). Ticket i
-   is ticket number i in a new store.
+   is ticket number i in a new store. -a AGE records the due tickets AGE
+   seconds in the past instead (the steady state of a sweep run every
+   minute: e.g. 7h50m, just past the default normal first response's
+   warning point at 7h45m, before its deadline).
 
    Prints, with -g/-u, one line per message to stdout when BENCH_FILL_MAP
    is set in the environment: "UID TICKET KEY KIND" (for building the
@@ -92,6 +95,8 @@ struct fill_ctx {
 	/* -s */
 	bool sla;
 	unsigned long n, due, due_count;
+	/* -a: how long ago the due tickets were opened */
+	int64_t due_age;
 	const char *dsn;
 };
 
@@ -257,8 +262,8 @@ static void fill_sla_ticket(struct fill_ctx *ctx, unsigned long i)
 	const char *participants[3], *sender;
 	const char *agent = agents[i % N_ELEMENTS(agents)];
 	bool due = fill_sla_is_due(ctx, i);
-	int64_t t = ctx->now + (due ? SLA_DUE_OFFSET : SLA_LATER_OFFSET) +
-		(int64_t)(i % 86400);
+	int64_t t = due ? ctx->now - ctx->due_age :
+		ctx->now + SLA_LATER_OFFSET + (int64_t)(i % 86400);
 	uint64_t ticket;
 
 	if (due)
@@ -279,7 +284,7 @@ static void fill_sla_ticket(struct fill_ctx *ctx, unsigned long i)
 static void usage(void)
 {
 	fprintf(stderr, "usage: bench-fill [-g MAILBOX-GUID] [-u FIRST-UID] "
-		"[-s DUE] [-q] sqlite:/path.db N\n");
+		"[-s DUE [-a AGE]] [-q] sqlite:/path.db N\n");
 	exit(2);
 }
 
@@ -301,7 +306,8 @@ int main(int argc, char *argv[])
 	ctx.guid = DEFAULT_GUID;
 	ctx.next_uid = 1;
 	ctx.map = getenv("BENCH_FILL_MAP") != NULL;
-	while ((c = getopt(argc, argv, "g:u:s:q")) > 0) {
+	ctx.due_age = -(SLA_DUE_OFFSET);
+	while ((c = getopt(argc, argv, "g:u:s:a:q")) > 0) {
 		switch (c) {
 		case 'g':
 			ctx.guid = optarg;
@@ -313,6 +319,11 @@ int main(int argc, char *argv[])
 		case 's':
 			ctx.sla = TRUE;
 			due_arg = optarg;
+			break;
+		case 'a':
+			if (str_to_int64(optarg, &ctx.due_age) < 0 ||
+			    ctx.due_age < 0)
+				usage();
 			break;
 		case 'q':
 			quiet = TRUE;
