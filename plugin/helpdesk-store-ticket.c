@@ -239,23 +239,43 @@ int helpdesk_store_adopt_ticket(struct helpdesk_store *store,
 				const char *origin_key, const char **error_r)
 {
 	const char *created = t_strdup(dec2str(row->created));
-	const char *args[] = {
-		t_strdup(dec2str(row->id)), origin_key,
-		row->subject == NULL ? "" : row->subject,
-		row->requester == NULL ? "" : row->requester,
-		helpdesk_status_name(row->status),
-		row->priority == NULL ? "normal" : row->priority,
-		row->team == NULL ? "" : row->team,
-		row->owner == NULL ? "" : row->owner,
-		t_strdup(dec2str(row->tier)), row->vip ? "1" : "0",
-		created, created, NULL
-	};
+	const char *sla[STORE_SLA_NEW_COLUMNS];
+	unsigned int i;
 
-	return helpdesk_sql_exec(store,
-		"INSERT INTO hd_tickets (id, origin_key, subject, requester, "
-		"status, priority, team, owner, tier, vip, created, updated) "
-		"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-		"ON CONFLICT DO NOTHING", args, error_r);
+	if (row->status == HELPDESK_STATUS_NEW ||
+	    row->status == HELPDESK_STATUS_OPEN) {
+		/* the rebuilt ledger has no "created" event to fold: the
+		   clocks start as for a new ticket at its start (a waiting
+		   or resolved ticket gets them with the customer's next
+		   message) */
+		helpdesk_store_sla_new_ticket(store, row->priority, row->team,
+					      row->vip, row->created, sla);
+	} else {
+		for (i = 0; i < STORE_SLA_NEW_COLUMNS; i++)
+			sla[i] = "0";
+	}
+	{
+		const char *args[] = {
+			t_strdup(dec2str(row->id)), origin_key,
+			row->subject == NULL ? "" : row->subject,
+			row->requester == NULL ? "" : row->requester,
+			helpdesk_status_name(row->status),
+			row->priority == NULL ? "normal" : row->priority,
+			row->team == NULL ? "" : row->team,
+			row->owner == NULL ? "" : row->owner,
+			t_strdup(dec2str(row->tier)), row->vip ? "1" : "0",
+			created, created, sla[0], sla[1], sla[2], sla[3],
+			sla[4], NULL
+		};
+
+		return helpdesk_sql_exec(store,
+			"INSERT INTO hd_tickets (id, origin_key, subject, "
+			"requester, status, priority, team, owner, tier, vip, "
+			"created, updated, resp_start, resp_since, res_start, "
+			"res_since, sla_next) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, "
+			"?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING", args,
+			error_r);
+	}
 }
 
 int helpdesk_store_sync_sequence(struct helpdesk_store *store,
