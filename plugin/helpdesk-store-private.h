@@ -41,6 +41,13 @@ struct helpdesk_store {
 	bool schema_ok:1;
 };
 
+/* A statement's ticket: its number, or for a ticket opened in the same
+   transaction a lookup by its origin message's key. Either way one
+   parameter. */
+#define HELPDESK_SQL_TICKET_BY_ID "?"
+#define HELPDESK_SQL_TICKET_BY_ORIGIN \
+	"(SELECT id FROM hd_tickets WHERE origin_key = ?)"
+
 /* The detail of the "reopened" event a customer's message gives. */
 #define HELPDESK_STORE_REOPEN_CUSTOMER "customer reply"
 

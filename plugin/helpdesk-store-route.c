@@ -44,8 +44,13 @@
 #define ROUTE_LOCK_TEAM(ticket_sql) \
 	"UPDATE hd_teams SET routing = routing WHERE name = " \
 	"(SELECT team FROM hd_tickets WHERE id = " ticket_sql ")"
-#define ROUTE_BY_ID "?"
-#define ROUTE_BY_ORIGIN "(SELECT id FROM hd_tickets WHERE origin_key = ?)"
+#define ROUTE_BY_ID HELPDESK_SQL_TICKET_BY_ID
+#define ROUTE_BY_ORIGIN HELPDESK_SQL_TICKET_BY_ORIGIN
+
+static bool store_route_mode_is_automatic(const char *mode)
+{
+	return mode != NULL && strcmp(mode, HELPDESK_ROUTING_MANUAL) != 0;
+}
 
 int helpdesk_store_team_routes(struct helpdesk_store *store, const char *team,
 			       bool *automatic_r, const char **error_r)
@@ -58,8 +63,7 @@ int helpdesk_store_team_routes(struct helpdesk_store *store, const char *team,
 	if (helpdesk_db_get_value(store->db, "SELECT routing FROM hd_teams "
 				  "WHERE name = ?", args, &mode, error_r) < 0)
 		return -1;
-	*automatic_r = mode != NULL &&
-		strcmp(mode, HELPDESK_ROUTING_MANUAL) != 0;
+	*automatic_r = store_route_mode_is_automatic(mode);
 	return 0;
 }
 
@@ -125,17 +129,16 @@ int helpdesk_store_route_ticket(struct helpdesk_store *store, uint64_t ticket,
 {
 	struct helpdesk_db_trans *trans;
 	const char *ticket_str = t_strdup(dec2str(ticket));
-	const char *args[] = { ticket_str, NULL }, *team;
+	const char *args[] = { ticket_str, NULL }, *mode;
 	unsigned int rows = 0;
-	bool automatic;
 
 	*owner_r = NULL;
 	/* most teams route by hand: no write for them */
-	if (helpdesk_db_get_value(store->db, "SELECT team FROM hd_tickets "
-				  "WHERE id = ?", args, &team, error_r) < 0 ||
-	    helpdesk_store_team_routes(store, team, &automatic, error_r) < 0)
+	if (helpdesk_db_get_value(store->db, "SELECT m.routing FROM hd_teams m "
+				  "JOIN hd_tickets t ON t.team = m.name "
+				  "WHERE t.id = ?", args, &mode, error_r) < 0)
 		return -1;
-	if (!automatic)
+	if (!store_route_mode_is_automatic(mode))
 		return 0;
 
 	trans = helpdesk_db_begin(store->db);

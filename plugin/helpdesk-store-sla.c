@@ -339,7 +339,7 @@ store_sla_int(int64_t value)
 }
 
 static void
-store_sla_write(struct helpdesk_store *store, struct helpdesk_db_trans *trans,
+store_sla_write(struct helpdesk_db_trans *trans,
 		uint64_t ticket, const struct store_sla_ticket *t,
 		int64_t seen, enum helpdesk_sla_tag tag, int64_t next,
 		unsigned int *rows_r)
@@ -360,7 +360,6 @@ store_sla_write(struct helpdesk_store *store, struct helpdesk_db_trans *trans,
 		t_strdup(dec2str(ticket)), store_sla_int(t->seen), NULL
 	};
 
-	(void)store;
 	helpdesk_db_update(trans, SLA_TICKET_UPDATE, args, rows_r);
 }
 
@@ -439,12 +438,12 @@ store_sla_prepare(struct helpdesk_store *store, uint64_t ticket, int64_t now,
 }
 
 static void
-store_sla_write_plan(struct helpdesk_store *store,
-		     struct helpdesk_db_trans *trans, struct store_sla_plan *plan)
+store_sla_write_plan(struct helpdesk_db_trans *trans,
+		     struct store_sla_plan *plan)
 {
 	const struct store_sla_report *r;
 
-	store_sla_write(store, trans, plan->ticket, &plan->t, plan->seen,
+	store_sla_write(trans, plan->ticket, &plan->t, plan->seen,
 			plan->tag, plan->next, &plan->rows);
 	array_foreach(&plan->reports, r)
 		store_sla_write_report(trans, plan->ticket, plan->t.owner, r);
@@ -463,7 +462,7 @@ store_sla_refresh_once(struct helpdesk_store *store, uint64_t ticket,
 	if ((ret = store_sla_prepare(store, ticket, now, &plan, error_r)) <= 0)
 		return ret;
 	trans = helpdesk_db_begin(store->db);
-	store_sla_write_plan(store, trans, &plan);
+	store_sla_write_plan(trans, &plan);
 	if (helpdesk_db_commit(&trans, error_r) < 0)
 		return -1;
 	if (plan.rows == 0) {
@@ -523,7 +522,7 @@ store_sla_sweep_batch(struct helpdesk_store *store, const uint64_t *tickets,
 		return 0;
 	trans = helpdesk_db_begin(store->db);
 	array_foreach_modifiable(&plans, plan)
-		store_sla_write_plan(store, trans, plan);
+		store_sla_write_plan(trans, plan);
 	if (helpdesk_db_commit(&trans, error_r) < 0)
 		return -1;
 	array_foreach_modifiable(&plans, plan) {

@@ -313,11 +313,8 @@ static void store_clear_locations(struct helpdesk_store *store)
 	p_clear(store->loc_pool);
 }
 
-/* The ticket column of a statement: the number itself, or for a ticket
-   opened in the same transaction a lookup by its origin key. Either way
-   one parameter, bound to ticket_arg. */
-#define TICKET_BY_ID "?"
-#define TICKET_BY_ORIGIN "(SELECT id FROM hd_tickets WHERE origin_key = ?)"
+#define TICKET_BY_ID HELPDESK_SQL_TICKET_BY_ID
+#define TICKET_BY_ORIGIN HELPDESK_SQL_TICKET_BY_ORIGIN
 
 static void
 store_add_event(struct helpdesk_db_trans *trans, bool by_origin,
@@ -345,7 +342,7 @@ int helpdesk_store_record_message(struct helpdesk_store *store,
 	const char *now = t_strdup(dec2str(msg->now));
 	const char *sender = msg->sender == NULL ? "" : msg->sender;
 	const char *subject = msg->subject == NULL ? "" : msg->subject;
-	const char *ticket_col, *ticket_arg, *value;
+	const char *ticket_col, *ticket_arg, *value = NULL;
 	const char *const *p;
 	bool by_origin = msg->ev_created;
 	bool has_ticket = msg->ticket != 0 || by_origin;
@@ -472,18 +469,24 @@ int helpdesk_store_record_message(struct helpdesk_store *store,
 
 	{
 		const char *args[] = { msg->key, NULL };
+		struct helpdesk_db_result *result;
 
-		ret = helpdesk_db_get_value(store->db,
-			"SELECT id FROM hd_tickets WHERE origin_key = ?",
-			args, &value, error_r);
-		if (ret > 0 && routed > 0 && owner_r != NULL &&
-		    helpdesk_db_get_value(store->db, "SELECT owner FROM "
-				"hd_tickets WHERE origin_key = ?", args,
-				owner_r, error_r) < 0)
+		/* the number, and the agent routing gave it to */
+		result = helpdesk_db_query(store->db, "SELECT id, owner FROM "
+					   "hd_tickets WHERE origin_key = ?",
+					   args);
+		ret = helpdesk_db_result_next_row(result);
+		if (ret > 0) {
+			value = t_strdup(helpdesk_db_result_value(result, 0));
+			if (routed > 0 && owner_r != NULL) {
+				*owner_r = t_strdup(
+					helpdesk_db_result_value(result, 1));
+			}
+		}
+		if (helpdesk_db_result_finish(&result, ret < 0 ? ret : 0,
+					      error_r) < 0)
 			return -1;
 	}
-	if (ret < 0)
-		return -1;
 	if (ret == 0) {
 		*error_r = "ticket vanished right after it was created";
 		return -1;
