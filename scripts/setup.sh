@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 PACKAGES="build-essential autoconf automake libtool pkg-config \
 dovecot-core dovecot-dev dovecot-imapd dovecot-lmtpd dovecot-sieve \
 dovecot-pgsql sqlite3 libsqlite3-dev python3 valgrind clang \
-postgresql thunderbird xvfb xauth imagemagick neomutt tmux"
+postgresql thunderbird xvfb xauth imagemagick neomutt tmux tzdata"
 
 missing=""
 for p in $PACKAGES; do
