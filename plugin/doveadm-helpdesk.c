@@ -3,7 +3,8 @@
 /* doveadm helpdesk ticket list | ticket show N | ticket assign N AGENT |
    agent add|remove|list | reconcile (and client-config,
    doveadm-helpdesk-client.c; team add|list, agent away|back,
-   doveadm-helpdesk-team.c; sweep, doveadm-helpdesk-sla.c; stats, doveadm-helpdesk-stats.c) */
+   doveadm-helpdesk-team.c; vip add|remove|list, doveadm-helpdesk-vip.c;
+   sweep, doveadm-helpdesk-sla.c; stats, doveadm-helpdesk-stats.c) */
 
 #include "lib.h"
 #include "str.h"
@@ -602,6 +603,8 @@ void doveadm_helpdesk_plugin_init(struct module *module ATTR_UNUSED)
 	doveadm_cmd_register_ver2(&doveadm_helpdesk_cmd_stats);
 	for (i = 0; i < doveadm_helpdesk_team_commands_count; i++)
 		doveadm_cmd_register_ver2(&doveadm_helpdesk_team_commands[i]);
+	for (i = 0; i < doveadm_helpdesk_vip_commands_count; i++)
+		doveadm_cmd_register_ver2(&doveadm_helpdesk_vip_commands[i]);
 }
 
 void doveadm_helpdesk_plugin_deinit(void)

@@ -33,6 +33,10 @@ void doveadm_helpdesk_print_headers(const char *const *names,
 extern struct doveadm_cmd_ver2 doveadm_helpdesk_team_commands[];
 extern const unsigned int doveadm_helpdesk_team_commands_count;
 
+/* doveadm-helpdesk-vip.c: vip add|remove|list */
+extern struct doveadm_cmd_ver2 doveadm_helpdesk_vip_commands[];
+extern const unsigned int doveadm_helpdesk_vip_commands_count;
+
 /* doveadm-helpdesk-client.c */
 extern struct doveadm_cmd_ver2 doveadm_helpdesk_cmd_client_config;
 /* doveadm-helpdesk-sla.c */

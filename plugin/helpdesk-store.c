@@ -15,7 +15,7 @@
 /* 1: tickets, messages, participants, events; 2: tickets.owner;
    3: tickets.tier and .vip, agents, teams; 4: SLA clocks (tickets),
    teams' SLA overrides and routing, agents' availability */
-#define HELPDESK_SCHEMA_VERSION 4
+#define HELPDESK_SCHEMA_VERSION 5
 /* driver-sqlite's busy timeout, which deliveries keep */
 #define HELPDESK_STORE_DEFAULT_BUSY_MSECS 1000
 /* how long the first processes wait while one creates a new store */
@@ -100,6 +100,30 @@
 	" created BIGINT NOT NULL" \
 	SCHEMA_TEAM_COLUMNS(SCHEMA_COLUMN) ")"
 
+/* Schema 5: customers -- VIPs, acknowledgements sent (the rate limit),
+   satisfaction ratings (helpdesk-store-customer.c). */
+#define SCHEMA_CUSTOMER_TABLES \
+	"CREATE TABLE IF NOT EXISTS hd_vips (" \
+	" entry TEXT PRIMARY KEY," \
+	" note TEXT NOT NULL DEFAULT ''," \
+	" created BIGINT NOT NULL)", \
+	"CREATE TABLE IF NOT EXISTS hd_acks (" \
+	" address TEXT NOT NULL," \
+	" sent BIGINT NOT NULL)", \
+	"CREATE INDEX IF NOT EXISTS hd_acks_address ON hd_acks " \
+	"(address, sent)", \
+	"CREATE TABLE IF NOT EXISTS hd_ratings (" \
+	" ticket_id BIGINT NOT NULL," \
+	" resolution BIGINT NOT NULL," \
+	" score INTEGER NOT NULL," \
+	" owner TEXT NOT NULL DEFAULT ''," \
+	" team TEXT NOT NULL DEFAULT ''," \
+	" message_key TEXT NOT NULL DEFAULT ''," \
+	" created BIGINT NOT NULL," \
+	" PRIMARY KEY (ticket_id, resolution))", \
+	"CREATE INDEX IF NOT EXISTS hd_tickets_requester ON hd_tickets " \
+	"(requester)"
+
 static const char *const schema_common[] = {
 	"CREATE TABLE IF NOT EXISTS hd_schema (version INTEGER NOT NULL)",
 	"CREATE TABLE IF NOT EXISTS hd_messages ("
@@ -122,6 +146,7 @@ static const char *const schema_common[] = {
 	SCHEMA_TEAMS_4,
 	SCHEMA_TICKET_SLA_INDEX,
 	SCHEMA_EVENTS_KIND_INDEX,
+	SCHEMA_CUSTOMER_TABLES,
 	NULL
 };
 
@@ -326,6 +351,15 @@ static int store_upgrade_schema(struct helpdesk_store *store,
 		for (i = 0; columns[i] != NULL; i++)
 			helpdesk_db_update(trans, columns[i], NULL, NULL);
 	}
+	if (version < 5) {
+		static const char *const tables[] = {
+			SCHEMA_CUSTOMER_TABLES, NULL
+		};
+		unsigned int i;
+
+		for (i = 0; tables[i] != NULL; i++)
+			helpdesk_db_update(trans, tables[i], NULL, NULL);
+	}
 	helpdesk_db_update(trans, "DELETE FROM hd_schema", NULL, NULL);
 	helpdesk_db_update(trans, "INSERT INTO hd_schema (version) VALUES (?)",
 			   args, NULL);
@@ -400,6 +434,15 @@ static int store_create_schema(struct helpdesk_store *store, bool may_create,
 		helpdesk_db_update(trans, schema_common[i], NULL, NULL);
 	args[0] = dec2str(HELPDESK_SCHEMA_VERSION);
 	args[1] = NULL;
+	if (version < 5) {
+		static const char *const tables[] = {
+			SCHEMA_CUSTOMER_TABLES, NULL
+		};
+		unsigned int i;
+
+		for (i = 0; tables[i] != NULL; i++)
+			helpdesk_db_update(trans, tables[i], NULL, NULL);
+	}
 	helpdesk_db_update(trans, "DELETE FROM hd_schema", NULL, NULL);
 	helpdesk_db_update(trans, "INSERT INTO hd_schema (version) VALUES (?)",
 			   args, NULL);

@@ -351,4 +351,75 @@ int helpdesk_store_ticket_sla(struct helpdesk_store *store, uint64_t ticket,
 			      int64_t now, struct helpdesk_store_sla_info *info_r,
 			      const char **error_r);
 
+
+/* Customers (helpdesk-store-customer.c): VIPs, acknowledgements,
+   satisfaction ratings. Addresses and entries are kept in lower case. */
+
+struct helpdesk_customer_facts;
+
+/* A VIP entry is an address (user@domain) or a domain, which also
+   covers its subdomains. *added_r: it was not listed before (else its
+   note is replaced). */
+int helpdesk_store_vip_add(struct helpdesk_store *store, const char *entry,
+			   const char *note, int64_t now, bool *added_r,
+			   const char **error_r);
+int helpdesk_store_vip_remove(struct helpdesk_store *store,
+			      const char *entry, bool *removed_r,
+			      const char **error_r);
+struct helpdesk_store_vip {
+	const char *entry, *note;
+	int64_t created;
+};
+ARRAY_DEFINE_TYPE(helpdesk_store_vip, struct helpdesk_store_vip);
+int helpdesk_store_vip_list(struct helpdesk_store *store, pool_t pool,
+			    ARRAY_TYPE(helpdesk_store_vip) *vips,
+			    const char **error_r);
+/* What the store knows of a customer's address (helpdesk-customer.h). */
+int helpdesk_store_customer(struct helpdesk_store *store,
+			    const char *address, pool_t pool,
+			    struct helpdesk_customer_facts *facts_r,
+			    const char **error_r);
+
+/* An acknowledgement to address may go out now: fewer than limit were
+   sent to it in the window before now. When *allowed_r, this one is
+   counted (the same transaction), so the limit holds across processes. */
+int helpdesk_store_ack_allow(struct helpdesk_store *store,
+			     const char *address, int64_t now,
+			     unsigned int window_secs, unsigned int limit,
+			     bool *allowed_r, const char **error_r);
+
+/* A resolved ticket's rating request: its latest resolution (the id of
+   its "resolved" event, 0: never resolved), recorded with the owner then
+   as a "csat-requested" event. *first_r: this resolution's request was
+   not recorded before (send it only then). */
+int helpdesk_store_csat_request(struct helpdesk_store *store,
+				uint64_t ticket, int64_t now,
+				uint64_t *resolution_r, bool *first_r,
+				const char **error_r);
+
+enum helpdesk_csat_result {
+	/* the score is the resolution's rating now */
+	HELPDESK_CSAT_RECORDED,
+	/* it replaced an earlier score of the same resolution */
+	HELPDESK_CSAT_REPLACED,
+	/* this message was recorded before (a replayed delivery) */
+	HELPDESK_CSAT_DUPLICATE,
+	/* not the ticket's latest resolution (it was reopened since) */
+	HELPDESK_CSAT_STALE,
+	/* no rating was asked for this resolution */
+	HELPDESK_CSAT_UNKNOWN,
+};
+const char *helpdesk_csat_result_name(enum helpdesk_csat_result result);
+
+/* Record a verified rating (score 1..5) of a ticket's resolution, keyed
+   by the rating message, with the "rated" event. */
+int helpdesk_store_csat_record(struct helpdesk_store *store, uint64_t ticket,
+			       uint64_t resolution, unsigned int score,
+			       const char *message_key, int64_t now,
+			       enum helpdesk_csat_result *result_r,
+			       const char **error_r);
+/* The score of the ticket's latest rated resolution (0: none). */
+int helpdesk_store_csat_score(struct helpdesk_store *store, uint64_t ticket,
+			      unsigned int *score_r, const char **error_r);
+
 #endif
