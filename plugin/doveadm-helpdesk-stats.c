@@ -42,7 +42,8 @@ static const char *const stats_fields[] = {
 	"scope", "name", "team", "handled",
 	"first_response_median", "first_response_p90",
 	"resolution_median", "resolution_p90",
-	"sla_met", "sla_breached", "compliance", NULL
+	"sla_met", "sla_breached", "compliance",
+	"csat_average", "csat_response_rate", NULL
 };
 
 static bool stats_period_parse(const char *name, unsigned int *secs_r)
@@ -83,6 +84,11 @@ static void stats_print_row(const struct helpdesk_stats_row *row)
 	doveadm_print(dec2str(row->sla_breached));
 	doveadm_print(helpdesk_stats_compliance(row->sla_met,
 						row->sla_breached));
+	doveadm_print(helpdesk_stats_average(row->csat_score_sum,
+					     row->csat_ratings));
+	/* rated of requested, as a percentage like compliance */
+	doveadm_print(helpdesk_stats_compliance(row->csat_ratings,
+				row->csat_requests - row->csat_ratings));
 }
 
 static void cmd_helpdesk_stats(struct doveadm_cmd_context *cctx)

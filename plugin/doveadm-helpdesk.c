@@ -215,7 +215,7 @@ static void cmd_helpdesk_ticket_show(struct doveadm_cmd_context *cctx)
 	struct helpdesk_store_sla_info sla;
 	struct helpdesk_store *store;
 	const char *id_str, *error;
-	unsigned int clock;
+	unsigned int clock, csat;
 	uint64_t id;
 
 	if (!doveadm_cmd_param_str(cctx, "ticket", &id_str) ||
@@ -235,7 +235,8 @@ static void cmd_helpdesk_ticket_show(struct doveadm_cmd_context *cctx)
 	    helpdesk_store_ticket_events(store, id, pool_datastack_create(),
 					 &events, &error) < 0 ||
 	    helpdesk_store_ticket_sla(store, id, ioloop_time, &sla,
-				      &error) < 0) {
+				      &error) < 0 ||
+	    helpdesk_store_csat_score(store, id, &csat, &error) < 0) {
 		i_error("helpdesk ticket show: %s", error);
 		doveadm_exit_code = EX_TEMPFAIL;
 		doveadm_helpdesk_store_close(&store);
@@ -256,6 +257,7 @@ static void cmd_helpdesk_ticket_show(struct doveadm_cmd_context *cctx)
 	doveadm_print_header_simple("next_response_due");
 	doveadm_print_header_simple("resolution_due");
 	doveadm_print_header_simple("first_response_at");
+	doveadm_print_header_simple("csat");
 	doveadm_print_header_simple("history");
 	t = array_front(&tickets);
 	cmd_ticket_print(t);
@@ -265,6 +267,8 @@ static void cmd_helpdesk_ticket_show(struct doveadm_cmd_context *cctx)
 	for (clock = 0; clock < HELPDESK_SLA_CLOCK_COUNT; clock++)
 		doveadm_print(cmd_format_time(sla.due[clock]));
 	doveadm_print(cmd_format_time(sla.first_response_at));
+	/* the latest resolution's rating, 1-5; empty: none */
+	doveadm_print(csat == 0 ? "" : dec2str(csat));
 	doveadm_print(cmd_ticket_history(&events));
 }
 

@@ -12,6 +12,7 @@
 #include "helpdesk-ticket-sync.h"
 #include "helpdesk-notice.h"
 #include "helpdesk-actions.h"
+#include "helpdesk-csat.h"
 
 /* An agent's action may wait this long for other writers of the store */
 #define HELPDESK_AGENT_BUSY_MSECS 10000
@@ -405,6 +406,9 @@ actions_run_one(struct helpdesk_transaction *ht, struct helpdesk_user *huser,
 		actions_ticket_event(huser, action, user,
 			action->claim ? "claimed" :
 			helpdesk_action_event_name(action->kind));
+		if (!action->claim &&
+		    action->kind == HELPDESK_ACTION_RESOLVE)
+			array_push_back(&ht->resolved, &action->ticket);
 	}
 }
 
@@ -613,6 +617,7 @@ void helpdesk_actions_finish(struct mailbox *committed,
 	struct helpdesk_ticket_update *update;
 	const char *error;
 	unsigned int queues;
+	uint64_t ticket;
 
 	T_BEGIN {
 		if (array_is_created(&ht->updates)) {
@@ -643,6 +648,9 @@ void helpdesk_actions_finish(struct mailbox *committed,
 		}
 		actions_tell(committed, ht);
 	} T_END;
+	/* the customers of resolved tickets are asked for a rating */
+	array_foreach_elem(&ht->resolved, ticket)
+		helpdesk_csat_resolved(huser, committed->storage->user, ticket);
 }
 
 void helpdesk_actions_refused(struct mailbox *box,

@@ -29,6 +29,11 @@ struct helpdesk_intake {
 	const char *reason;
 	/* index of this save in its mailbox transaction, for the UID */
 	unsigned int save_idx;
+	/* a customer's rating (helpdesk-csat.h): no ticket */
+	bool rating;
+	/* a new ticket's acknowledgement, sent after the commit
+	   (helpdesk-ack.h); NULL: none */
+	struct helpdesk_ack_request *ack;
 };
 
 /* Decide what the message becomes and record it in the store. Never fails:

@@ -225,6 +225,14 @@ static void helpdesk_mail_user_created(struct mail_user *user)
 		e_error(huser->event, "SLA clocks off for this user: %s",
 			set.sla_error);
 	}
+	if (set.customer.ack_error != NULL) {
+		e_error(huser->event, "acknowledgements off: %s",
+			set.customer.ack_error);
+	}
+	if (set.customer.csat_error != NULL) {
+		e_error(huser->event, "ratings off: %s",
+			set.customer.csat_error);
+	}
 	huser->delivery = strcmp(user->service, "lmtp") == 0 ||
 		strcmp(user->service, "lda") == 0 ||
 		strcmp(user->service, "doveadm") == 0;

@@ -17,6 +17,7 @@
 #include "helpdesk-plugin.h"
 #include "helpdesk-store.h"
 #include "helpdesk-intake.h"
+#include "helpdesk-ack.h"
 #include "helpdesk-rewrite.h"
 #include "helpdesk-storage-private.h"
 #include "helpdesk-ticket-sync.h"
@@ -416,6 +417,11 @@ helpdesk_save_delivered(struct mailbox *box, struct helpdesk_user *huser,
 	array_foreach_elem(&ht->intakes, intake) {
 		if (!intake->pending && !ht->reconciling)
 			reconcile = TRUE;
+		/* the customer is told the new ticket's number; not for
+		   reconcile's late ones (doveadm can't send mail) */
+		if (!ht->reconciling)
+			helpdesk_ack_committed(huser, box->storage->user,
+					       intake);
 	}
 	reconcile = reconcile && helpdesk_reconcile_due(huser);
 	if (array_count(&reopened) == 0 && !reconcile)

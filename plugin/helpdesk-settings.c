@@ -269,6 +269,9 @@ int helpdesk_settings_parse(pool_t pool, helpdesk_settings_getenv_t *getenv,
 		set_r->sla_error = p_strdup(pool, set_r->sla_error);
 		set_r->sla_enabled = FALSE;
 	}
+	/* and a bad one of the customer mail turns off only that */
+	helpdesk_customer_settings_parse(pool, getenv, context,
+					 &set_r->customer);
 	return 1;
 }
 

@@ -8,6 +8,7 @@
 #define HELPDESK_SETTING_VIEWS "helpdesk_views"
 
 #include "helpdesk-sla.h"
+#include "helpdesk-customer-settings.h"
 
 struct helpdesk_settings {
 	/* queue mailbox names (vnames), NULL-terminated, at least one */
@@ -36,6 +37,10 @@ struct helpdesk_settings {
 	/* the calendar's settings as given (a team's calendar overrides
 	   some of them) */
 	const char *business_hours, *timezone, *holidays;
+
+	/* the mail to customers: acknowledgement, rating request
+	   (helpdesk-customer-settings.h) */
+	struct helpdesk_customer_settings customer;
 };
 
 /* Look up a setting by name; returns NULL when unset. */

@@ -31,6 +31,7 @@ const struct helpdesk_keyword_info helpdesk_keyword_vocabulary[] = {
 	{ HELPDESK_KW_SLA_WARN, "SLA warning", "#ff9900", FALSE },
 	{ HELPDESK_KW_SLA_BREACH, "SLA breached", "#990000", FALSE },
 	{ HELPDESK_KW_AUTO, "Automatic mail", "#999999", FALSE },
+	{ HELPDESK_KW_RATING, "Rating", "#999999", FALSE },
 	{ HELPDESK_KW_PENDING, "Pending (store was down)", "#999999", FALSE },
 	{ NULL, NULL, NULL, FALSE }
 };
@@ -99,7 +100,8 @@ helpdesk_keyword_classify(const char *prefix, const char *keyword,
 	}
 	if (strcmp(name, HELPDESK_KW_PENDING) == 0)
 		return HELPDESK_KW_CLASS_PENDING;
-	if (strcmp(name, HELPDESK_KW_AUTO) == 0)
+	if (strcmp(name, HELPDESK_KW_AUTO) == 0 ||
+	    strcmp(name, HELPDESK_KW_RATING) == 0)
 		return HELPDESK_KW_CLASS_AUTO;
 	if (strcmp(name, HELPDESK_KW_CLAIM) == 0)
 		return HELPDESK_KW_CLASS_CLAIM;

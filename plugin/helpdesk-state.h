@@ -12,6 +12,9 @@
 #define HELPDESK_KW_RESOLVED "resolved"
 #define HELPDESK_KW_PENDING "pending"
 #define HELPDESK_KW_AUTO "auto"
+/* a customer's satisfaction rating (helpdesk-csat.c): no ticket, in the
+   class of automatic mail */
+#define HELPDESK_KW_RATING "rating"
 #define HELPDESK_KW_VIP "vip"
 #define HELPDESK_KW_CLAIM "claim"
 #define HELPDESK_KW_ESCALATE "escalate"

@@ -20,6 +20,11 @@
      a ticket without an owner has no agent: it counts in the team ""
      row only.
 
+   - csat_average, csat_response_rate: the rating requests sent in the
+     period ("csat-requested" events, by the owner at the resolution)
+     and their ratings (hd_ratings, whenever they came; a replaced
+     rating counts once, with its last score).
+
    Business time is the ticket's SLA calendar (the team's, else the
    global one, helpdesk_store_sla_terms() with the ticket's team,
    priority and VIP flag as they are now); no calendar or SLA off: plain
@@ -56,6 +61,9 @@ struct helpdesk_stats_row {
 	int64_t resolution_median, resolution_p90;
 	/* deadlines met and breached */
 	unsigned int sla_met, sla_breached;
+	/* rating requests sent in the period (for the owner at the
+	   resolution), how many of them were rated, the scores' sum */
+	unsigned int csat_requests, csat_ratings, csat_score_sum;
 };
 ARRAY_DEFINE_TYPE(helpdesk_stats_row, struct helpdesk_stats_row);
 
@@ -74,6 +82,10 @@ int helpdesk_store_stats(struct helpdesk_store *store, int64_t since,
    no samples. Pure: needs nothing but its arguments. */
 bool helpdesk_stats_percentile(const int64_t *sorted, unsigned int count,
 			       unsigned int percent, int64_t *value_r);
+
+/* The average of count scores with two decimals ("4.33"), rounded half
+   up; "" when count is 0. Data stack. */
+const char *helpdesk_stats_average(unsigned int sum, unsigned int count);
 
 /* compliance = met / (met + breached) * 100 as text with one decimal
    ("87.5"), rounded half up; "" when met + breached is 0. Data stack. */

@@ -97,6 +97,9 @@ struct helpdesk_transaction {
 	ARRAY_TYPE(uint32_t) notice_uids;
 	/* saves (by index) of a client's own messages (helpdesk-append.h) */
 	ARRAY_TYPE(uint32_t) client_saves;
+	/* tickets the actions resolved (their customers get a rating
+	   request after the commit) */
+	ARRAY_TYPE(uint64_t) resolved;
 	/* messages moved back from the resolved mailbox */
 	ARRAY_TYPE(helpdesk_moved_back) moved_back;
 	/* a keyword change this user may not make: the whole STORE is

@@ -53,6 +53,7 @@ helpdesk_transaction_begin(struct mailbox *box,
 	p_array_init(&ht->client_saves, pool, 1);
 	p_array_init(&ht->notice_uids, pool, 1);
 	p_array_init(&ht->moved_back, pool, 1);
+	p_array_init(&ht->resolved, pool, 1);
 	MODULE_CONTEXT_SET(t, helpdesk_storage_module, ht);
 	return t;
 }

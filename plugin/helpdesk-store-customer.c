@@ -290,9 +290,10 @@ int helpdesk_store_csat_record(struct helpdesk_store *store, uint64_t ticket,
 	}
 	args[0] = dec2str(ticket);
 	args[1] = dec2str(resolution);
+	args[2] = NULL;
 	if ((ret = helpdesk_db_get_value(store->db, "SELECT score FROM "
 			"hd_ratings WHERE ticket_id = ? AND resolution = ?",
-			args + 0, &old_score, error_r)) < 0)
+			args, &old_score, error_r)) < 0)
 		return -1;
 	*result_r = ret > 0 ? HELPDESK_CSAT_REPLACED : HELPDESK_CSAT_RECORDED;
 

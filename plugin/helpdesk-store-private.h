@@ -69,12 +69,6 @@ void helpdesk_store_route_in(struct helpdesk_store *store,
 			     const char *ticket_arg, bool by_origin,
 			     int64_t now, bool replace_owner,
 			     unsigned int *rows_r);
-/* The SLA terms of a ticket of team with priority and VIP flag under the
-   policy set (the team's overrides included). FALSE: no clocks are kept
-   (no policy set, or SLA off). */
-bool helpdesk_store_sla_terms(struct helpdesk_store *store, const char *team,
-			      const char *priority, bool vip,
-			      struct helpdesk_sla_terms *terms_r);
 
 /* The agent who writes from an address (one parameter); an agent without
    an address is nobody's sender. */

@@ -47,6 +47,17 @@
 	"WHERE e.kind IN ('replied', 'resolved', 'sla_met', 'sla_breached') " \
 	"AND e.created > CAST(? AS BIGINT) AND e.created <= CAST(? AS BIGINT)"
 
+/* The rating requests in the period, each with its rating if it got one
+   (any time): by the owner at the resolution, the agent rated. */
+#define STATS_CSAT_QUERY \
+	"SELECT e.actor, COALESCE(a.team, ''), r.score " \
+	"FROM hd_events e " \
+	"LEFT JOIN hd_agents a ON a.username = e.actor " \
+	"LEFT JOIN hd_ratings r ON r.ticket_id = e.ticket_id " \
+	"AND r.resolution = CAST(e.detail AS BIGINT) " \
+	"WHERE e.kind = 'csat-requested' " \
+	"AND e.created > CAST(? AS BIGINT) AND e.created <= CAST(? AS BIGINT)"
+
 ARRAY_DEFINE_TYPE(stats_secs, int64_t);
 
 /* An agent's (or a team's) figures while they are collected. */
@@ -56,6 +67,7 @@ struct stats_entry {
 	/* business seconds */
 	ARRAY_TYPE(stats_secs) first_response, resolution;
 	unsigned int met, breached;
+	unsigned int csat_requests, csat_ratings, csat_score_sum;
 };
 
 struct stats_context {
@@ -94,6 +106,19 @@ const char *helpdesk_stats_compliance(unsigned int met,
 	tenths = ((uint64_t)met * 2000 + total) / (2 * total);
 	return t_strdup_printf("%llu.%llu", (unsigned long long)(tenths / 10),
 			       (unsigned long long)(tenths % 10));
+}
+
+const char *helpdesk_stats_average(unsigned int sum, unsigned int count)
+{
+	uint64_t hundredths;
+
+	if (count == 0)
+		return "";
+	/* sum * 100 / count, rounded half up */
+	hundredths = ((uint64_t)sum * 200 + count) / (2 * (uint64_t)count);
+	return t_strdup_printf("%llu.%02llu",
+			       (unsigned long long)(hundredths / 100),
+			       (unsigned long long)(hundredths % 100));
 }
 
 static struct stats_entry *
@@ -206,6 +231,32 @@ stats_add_event(struct stats_context *ctx, const struct stats_event *event)
 		array_push_back(&entry->resolution, &secs);
 }
 
+/* The rating requests and their ratings. */
+static int stats_add_csat(struct stats_context *ctx, const char *const *args,
+			  const char **error_r)
+{
+	struct helpdesk_db_result *result;
+	struct stats_entry *entry;
+	const char *actor, *team, *score;
+	int ret;
+
+	result = helpdesk_db_query(ctx->store->db, STATS_CSAT_QUERY, args);
+	while ((ret = helpdesk_db_result_next_row(result)) > 0) {
+		actor = helpdesk_db_result_value(result, 0);
+		team = helpdesk_db_result_value(result, 1);
+		score = helpdesk_db_result_value(result, 2);
+		entry = stats_agent(ctx, actor == NULL ? "" : actor,
+				    team == NULL ? "" : team);
+		entry->csat_requests++;
+		if (score != NULL) {
+			entry->csat_ratings++;
+			entry->csat_score_sum +=
+				helpdesk_db_result_uint(result, 2);
+		}
+	}
+	return helpdesk_db_result_finish(&result, ret, error_r);
+}
+
 static int stats_int64_cmp(const int64_t *a, const int64_t *b)
 {
 	return *a < *b ? -1 : (*a > *b ? 1 : 0);
@@ -267,6 +318,9 @@ stats_row_add(struct stats_entry *entry, enum helpdesk_stats_scope scope,
 			  &row->resolution_median, &row->resolution_p90);
 	row->sla_met = entry->met;
 	row->sla_breached = entry->breached;
+	row->csat_requests = entry->csat_requests;
+	row->csat_ratings = entry->csat_ratings;
+	row->csat_score_sum = entry->csat_score_sum;
 }
 
 static struct stats_entry *
@@ -301,6 +355,9 @@ stats_rows(struct stats_context *ctx, const char *team, pool_t pool,
 		array_append_array(&entry->resolution, &agent->resolution);
 		entry->met += agent->met;
 		entry->breached += agent->breached;
+		entry->csat_requests += agent->csat_requests;
+		entry->csat_ratings += agent->csat_ratings;
+		entry->csat_score_sum += agent->csat_score_sum;
 		/* a deadline of a ticket without an owner is nobody's */
 		if (*agent->name != '\0')
 			stats_row_add(agent, HELPDESK_STATS_SCOPE_AGENT,
@@ -341,8 +398,10 @@ int helpdesk_store_stats(struct helpdesk_store *store, int64_t since,
 	if (ret == 0) {
 		array_foreach(&events, event)
 			stats_add_event(&ctx, event);
-		stats_rows(&ctx, team, pool, rows);
+		ret = stats_add_csat(&ctx, args, error_r);
 	}
+	if (ret == 0)
+		stats_rows(&ctx, team, pool, rows);
 
 	hash_table_destroy(&ctx.agents_hash);
 	pool_unref(&ctx.pool);

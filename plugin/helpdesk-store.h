@@ -321,6 +321,12 @@ int helpdesk_store_team_list(struct helpdesk_store *store, pool_t pool,
    store or be replaced. */
 void helpdesk_store_set_sla(struct helpdesk_store *store,
 			    const struct helpdesk_settings *set);
+/* The SLA terms of a ticket of team with priority and VIP flag under the
+   policy set (the team's overrides included). FALSE: no clocks are kept
+   (no policy set, or SLA off). */
+bool helpdesk_store_sla_terms(struct helpdesk_store *store, const char *team,
+			      const char *priority, bool vip,
+			      struct helpdesk_sla_terms *terms_r);
 /* TRUE when clocks are kept. */
 bool helpdesk_store_sla_enabled(struct helpdesk_store *store);
 /* Bring the ticket's clocks up to date with its events and the time now:
