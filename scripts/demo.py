@@ -6,6 +6,7 @@ way mail clients do it (keywords, a reply in Sent, a MOVE) and what the
 store and doveadm make of it.  --keep leaves it running."""
 
 import os
+import re
 import subprocess
 import sys
 import time
@@ -13,6 +14,8 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "tests", "lib"))
 import hdtest  # noqa: E402
+
+OUTBOX = None   # the captured outgoing mail (main())
 
 SAMPLES = [
     dict(subject="Printer on fire", sender="dana@customer.example",
@@ -112,6 +115,7 @@ def workflow(dc):
         typ, _ = c.uid("MOVE", str(uid), "Public/Resolved")
     print("  alice  UID MOVE %s Public/Resolved (resolves ticket 1) -> %s"
           % (uid, typ))
+    rating(dc)
     res = dc.deliver(hdtest.make_message(
         subject="Re: [#1] Printer on fire", sender="dana@customer.example",
         in_reply_to="<demo-1@customer.example>",
@@ -150,6 +154,29 @@ def workflow(dc):
             "GROUP BY actor ORDER BY actor"):
         print("  %-8s %s" % (actor, kinds))
     db.close()
+
+
+def rating(dc):
+    """The customer of the resolved ticket 1 gets a rating request and
+    clicks "5": their client sends a mail to the link's address."""
+    sent = OUTBOX.new(wait=5)
+    if not sent:
+        print("  (no rating request was sent)")
+        return
+    argv, msg = sent[0]
+    text = hdtest.body_text(msg)
+    print("\nThe rating request to %s (%s):" % (msg["To"], msg["Subject"]))
+    print("\n".join("    | " + line for line in text.splitlines()[:12]))
+    link = re.search(r"5 - [a-z ]+:\s+mailto:([^?\s]+)", text)
+    if link:
+        res = dc.deliver(hdtest.make_message(
+            subject="Rating 5", sender="dana@customer.example",
+            to=link.group(1), body=""), sender="dana@customer.example")
+        show = dc.doveadm("-f", "flow", "helpdesk", "ticket", "show",
+                          "1").stdout
+        csat = re.search(r"csat=(\S*)", show)
+        print("  dana clicks 5 and sends -> %d; ticket 1 csat=%s" %
+              (res.code, csat.group(1) if csat else "?"))
 
 
 def sla_and_routing(dc):
@@ -201,8 +228,18 @@ def main():
                                   # breach (the defaults are hours)
                                   "helpdesk_sla_first_response":
                                   "urgent=6s high=4h normal=8h low=1d",
-                                  "helpdesk_sla_warn": "50pct"})
+                                  "helpdesk_sla_warn": "50pct",
+                                  # the mail to customers, captured in
+                                  # ROOT/outbox instead of being sent
+                                  "helpdesk_support_address":
+                                  "support@example.com",
+                                  "helpdesk_ack": "yes",
+                                  "helpdesk_csat": "yes",
+                                  "helpdesk_csat_secret":
+                                  "demo-secret-0123456789abcdef"})
     dc.extra_config = hdtest.VIEWS_NAMESPACE
+    global OUTBOX
+    OUTBOX = dc.capture_outgoing()
     if not dc.plugin:
         sys.exit("demo: HD_PLUGIN is not set (run scripts/demo.sh)")
     dc.start()
@@ -221,6 +258,16 @@ def main():
         print("  %-45.45s -> %d %s" % (sample["subject"], res.code,
                                        res.message))
 
+    acks = OUTBOX.new(wait=3)
+    print("\nAcknowledgements sent (sendmail_path, captured in %s): %d"
+          % (OUTBOX.dir, len(acks)))
+    for argv, msg in acks[:1]:
+        print("  sendmail %s\n  Subject: %s\n  In-Reply-To: %s\n  "
+              "Auto-Submitted: %s\n%s" % (
+                  argv, msg["Subject"], msg["In-Reply-To"],
+                  msg["Auto-Submitted"],
+                  "\n".join("    | " + line for line in
+                            hdtest.body_text(msg).splitlines())))
     for user in ("alice", "bob"):
         show_queue(dc, user, "New tickets")
     workflow(dc)

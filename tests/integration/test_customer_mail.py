@@ -37,7 +37,6 @@ Run as root:
 import email
 import email.policy
 import email.utils
-import glob
 import json
 import os
 import re
@@ -55,54 +54,7 @@ QUEUE = "Public/Queue"
 SECRET = "0123456789abcdef-test-secret"
 SUPPORT = "support@example.com"
 
-SENDMAIL = """#!/bin/sh
-# captures what the help desk sends: argv, then the message
-out={outbox}/$(date +%s%N).$$.eml
-{{ printf 'X-Test-Argv: %s\\n' "$*"; cat; }} > "$out.tmp" && mv "$out.tmp" "$out"
-if [ -e {root}/sendmail-fails ]; then
-    echo "sendmail: simulated failure" >&2
-    exit 75
-fi
-exit 0
-"""
-
-
-class Outbox:
-    """The mail the help desk sent, as captured by the sendmail script."""
-
-    def __init__(self, dc):
-        self.dir = os.path.join(dc.root, "outbox")
-        os.makedirs(self.dir, exist_ok=True)
-        os.chmod(self.dir, 0o777)
-        self.seen = set()
-        script = os.path.join(dc.root, "sendmail")
-        with open(script, "w") as f:
-            f.write(SENDMAIL.format(outbox=self.dir, root=dc.root))
-        os.chmod(script, 0o755)
-        dc.extra_config += "sendmail_path = %s\n" % script
-
-    def new(self, wait=0.0):
-        """Messages captured since the last call: (argv, Message)."""
-        deadline = time.time() + wait
-        while True:
-            names = sorted(n for n in glob.glob(os.path.join(self.dir, "*.eml"))
-                           if n not in self.seen)
-            if names or time.time() >= deadline:
-                break
-            time.sleep(0.1)
-        out = []
-        for n in names:
-            self.seen.add(n)
-            with open(n, "rb") as f:
-                data = f.read()
-            first, rest = data.split(b"\n", 1)
-            argv = first.decode().split(": ", 1)[1]
-            out.append((argv, email.message_from_bytes(rest, policy=email.policy.default)))
-        return out
-
-
-def body_of(msg):
-    return msg.get_body(preferencelist=("plain",)).get_content()
+from hdtest import body_text as body_of  # noqa: E402
 
 
 def deliver(dc, msg, sender="customer@example.org", rcpt=SUPPORT):
@@ -336,11 +288,39 @@ def csat_checks(t, dc, box):
          "stats: alice's csat_average 3.50 (2 and 5), response rate 100.0")
 
 
+def vip_checks(t, dc):
+    """doveadm helpdesk vip add|remove|list: what the Sieve extension's
+    helpdesk_vip test reads (tests/integration/test_sieve_ext.py)."""
+    r = dc.doveadm("helpdesk", "vip", "add", "-n", "key account", "BigCorp.Example")
+    t.eq(r.returncode, 0, "vip add BigCorp.Example: OK")
+    dc.doveadm("helpdesk", "vip", "add", "ceo@smallshop.example")
+    r = dc.doveadm("helpdesk", "vip", "add", "BigCorp.Example", "-n", "again")
+    t.eq(r.returncode, 0, "adding it again: OK (the note is replaced)")
+    rows = json.loads(dc.doveadm("-f", "json", "helpdesk", "vip", "list").stdout)
+    t.eq([(v["entry"], v["note"]) for v in rows],
+         [("bigcorp.example", "again"), ("ceo@smallshop.example", "")],
+         "vip list: both, in lower case, by entry")
+    for bad in ("not an address", "@nobody.example", "a..b", "x@", "x@y@z", "x y@z.example",
+                "a" * 300):
+        before = dc.sql("SELECT entry FROM hd_vips ORDER BY entry")
+        r = dc.doveadm("helpdesk", "vip", "add", bad, check=False)
+        t.ok(r.returncode == 64 and "invalid entry" in r.stderr and
+             dc.sql("SELECT entry FROM hd_vips ORDER BY entry") == before,
+             "vip add %r: refused (64) with a clear error, nothing stored" % bad[:20],
+             "%d %s" % (r.returncode, r.stderr))
+    r = dc.doveadm("helpdesk", "vip", "remove", "nobody.example", check=False)
+    t.ok(r.returncode == 68 and "is not listed" in r.stderr,
+         "vip remove of an entry not listed: 68", r.stderr)
+    r = dc.doveadm("helpdesk", "vip", "remove", "CEO@smallshop.example")
+    t.eq(dc.sql("SELECT entry FROM hd_vips ORDER BY entry"), [("bigcorp.example",)],
+         "vip remove (any case): gone from the store")
+
+
 def bad_settings(t):
     dc = Dovecot(settings={"helpdesk_ack": "yes", "helpdesk_support_address": SUPPORT,
                            "helpdesk_ack_template": "/nonexistent/ack.txt",
                            "helpdesk_csat": "yes"})
-    box = Outbox(dc)
+    box = dc.capture_outgoing()
     tpl = os.path.join(dc.root, "bad.txt")
     try:
         if not plugin_or_skip(t, "bad settings"):
@@ -376,12 +356,13 @@ def main():
     t = Tap()
     dc = Dovecot(settings={"helpdesk_ack": "yes", "helpdesk_support_address": SUPPORT,
                            "helpdesk_csat": "yes", "helpdesk_csat_secret": SECRET})
-    box = Outbox(dc)
+    box = dc.capture_outgoing()
     try:
         if plugin_or_skip(t, "customer mail"):
             dc.start()
             ack_checks(t, dc, box)
             csat_checks(t, dc, box)
+            vip_checks(t, dc)
     finally:
         dc.stop()
         dc.cleanup()

@@ -495,6 +495,65 @@ def plugin_or_skip(t, what):
     return plugin
 
 
+# --------------------------------------------------------------------------
+# Outgoing mail (acknowledgements, rating requests)
+# --------------------------------------------------------------------------
+
+_SENDMAIL_CAPTURE = """#!/bin/sh
+# captures what the help desk sends: argv, then the message
+out={outbox}/$(date +%s%N).$$.eml
+{{ printf 'X-Test-Argv: %s\\n' "$*"; cat; }} > "$out.tmp" && mv "$out.tmp" "$out"
+if [ -e {root}/sendmail-fails ]; then
+    echo "sendmail: simulated failure" >&2
+    exit 75
+fi
+exit 0
+"""
+
+
+class Outbox:
+    """The mail a Dovecot sent through its sendmail_path, captured by a
+    script (Dovecot.capture_outgoing()).  ROOT/sendmail-fails makes the
+    script fail (exit 75) after capturing."""
+
+    def __init__(self, dc):
+        self.dir = os.path.join(dc.root, "outbox")
+        os.makedirs(self.dir, exist_ok=True)
+        os.chmod(self.dir, 0o777)
+        self.seen = set()
+        script = os.path.join(dc.root, "sendmail")
+        with open(script, "w") as f:
+            f.write(_SENDMAIL_CAPTURE.format(outbox=self.dir, root=dc.root))
+        os.chmod(script, 0o755)
+        dc.extra_config += "sendmail_path = %s\n" % script
+
+    def new(self, wait=0.0):
+        """Messages captured since the last call, oldest first: a list of
+        (argv, email.message.EmailMessage); waits up to wait seconds for
+        the first."""
+        deadline = time.time() + wait
+        while True:
+            names = sorted(n for n in glob.glob(os.path.join(self.dir, "*.eml"))
+                           if n not in self.seen)
+            if names or time.time() >= deadline:
+                break
+            time.sleep(0.1)
+        out = []
+        for n in names:
+            self.seen.add(n)
+            with open(n, "rb") as f:
+                data = f.read()
+            first, rest = data.split(b"\n", 1)
+            argv = first.decode().split(": ", 1)[1]
+            out.append((argv, email.message_from_bytes(rest, policy=email.policy.default)))
+        return out
+
+
+def body_text(msg):
+    """The decoded text/plain body of an email.message.EmailMessage."""
+    return msg.get_body(preferencelist=("plain",)).get_content()
+
+
 def sla_sweep(dc, ticket):
     """Wait until the ticket's next SLA point (the store's sla_next: the
     warn point, then the breach) has passed, then run the sweep.  A point
@@ -934,6 +993,11 @@ service lmtp {{
                 e, read_text(err_path), self.log()[-8000:])
             raise DovecotError(msg) from None
         return self
+
+    def capture_outgoing(self):
+        """Send this Dovecot's outgoing mail (sendmail_path) to a capturing
+        script: returns its Outbox.  Call before start()."""
+        return Outbox(self)
 
     def create_mailbox(self, name, user="support"):
         """doveadm mailbox create, ignoring "already exists".  ACL checks
