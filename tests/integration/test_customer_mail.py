@@ -111,11 +111,17 @@ def ack_checks(t, dc, box):
         ("list", [("List-Id", "<users.lists.example>")], "list@lists.example"),
         ("bounce", [("Return-Path", "<>")], "MAILER-DAEMON@mx.example"),
     ]
+    since = dc.log_mark()
     for kind, hdrs, sender in autos:
         msg = make_message(subject="Automatic: %s" % kind, sender=sender, extra_headers=hdrs)
         deliver(dc, msg, sender="" if kind == "bounce" else sender)
     t.eq(len(box.new(wait=1.5)), 0,
          "auto-replied, bulk, list and bounce mail: no acknowledgement")
+    log = dc.log(since)
+    found = re.findall(r"no acknowledgement to automatic mail \((auto-submitted|precedence|"
+                       r"list-id|null-sender|mailer-daemon)\)", log)
+    t.ok(len(found) == 4, "each is logged with the reason it is automatic",
+         "%r\n%s" % (found, log[-1500:]))
 
     # 4. the help desk's own addresses and agents: none
     dc.doveadm("helpdesk", "agent", "add", "-a", "alice@example.com", "alice")
