@@ -342,6 +342,15 @@ def bad_settings(t):
              "a missing template is logged clearly")
         t.ok("ratings off: helpdesk_csat needs helpdesk_csat_secret" in log,
              "CSAT without a secret is refused, logged clearly")
+        since = dc.log_mark()
+        r = rate(dc, "support+rate-1-2-3-0123456789abcdef@example.com",
+                 sender="zed@customer.example")
+        q = queue_msg(dc, r)
+        t.ok(q is not None and ticket_of(q) is None and hd_keywords(q) == {"hd-rating"},
+             "a rating mail without a secret to check it: still no ticket (hd-rating)",
+             q and sorted(hd_keywords(q)))
+        t.ok("helpdesk_csat_secret is not set" in dc.log(since),
+             "and the log says it could not be checked")
         dc.stop()
         with open(tpl, "w") as f:
             f.write("Subject: [#${ticket}] ${subjekt}\n\nHello\n")
