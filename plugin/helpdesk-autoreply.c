@@ -11,7 +11,15 @@
 #include "qp-encoder.h"
 #include "helpdesk-autoreply.h"
 
-#define AUTOREPLY_QP_LINE_LEN 76
+/* RFC 2045 allows 76; Dovecot 2.3's encoder may go 2 over its limit
+   when a soft break follows an encoded space */
+#define AUTOREPLY_QP_LINE_LEN 74
+/* the subject is cut to this many bytes (at a character) before it is
+   encoded: long ASCII text is not folded by the encoder, and RFC 5322
+   allows 998 per line */
+#define AUTOREPLY_MAX_SUBJECT_LEN 200
+/* a longer Message-ID is left out of In-Reply-To and References */
+#define AUTOREPLY_MAX_ID_LEN 250
 
 bool helpdesk_autoreply_address_is_valid(const char *address)
 {
@@ -54,11 +62,14 @@ static void autoreply_references(string_t *dest, const char *references,
 
 	t_array_init(&ids, 8);
 	p = references;
-	while (p != NULL && (id = message_id_get_next(&p)) != NULL)
-		array_push_back(&ids, &id);
+	while (p != NULL && (id = message_id_get_next(&p)) != NULL) {
+		if (strlen(id) <= AUTOREPLY_MAX_ID_LEN)
+			array_push_back(&ids, &id);
+	}
 	if (msgid != NULL) {
 		p = msgid;
-		if ((id = message_id_get_next(&p)) != NULL)
+		if ((id = message_id_get_next(&p)) != NULL &&
+		    strlen(id) <= AUTOREPLY_MAX_ID_LEN)
 			array_push_back(&ids, &id);
 	}
 	count = array_count(&ids);
@@ -79,6 +90,29 @@ static void autoreply_references(string_t *dest, const char *references,
 	str_append(dest, "\r\n");
 }
 
+/* The Subject's value: cut, encoded, folded with CRLF (the encoder
+   folds with a bare LF). */
+static void autoreply_subject(string_t *dest, const char *subject)
+{
+	string_t *encoded = t_str_new(256);
+	size_t len = strlen(subject);
+	const char *p;
+
+	if (len > AUTOREPLY_MAX_SUBJECT_LEN) {
+		len = AUTOREPLY_MAX_SUBJECT_LEN;
+		/* don't cut a UTF-8 sequence */
+		while (len > 0 && (subject[len] & 0xc0) == 0x80)
+			len--;
+		subject = t_strndup(subject, len);
+	}
+	message_header_encode(autoreply_clean(subject), encoded);
+	for (p = str_c(encoded); *p != '\0'; p++) {
+		if (*p == '\n' && (p == str_c(encoded) || p[-1] != '\r'))
+			str_append_c(dest, '\r');
+		str_append_c(dest, *p);
+	}
+}
+
 void helpdesk_autoreply_write(string_t *dest,
 			      const struct helpdesk_autoreply *reply)
 {
@@ -89,7 +123,7 @@ void helpdesk_autoreply_write(string_t *dest,
 	str_printfa(dest, "From: <%s>\r\n", reply->from);
 	str_printfa(dest, "To: <%s>\r\n", reply->to);
 	str_append(dest, "Subject: ");
-	message_header_encode(autoreply_clean(reply->subject), dest);
+	autoreply_subject(dest, reply->subject);
 	str_append(dest, "\r\n");
 	str_printfa(dest, "Date: %s\r\n", message_date_create(reply->date));
 	str_printfa(dest, "Message-ID: %s\r\n", reply->message_id);
@@ -97,7 +131,7 @@ void helpdesk_autoreply_write(string_t *dest,
 		p = reply->in_reply_to_id;
 		id = message_id_get_next(&p);
 	}
-	if (id != NULL)
+	if (id != NULL && strlen(id) <= AUTOREPLY_MAX_ID_LEN)
 		str_printfa(dest, "In-Reply-To: <%s>\r\n", autoreply_clean(id));
 	autoreply_references(dest, reply->references, reply->in_reply_to_id);
 	str_append(dest, "Auto-Submitted: auto-replied\r\n");

@@ -7,9 +7,11 @@
 
 #include <ctype.h>
 #include "str.h"
+#include "str-sanitize.h"
 #include "strnum.h"
 #include "settings-parser.h"
 #include "helpdesk-csat-token.h"
+#include "helpdesk-autoreply.h"
 #include "helpdesk-settings.h"
 #include "helpdesk-customer-settings.h"
 
@@ -160,12 +162,11 @@ static int customer_parse_support(pool_t pool, const char *address,
 		return -1;
 	}
 	at = strrchr(address, '@');
-	if (at == NULL || at == address || at[1] == '\0' ||
-	    strchr(address, delimiter) != NULL ||
-	    strpbrk(address, " \t\"<>(),;:\\") != NULL) {
+	if (!helpdesk_autoreply_address_is_valid(address) ||
+	    strchr(address, delimiter) != NULL) {
 		*error_r = t_strdup_printf("helpdesk_support_address: invalid "
-			"address '%s' (user@domain, without '%c')", address,
-			delimiter);
+			"address '%s' (user@domain, without '%c')",
+			str_sanitize(address, 80), delimiter);
 		return -1;
 	}
 	set->support_address = p_strdup(pool, t_str_lcase(address));

@@ -33,8 +33,11 @@ static bool vip_domain_valid(const char *domain, const char **error_r)
 			continue;
 		}
 		if (!i_isalnum(*p) && *p != '-' && *p != '_') {
-			*error_r = t_strdup_printf("'%c' can't be in a domain",
-						   *p);
+			*error_r = (unsigned char)*p < 0x80 ?
+				t_strdup_printf("'%c' can't be in a domain",
+						*p) :
+				"a domain is ASCII (write an international "
+				"one in its xn-- form)";
 			return FALSE;
 		}
 		if (++label > VIP_MAX_LABEL_LEN) {

@@ -3,7 +3,11 @@
 /* Fuzz target for every parser of untrusted input in the plugin: the
    subject tag parser, the auto-mail detector (header values), the
    Message-ID based threading decision, the keyword classifier (IMAP
-   clients send any keyword) and the SLA calendar's settings parser.
+   clients send any keyword), the SLA calendar's settings parser, the
+   customer mail's template parser and expander, the signed rating
+   address (the detail of a customer's recipient), the VIP entry parser
+   and the auto-reply composer (a customer's Subject, text, References
+   and Message-ID must not break its CRLF header block).
    Built with libFuzzer by `make -C tests fuzz` (clang), and as a plain
    program that replays files (the corpus under ../shared/corpus) in
    `make check`. */
@@ -18,8 +22,13 @@
 #include "helpdesk-rewrite.h"
 #include "helpdesk-calendar.h"
 #include "helpdesk-sla.h"
+#include "helpdesk-template.h"
+#include "helpdesk-csat-token.h"
+#include "helpdesk-vip.h"
+#include "helpdesk-autoreply.h"
 #include "istream.h"
 #include "str.h"
+#include "unichar.h"
 
 #include <stdio.h>
 
@@ -136,6 +145,238 @@ static void fuzz_sla(const uint8_t *data, size_t size)
 		i_assert(terms.target[clock] >= 1 && terms.warn[clock] >= 0);
 }
 
+/* The input (up to a NUL) as a template with the acknowledgement's
+   variables: a refusal says why; an accepted template has a non-empty
+   Subject (if any) and text, and expanding its parts gives valid UTF-8
+   that with empty values is never longer than the part. */
+static void fuzz_template(const uint8_t *data, size_t size)
+{
+	static const char *const variables[] = {
+		"ticket", "subject", "first_response", "support", NULL
+	};
+	static const char *const values[] = {
+		"42", "${ticket} $$ caf\xc3\xa9", NULL, "support@example.com",
+		NULL
+	};
+	static const char *const no_values[] = {
+		NULL, NULL, NULL, NULL, NULL
+	};
+	struct helpdesk_template tpl;
+	const char *text = t_strndup(data, size), *error = NULL;
+	const char *part, *expanded;
+	unsigned int i;
+	pool_t pool;
+
+	/* the expander takes anything, parsed or not */
+	(void)helpdesk_template_expand(text, variables, values);
+
+	pool = pool_alloconly_create("fuzz template", 1024);
+	if (helpdesk_template_parse(pool, text, variables, &tpl,
+				    &error) < 0) {
+		if (error == NULL || *error == '\0' || tpl.body != NULL ||
+		    tpl.subject != NULL)
+			abort();
+	} else {
+		if (tpl.body == NULL ||
+		    *t_str_trim(tpl.body, " \t\r\n") == '\0' ||
+		    (tpl.subject != NULL && *tpl.subject == '\0') ||
+		    !uni_utf8_str_is_valid(text))
+			abort();
+		for (i = 0; i < 2; i++) {
+			part = i == 0 ? tpl.body : tpl.subject;
+			if (part == NULL)
+				continue;
+			expanded = helpdesk_template_expand(part, variables,
+							    values);
+			if (!uni_utf8_str_is_valid(expanded))
+				abort();
+			expanded = helpdesk_template_expand(part, variables,
+							    no_values);
+			if (strlen(expanded) > strlen(part) ||
+			    !uni_utf8_str_is_valid(expanded))
+				abort();
+		}
+	}
+	pool_unref(&pool);
+}
+
+#define FUZZ_CSAT_SECRET "fuzz-secret-0123456789abcdef"
+
+/* One detail: 0 only without the "rate-" prefix, a refusal says why, an
+   accepted one has values in range; the detail made for its values (or
+   for values from the input's bytes) parses back to them, and only with
+   the secret that made it. */
+static void fuzz_csat_detail(const char *detail, const uint8_t *data,
+			     size_t size)
+{
+	struct helpdesk_csat_rating rating, again;
+	const char *made, *error = NULL;
+	unsigned int i;
+	int ret;
+
+	ret = helpdesk_csat_detail_parse(FUZZ_CSAT_SECRET, detail, &rating,
+					 &error);
+	if (ret < 0 && (error == NULL || *error == '\0'))
+		abort();
+	if ((ret == 0) != (strncasecmp(detail, HELPDESK_CSAT_DETAIL_PREFIX,
+				       strlen(HELPDESK_CSAT_DETAIL_PREFIX)) != 0))
+		abort();
+	if (ret == 1 && (rating.ticket == 0 || rating.resolution == 0 ||
+			 rating.score < HELPDESK_CSAT_MIN_SCORE ||
+			 rating.score > HELPDESK_CSAT_MAX_SCORE))
+		abort();
+	if (ret != 1) {
+		i_zero(&rating);
+		for (i = 0; i < 8 && i < size; i++)
+			rating.ticket = (rating.ticket << 8) | data[i];
+		for (; i < 16 && i < size; i++)
+			rating.resolution = (rating.resolution << 8) | data[i];
+		rating.ticket |= 1;
+		rating.resolution |= 1;
+		rating.score = HELPDESK_CSAT_MIN_SCORE +
+			(size > 16 ? data[16] : size) %
+			(HELPDESK_CSAT_MAX_SCORE - HELPDESK_CSAT_MIN_SCORE + 1);
+	}
+	made = helpdesk_csat_detail(FUZZ_CSAT_SECRET, &rating);
+	if (helpdesk_csat_detail_parse(FUZZ_CSAT_SECRET, made, &again,
+				       &error) != 1 ||
+	    again.ticket != rating.ticket ||
+	    again.resolution != rating.resolution ||
+	    again.score != rating.score)
+		abort();
+	if (helpdesk_csat_detail_parse(FUZZ_CSAT_SECRET "x", made, &again,
+				       &error) != -1)
+		abort();
+}
+
+/* The input (up to a NUL), its first line, and both behind "rate-" (to
+   reach the checks past the prefix) as rating details. */
+static void fuzz_csat(const uint8_t *data, size_t size)
+{
+	const char *text = t_strndup(data, size);
+	const char *line = t_strndup(text, strcspn(text, "\r\n"));
+
+	fuzz_csat_detail(text, data, size);
+	fuzz_csat_detail(line, data, size);
+	fuzz_csat_detail(t_strconcat(HELPDESK_CSAT_DETAIL_PREFIX, text, NULL),
+			 data, size);
+	fuzz_csat_detail(t_strconcat(HELPDESK_CSAT_DETAIL_PREFIX, line, NULL),
+			 data, size);
+}
+
+/* One VIP entry: a refusal says why; an accepted entry comes back in
+   lower case, equal to the input but for case, and is accepted again
+   as it is. */
+static void fuzz_vip_entry(const char *entry)
+{
+	const char *result = NULL, *again = NULL, *error = NULL;
+
+	if (!helpdesk_vip_entry_parse(entry, &result, &error)) {
+		if (error == NULL || *error == '\0')
+			abort();
+		return;
+	}
+	if (result == NULL || strcasecmp(result, entry) != 0 ||
+	    strcmp(result, t_str_lcase(result)) != 0)
+		abort();
+	if (!helpdesk_vip_entry_parse(result, &again, &error) ||
+	    strcmp(again, result) != 0)
+		abort();
+}
+
+static void fuzz_vip(const uint8_t *data, size_t size)
+{
+	const char *text = t_strndup(data, size);
+
+	fuzz_vip_entry(text);
+	fuzz_vip_entry(t_strndup(text, strcspn(text, "\r\n")));
+}
+
+/* The header names helpdesk_autoreply_write() writes. */
+static bool fuzz_autoreply_header_known(const char *line)
+{
+	static const char *const names[] = {
+		"From: ", "To: ", "Subject: ", "Date: ", "Message-ID: ",
+		"In-Reply-To: ", "References: ", "Auto-Submitted: ",
+		"X-Auto-Response-Suppress: ", "MIME-Version: ",
+		"Content-Type: ", "Content-Transfer-Encoding: ", NULL
+	};
+	unsigned int i;
+
+	if (*line == ' ' || *line == '\t')
+		return TRUE;
+	for (i = 0; names[i] != NULL; i++) {
+		if (strncmp(line, names[i], strlen(names[i])) == 0)
+			return TRUE;
+	}
+	return FALSE;
+}
+
+/* The input split at NULs into the customer's Subject, text, References
+   and Message-ID (without NULs each is the whole input): the message has
+   CRLF line ends only, a header block of the composer's headers (one
+   Subject) and folding lines, however hostile the input, and its text's
+   lines are at most 76 characters (quoted-printable). */
+static void fuzz_autoreply(const uint8_t *data, size_t size)
+{
+	struct helpdesk_autoreply reply;
+	const char *fields[4], *text, *msg, *p, *line_end, *hdr_end;
+	string_t *str;
+	unsigned int i, subjects = 0;
+	size_t pos = 0, len;
+
+	text = t_strndup(data, size);
+	for (i = 0; i < N_ELEMENTS(fields); i++) {
+		if (memchr(data, '\0', size) == NULL) {
+			fields[i] = text;
+			continue;
+		}
+		fields[i] = pos < size ? t_strndup(data + pos, size - pos) : "";
+		pos += strlen(fields[i]) + 1;
+	}
+	i_zero(&reply);
+	reply.from = "support@example.com";
+	reply.to = "alice@example.org";
+	reply.subject = fields[0];
+	reply.body = fields[1];
+	reply.references = fields[2];
+	reply.in_reply_to_id = fields[3];
+	reply.message_id = "<hd.1.2@example.com>";
+	reply.date = 1767225600 + (time_t)(size > 0 ? data[0] : 0) * 86400;
+
+	str = t_str_new(size * 4 + 1024);
+	helpdesk_autoreply_write(str, &reply);
+	msg = str_c(str);
+	len = str_len(str);
+	/* CRLF only: no bare LF and no bare CR */
+	for (p = msg; p < msg + len; p++) {
+		if (*p == '\n' && (p == msg || p[-1] != '\r'))
+			abort();
+		if (*p == '\r' && p[1] != '\n')
+			abort();
+	}
+	hdr_end = strstr(msg, "\r\n\r\n");
+	if (hdr_end == NULL)
+		abort();
+	/* the header lines, up to the first empty line */
+	for (p = msg; p <= hdr_end; p = line_end + 2) {
+		line_end = strstr(p, "\r\n");
+		if (!fuzz_autoreply_header_known(p))
+			abort();
+		if (strncmp(p, "Subject: ", 9) == 0)
+			subjects++;
+	}
+	if (subjects != 1 ||
+	    strstr(msg, "\r\nAuto-Submitted: auto-replied\r\n") == NULL)
+		abort();
+	/* the text's lines */
+	for (p = hdr_end + 4; *p != '\0'; p = line_end + 2) {
+		line_end = strstr(p, "\r\n");
+		if (line_end == NULL || line_end - p > 76)
+			abort();
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct helpdesk_auto_headers hdr;
@@ -154,6 +395,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	} T_END;
 	T_BEGIN {
 		fuzz_sla(data, size);
+	} T_END;
+	T_BEGIN {
+		fuzz_template(data, size);
+	} T_END;
+	T_BEGIN {
+		fuzz_csat(data, size);
+	} T_END;
+	T_BEGIN {
+		fuzz_vip(data, size);
+	} T_END;
+	T_BEGIN {
+		fuzz_autoreply(data, size);
 	} T_END;
 
 	/* split the input into NUL-terminated header values at '\n' */
@@ -287,7 +540,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	return 0;
 }
 
-#ifndef HELPDESK_LIBFUZZER
+#ifdef HELPDESK_LIBFUZZER
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+
+/* libFuzzer has its own main: a data stack that grows past its first
+   block emits an event, which needs lib_init() */
+int LLVMFuzzerInitialize(int *argc ATTR_UNUSED, char ***argv ATTR_UNUSED)
+{
+	lib_init();
+	return 0;
+}
+#else
 /* Replay mode: each argument is a file fed to the target whole and line
    by line. */
 int main(int argc, char *argv[])

@@ -95,11 +95,53 @@ static void test_helpdesk_stats_compliance(void)
 	test_end();
 }
 
+static void test_helpdesk_stats_average(void)
+{
+	static const struct {
+		unsigned int sum, count;
+		const char *text;
+	} tests[] = {
+		/* no ratings: no average */
+		{ 0, 0, "" },
+		{ 7, 0, "" },
+		{ 5, 1, "5.00" },
+		{ 1, 1, "1.00" },
+		{ 0, 3, "0.00" },
+		{ 9, 2, "4.50" },
+		/* 13 / 3 = 4.333..., 14 / 3 = 4.666... */
+		{ 13, 3, "4.33" },
+		{ 14, 3, "4.67" },
+		{ 2, 3, "0.67" },
+		/* half up: 1 / 8 = 0.125, 33 / 8 = 4.125 */
+		{ 1, 8, "0.13" },
+		{ 33, 8, "4.13" },
+		/* exactly half and just below: 1 / 200 = 0.005, 1 / 201 */
+		{ 1, 200, "0.01" },
+		{ 1, 201, "0.00" },
+		{ 19999, 4000, "5.00" },
+		{ 4 * 7 + 5, 8, "4.13" },
+		/* no overflow */
+		{ 4294967295U, 1, "4294967295.00" },
+		{ 4294967295U, 4294967295U, "1.00" },
+		{ 4294967294U, 4294967295U, "1.00" },
+		{ 1, 4294967295U, "0.00" },
+	};
+	unsigned int i;
+
+	test_begin("helpdesk stats average");
+	for (i = 0; i < N_ELEMENTS(tests); i++) {
+		test_assert_strcmp_idx(helpdesk_stats_average(
+			tests[i].sum, tests[i].count), tests[i].text, i);
+	}
+	test_end();
+}
+
 int main(void)
 {
 	static void (*const test_functions[])(void) = {
 		test_helpdesk_stats_percentile,
 		test_helpdesk_stats_compliance,
+		test_helpdesk_stats_average,
 		NULL
 	};
 	return test_run(test_functions);
