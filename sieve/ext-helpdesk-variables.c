@@ -76,6 +76,24 @@ static const char *ext_helpdesk_variable_name(unsigned int code)
 		ext_helpdesk_variable_names[code] : NULL;
 }
 
+/* helpdesk.NAME... as the script wrote it (data stack) */
+static const char *
+ext_helpdesk_variable_string(const ARRAY_TYPE(sieve_variable_name) *var_name)
+{
+	const struct sieve_variable_name *element;
+	string_t *str = t_str_new(64);
+
+	array_foreach(var_name, element) {
+		if (str_len(str) > 0)
+			str_append_c(str, '.');
+		if (element->num_variable >= 0)
+			str_printfa(str, "%d", element->num_variable);
+		else
+			str_append_str(str, element->identifier);
+	}
+	return str_c(str);
+}
+
 static bool
 vnspc_helpdesk_validate(struct sieve_validator *valdtr,
 			const struct sieve_variables_namespace *nspc ATTR_UNUSED,
@@ -90,23 +108,26 @@ vnspc_helpdesk_validate(struct sieve_validator *valdtr,
 
 	elements = array_get(var_name, &count);
 	i_assert(count > 1);
-	if (count != 2 || elements[1].num_variable >= 0) {
-		sieve_argument_validate_error(valdtr, arg,
-			"vnd.dovecot.helpdesk: invalid variable name in the "
-			"helpdesk namespace (expected helpdesk.last_team or "
-			"helpdesk.open_ticket)");
-		return FALSE;
-	}
-	name = str_c(elements[1].identifier);
-	for (code = 0; code < EXT_HELPDESK_VAR_COUNT; code++) {
-		if (strcasecmp(name, ext_helpdesk_variable_names[code]) == 0)
-			break;
+	code = EXT_HELPDESK_VAR_COUNT;
+	if (count == 2 && elements[1].num_variable < 0) {
+		name = str_c(elements[1].identifier);
+		for (code = 0; code < EXT_HELPDESK_VAR_COUNT; code++) {
+			if (strcasecmp(name,
+				       ext_helpdesk_variable_names[code]) == 0)
+				break;
+		}
 	}
 	if (code == EXT_HELPDESK_VAR_COUNT) {
 		sieve_argument_validate_error(valdtr, arg,
-			"vnd.dovecot.helpdesk: unknown variable "
-			"`helpdesk.%s' (expected helpdesk.last_team or "
-			"helpdesk.open_ticket)", str_sanitize(name, 64));
+			"vnd.dovecot.helpdesk: unknown variable `%s' "
+			"(expected helpdesk.last_team or "
+			"helpdesk.open_ticket)",
+			str_sanitize(ext_helpdesk_variable_string(var_name),
+				     80));
+		/* Pigeonhole 0.5.19 fails the script for this in an
+		   assignment; in a string it drops the substitution and
+		   compiles the rest (ext-variables-arguments.c), the error
+		   still printed */
 		return FALSE;
 	}
 	if (assignment) {
@@ -128,10 +149,11 @@ vnspc_helpdesk_generate(const struct sieve_codegen_env *cgenv,
 {
 	const struct sieve_extension *this_ext = SIEVE_OBJECT_EXTENSION(nspc);
 	const struct ext_helpdesk_context *ectx;
-	unsigned int code = POINTER_CAST_TO(var_data, unsigned int) - 1;
+	unsigned int code;
 
-	if (this_ext == NULL)
+	if (this_ext == NULL || var_data == NULL)
 		return FALSE;
+	code = POINTER_CAST_TO(var_data, unsigned int) - 1;
 	ectx = this_ext->context;
 	sieve_variables_opr_namespace_variable_emit(cgenv->sblock,
 		ectx->var_ext, this_ext, &helpdesk_namespace);
