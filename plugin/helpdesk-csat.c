@@ -58,7 +58,9 @@ const char *helpdesk_csat_find(struct helpdesk_user *huser, const char *to,
 	const struct helpdesk_customer_settings *set = &huser->set.customer;
 	const char *detail;
 
-	if (set->csat_secret == NULL || set->support_address == NULL)
+	/* without a secret a rating can't be checked, but it is still no
+	   ticket (helpdesk_csat_receive() says so) */
+	if (set->support_address == NULL)
 		return NULL;
 	detail = csat_find_in(set, to);
 	return detail != NULL ? detail : csat_find_in(set, cc);
@@ -71,10 +73,18 @@ int helpdesk_csat_receive(struct helpdesk_user *huser,
 	struct helpdesk_csat_rating rating;
 	enum helpdesk_csat_result result;
 	struct event_passthrough *e;
-	const char *error;
+	const char *error = NULL;
 
-	if (helpdesk_csat_detail_parse(huser->set.customer.csat_secret,
-				       detail, &rating, &error) <= 0) {
+	if (huser->set.customer.csat_secret == NULL) {
+		error = "helpdesk_csat_secret is not set, ratings can't be "
+			"checked";
+	} else if (helpdesk_csat_detail_parse(huser->set.customer.csat_secret,
+					      detail, &rating, &error) > 0) {
+		error = NULL;
+	} else if (error == NULL) {
+		error = "malformed rating address";
+	}
+	if (error != NULL) {
 		e = event_create_passthrough(huser->event)->
 			set_name("helpdesk_rating_refused")->
 			add_str("reason", error);

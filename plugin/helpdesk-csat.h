@@ -12,7 +12,7 @@ struct mail_user;
 
 /* The rating address among the To: and Cc: headers' addresses (raw
    header values, may be NULL): its detail (data stack), or NULL when
-   the message is no rating (or ratings can't be checked: no secret). */
+   the message is no rating (or there is no helpdesk_support_address). */
 const char *helpdesk_csat_find(struct helpdesk_user *huser, const char *to,
 			       const char *cc);
 

@@ -10,6 +10,7 @@
 #include "strnum.h"
 #include "settings-parser.h"
 #include "helpdesk-csat-token.h"
+#include "helpdesk-settings.h"
 #include "helpdesk-customer-settings.h"
 
 #include <fcntl.h>
@@ -121,21 +122,10 @@ static int customer_template(pool_t pool, const char *name, const char *path,
 static int customer_parse_bool(const char *name, const char *value,
 			       bool *value_r, const char **error_r)
 {
-	if (value == NULL || *value == '\0') {
-		*value_r = FALSE;
+	*value_r = FALSE;
+	if (value == NULL || *value == '\0')
 		return 0;
-	}
-	if (strcasecmp(value, "yes") == 0 || strcmp(value, "1") == 0) {
-		*value_r = TRUE;
-		return 0;
-	}
-	if (strcasecmp(value, "no") == 0 || strcmp(value, "0") == 0) {
-		*value_r = FALSE;
-		return 0;
-	}
-	*error_r = t_strdup_printf("%s: invalid boolean '%s' (use yes or no)",
-				   name, value);
-	return -1;
+	return helpdesk_settings_parse_bool(name, value, value_r, error_r);
 }
 
 /* "N/DURATION": at most N in DURATION. */

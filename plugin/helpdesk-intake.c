@@ -3,6 +3,7 @@
 #include "lib.h"
 #include "array.h"
 #include "str.h"
+#include "str-sanitize.h"
 #include "istream.h"
 #include "hex-binary.h"
 #include "sha2.h"
@@ -689,6 +690,16 @@ helpdesk_intake_run(struct helpdesk_user *huser, struct mailbox *queue_box,
 		    intake->auto_reason == HELPDESK_AUTO_NONE)
 			intake->ack = intake_ack_request(pool, &h, prio, team,
 							 vip);
+		else if (ret == 0 && set->customer.ack && !intake->rating &&
+			 intake->auto_reason != HELPDESK_AUTO_NONE) {
+			/* two automatic responders must not ping-pong */
+			e_info(huser->event, "message %s from <%s>: no "
+			       "acknowledgement to automatic mail (%s)",
+			       str_sanitize(key, 80),
+			       h.from_addr == NULL ? "" :
+			       str_sanitize(h.from_addr, 80),
+			       helpdesk_auto_reason_name(intake->auto_reason));
+		}
 		if (ret < 0) {
 			intake->pending = TRUE;
 			intake->propagate = FALSE;

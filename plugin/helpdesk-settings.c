@@ -22,8 +22,8 @@ static bool settings_keyword_prefix_is_valid(const char *prefix)
 	return TRUE;
 }
 
-static int settings_parse_bool(const char *name, const char *value,
-			       bool *value_r, const char **error_r)
+int helpdesk_settings_parse_bool(const char *name, const char *value,
+				 bool *value_r, const char **error_r)
 {
 	if (strcasecmp(value, "yes") == 0 || strcasecmp(value, "y") == 0 ||
 	    strcmp(value, "1") == 0) {
@@ -247,21 +247,21 @@ int helpdesk_settings_parse(pool_t pool, helpdesk_settings_getenv_t *getenv,
 	set_r->subject_tag = TRUE;
 	value = getenv("helpdesk_subject_tag", context);
 	if (value != NULL && *value != '\0' &&
-	    settings_parse_bool("helpdesk_subject_tag", value,
-				&set_r->subject_tag, error_r) < 0)
+	    helpdesk_settings_parse_bool("helpdesk_subject_tag", value,
+					 &set_r->subject_tag, error_r) < 0)
 		return -1;
 	value = getenv("helpdesk_lead", context);
 	if (value != NULL && *value != '\0' &&
-	    settings_parse_bool("helpdesk_lead", value, &set_r->lead,
-				error_r) < 0)
+	    helpdesk_settings_parse_bool("helpdesk_lead", value,
+					 &set_r->lead, error_r) < 0)
 		return -1;
 
 	/* a bad SLA setting turns the clocks off, nothing else */
 	set_r->sla_enabled = TRUE;
 	value = getenv("helpdesk_sla", context);
 	if (value != NULL && *value != '\0' &&
-	    settings_parse_bool("helpdesk_sla", value, &set_r->sla_enabled,
-				error_r) < 0)
+	    helpdesk_settings_parse_bool("helpdesk_sla", value,
+					 &set_r->sla_enabled, error_r) < 0)
 		return -1;
 	if (set_r->sla_enabled &&
 	    settings_parse_sla(pool, getenv, context, set_r,

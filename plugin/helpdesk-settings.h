@@ -67,6 +67,11 @@ int helpdesk_settings_sla_team(pool_t pool,
 			       struct helpdesk_sla_policy *policy_r,
 			       const char **error_r);
 
+/* yes/y/1 or no/n/0 (any case). Returns 0, or -1 with *error_r naming
+   the setting. */
+int helpdesk_settings_parse_bool(const char *name, const char *value,
+				 bool *value_r, const char **error_r);
+
 /* Returns TRUE when vname is one of the queue mailboxes. */
 bool helpdesk_settings_is_queue(const struct helpdesk_settings *set,
 				const char *vname);

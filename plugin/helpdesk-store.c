@@ -434,15 +434,6 @@ static int store_create_schema(struct helpdesk_store *store, bool may_create,
 		helpdesk_db_update(trans, schema_common[i], NULL, NULL);
 	args[0] = dec2str(HELPDESK_SCHEMA_VERSION);
 	args[1] = NULL;
-	if (version < 5) {
-		static const char *const tables[] = {
-			SCHEMA_CUSTOMER_TABLES, NULL
-		};
-		unsigned int i;
-
-		for (i = 0; tables[i] != NULL; i++)
-			helpdesk_db_update(trans, tables[i], NULL, NULL);
-	}
 	helpdesk_db_update(trans, "DELETE FROM hd_schema", NULL, NULL);
 	helpdesk_db_update(trans, "INSERT INTO hd_schema (version) VALUES (?)",
 			   args, NULL);

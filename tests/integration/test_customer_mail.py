@@ -111,11 +111,17 @@ def ack_checks(t, dc, box):
         ("list", [("List-Id", "<users.lists.example>")], "list@lists.example"),
         ("bounce", [("Return-Path", "<>")], "MAILER-DAEMON@mx.example"),
     ]
+    since = dc.log_mark()
     for kind, hdrs, sender in autos:
         msg = make_message(subject="Automatic: %s" % kind, sender=sender, extra_headers=hdrs)
         deliver(dc, msg, sender="" if kind == "bounce" else sender)
     t.eq(len(box.new(wait=1.5)), 0,
          "auto-replied, bulk, list and bounce mail: no acknowledgement")
+    log = dc.log(since)
+    found = re.findall(r"no acknowledgement to automatic mail \((auto-submitted|precedence|"
+                       r"list-id|null-sender|mailer-daemon)\)", log)
+    t.ok(len(found) == 4, "each is logged with the reason it is automatic",
+         "%r\n%s" % (found, log[-1500:]))
 
     # 4. the help desk's own addresses and agents: none
     dc.doveadm("helpdesk", "agent", "add", "-a", "alice@example.com", "alice")
@@ -336,6 +342,15 @@ def bad_settings(t):
              "a missing template is logged clearly")
         t.ok("ratings off: helpdesk_csat needs helpdesk_csat_secret" in log,
              "CSAT without a secret is refused, logged clearly")
+        since = dc.log_mark()
+        r = rate(dc, "support+rate-1-2-3-0123456789abcdef@example.com",
+                 sender="zed@customer.example")
+        q = queue_msg(dc, r)
+        t.ok(q is not None and ticket_of(q) is None and hd_keywords(q) == {"hd-rating"},
+             "a rating mail without a secret to check it: still no ticket (hd-rating)",
+             q and sorted(hd_keywords(q)))
+        t.ok("helpdesk_csat_secret is not set" in dc.log(since),
+             "and the log says it could not be checked")
         dc.stop()
         with open(tpl, "w") as f:
             f.write("Subject: [#${ticket}] ${subjekt}\n\nHello\n")

@@ -189,9 +189,9 @@ def schema_upgrade(t, plugin):
         agent_cols = [r[1] for r in dc.db().execute("PRAGMA table_info(hd_agents)")]
         indexes = {r[0] for r in dc.db().execute(
             "SELECT name FROM sqlite_master WHERE type = 'index'")}
-        t.ok(v == [(4,)] and {"owner", "tier", "vip"} <= set(cols) and
+        t.ok(v == [(5,)] and {"owner", "tier", "vip"} <= set(cols) and
              {"hd_agents", "hd_teams"} <= tables,
-             "schema version 4: tickets.owner, .tier, .vip, hd_agents, hd_teams",
+             "schema version 5: tickets.owner, .tier, .vip, hd_agents, hd_teams",
              "%r %r" % (v, cols))
         t.ok({"sla_seen", "sla_tag", "sla_next", "resp_start", "res_start",
               "first_response_at"} <= set(cols) and
@@ -200,7 +200,11 @@ def schema_upgrade(t, plugin):
              "hd_tickets_sla_next" in indexes,
              "schema 4: SLA clocks, teams' routing and calendars, agents' "
              "availability, the sweep's index", "%r %r %r" % (cols, team_cols, agent_cols))
-        t.ok(any("schema upgraded from version 1 to 4" in l for l in dc.log().splitlines()),
+        t.ok({"hd_vips", "hd_acks", "hd_ratings"} <= tables and
+             {"hd_acks_address", "hd_tickets_requester"} <= indexes,
+             "schema 5: VIPs, acknowledgements, ratings, the requester index",
+             "%r %r" % (tables, indexes))
+        t.ok(any("schema upgraded from version 1 to 5" in l for l in dc.log().splitlines()),
              "the upgrade is logged")
         t.eq(dc.log_errors(), [], "no errors in the log")
     finally:
