@@ -6,11 +6,15 @@
 # shared queue with keywords; every other message is left alone (implicit
 # keep, the user's personal script still runs).
 #
-# Standard Sieve only: RFC 5228 (base, envelope, fileinto), RFC 5229
-# (variables), RFC 5232 (imap4flags), RFC 5233 (subaddress).
+# Standard Sieve: RFC 5228 (base, envelope, fileinto), RFC 5229
+# (variables), RFC 5232 (imap4flags), RFC 5233 (subaddress), RFC 5463
+# (ihave).  The rules "from the help desk's store" use the extension
+# vnd.dovecot.helpdesk when the Sieve plugin sieve_helpdesk is loaded, and
+# are skipped when it is not.
 # After editing: `sievec helpdesk-route.sieve` (see README.md).
 
-require ["envelope", "subaddress", "fileinto", "imap4flags", "variables"];
+require ["envelope", "subaddress", "fileinto", "imap4flags", "variables",
+         "ihave"];
 
 # =========================================================================
 #  EDITABLE SETTINGS
@@ -74,6 +78,27 @@ if address :domain :comparator "i;ascii-casemap" :matches "from" [
         "bigcustomer.example"
     ] {
     addflag "hd_flags" "${p}vip";
+}
+
+# --- From the help desk's store (vnd.dovecot.helpdesk) -------------------
+# Only for mail to support (a store lookup per delivery to it), and only
+# when the extension is loaded (sieve/README.md); otherwise skipped.
+if envelope :user :comparator "i;ascii-casemap" :is "to" "${support_user}" {
+    if ihave "vnd.dovecot.helpdesk" {
+        # the From: address, its domain or a parent domain is listed by
+        # `doveadm helpdesk vip add`
+        if helpdesk_vip {
+            addflag "hd_flags" "${p}vip";
+        }
+        # no team from the address the customer wrote to: the team of the
+        # sender's newest ticket that has one
+        if not string :contains "${hd_flags}" "${p}team-" {
+            set "last_team" "${helpdesk.last_team}";
+            if string :matches "${last_team}" "?*" {
+                addflag "hd_flags" "${p}team-${last_team}";
+            }
+        }
+    }
 }
 
 # =========================================================================

@@ -26,7 +26,13 @@ EXPORTS = {"helpdesk_plugin_init", "helpdesk_plugin_deinit",
            "helpdesk_plugin_version", "helpdesk_plugin_dependencies",
            "helpdesk_reconcile_user", "helpdesk_ticket_sync_user",
            "helpdesk_sla_sweep_user",
-           "helpdesk_notice_register", "helpdesk_notice_command"}
+           "helpdesk_notice_register", "helpdesk_notice_command",
+           # for the Sieve extension (sieve/), a weak reference there
+           "helpdesk_customer_lookup"}
+# the Sieve plugin: its weak reference to the mail plugin resolves to
+# nothing, silently, if the name drifts
+SIEVE_LIBS = os.path.join(BUILD, "sieve", ".libs")
+SIEVE = "lib90_sieve_helpdesk_plugin.so"
 
 
 def symbols(path):
@@ -57,6 +63,19 @@ def main():
         missing = sorted(s for s in undefined if s.startswith("helpdesk_") and s not in EXPORTS)
         t.eq(missing, [], "%s: every helpdesk symbol it needs is exported by %s"
              % (name, MAIL))
+    sieve = os.path.join(SIEVE_LIBS, SIEVE)
+    if not os.path.isfile(sieve):
+        t.skip("Sieve plugin symbols", "%s not built" % sieve)
+        return t.done()
+    defined, undefined = symbols(sieve)
+    t.eq(sorted(s for s in undefined if s.startswith("helpdesk_")),
+         ["helpdesk_customer_lookup"],
+         "%s needs helpdesk_customer_lookup of %s, nothing else" % (SIEVE, MAIL))
+    t.eq(sorted(s for s in defined if "helpdesk" in s),
+         ["sieve_helpdesk_plugin_deinit", "sieve_helpdesk_plugin_init",
+          "sieve_helpdesk_plugin_load", "sieve_helpdesk_plugin_unload",
+          "sieve_helpdesk_plugin_version"],
+         "%s exports only its entry points" % SIEVE)
     return t.done()
 
 
