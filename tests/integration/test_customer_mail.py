@@ -286,12 +286,41 @@ def csat_checks(t, dc, box):
         rate(dc, new_links[5])
         t.eq(csat(dc, n), "5", "the new resolution's rating counts: csat 5")
 
+    # the store away while a rating arrives: the mail waits as
+    # hd-pending, nothing is lost; reconcile records it later
+    m2 = make_message(subject="Second problem", sender="ann@customer.example")
+    deliver(dc, m2, sender="ann@customer.example")
+    n2 = ticket_of(queue_msg(dc, m2))
+    uid2 = queue_msg(dc, m2)["uid"]
+    box.new(wait=3)
+    with dc.imap("alice") as c:
+        c.select(QUEUE)
+        c.uid("STORE", str(uid2), "+FLAGS", "(hd-claim)")
+        c.uid("STORE", str(uid2), "+FLAGS", "(hd-resolved)")
+    sent = box.new(wait=5)
+    links2 = rating_links(sent[0][1]) if sent else {}
+    t.ok(bool(links2), "a second ticket resolved: its rating request")
+    if links2:
+        with dc.store_away():
+            r = dc.deliver(make_message(subject="Rating", sender="ann@customer.example",
+                                        to=links2[3], body=""),
+                           rcpt=SUPPORT, sender="ann@customer.example")
+        q = [m for m in dc.queue("alice") if m["headers"].get("To", "").strip() == links2[3]]
+        t.ok(r.ok and len(q) == 1 and hd_keywords(q[0]) == {"hd-pending"},
+             "a rating while the store is away: delivered as hd-pending",
+             "%r %r" % (r, q and sorted(hd_keywords(q[0]))))
+        dc.doveadm("helpdesk", "reconcile", "-u", "support")
+        q = [m for m in dc.queue("alice") if m["headers"].get("To", "").strip() == links2[3]]
+        t.ok(csat(dc, n2) == "3" and len(q) == 1 and hd_keywords(q[0]) == {"hd-rating"},
+             "reconcile records it later: csat 3, the message hd-rating",
+             "%r %r" % (csat(dc, n2), q and sorted(hd_keywords(q[0]))))
+
     # stats: alice's average and response rate
     out = dc.doveadm("-f", "json", "helpdesk", "stats").stdout
     rows = {(r["scope"], r["name"]): r for r in json.loads(out)}
     a = rows.get(("agent", "alice"), {})
-    t.eq((a.get("csat_average"), a.get("csat_response_rate")), ("3.50", "100.0"),
-         "stats: alice's csat_average 3.50 (2 and 5), response rate 100.0")
+    t.eq((a.get("csat_average"), a.get("csat_response_rate")), ("3.33", "100.0"),
+         "stats: alice's csat_average 3.33 (2, 5 and 3), response rate 100.0")
 
 
 def vip_checks(t, dc):
