@@ -50,12 +50,15 @@ screenshot()), commands raise AlertOpenError, and alerts() closes it.
 
 API (all waits poll with short intervals and have timeouts):
   Thunderbird(imap_host, imap_port, user, password, fresh=True,
-              user_js_extra="", display=None, log_imap=True, ...)
+              user_js_extra="", display=None, log_imap=True,
+              smtp_port=None, ...)
   start() / stop() / with-block   processes(): pids still running
   execute(js, args) / execute_async(js, args)   chrome-context JavaScript
   folders(detail=False)   wait_folder(name)   wait_discovery()
   open_folder(name)   refresh()   rows()
   add_keyword(subject_or_uid, kw)   remove_keyword(...)   get_keywords(...)
+  display_message(subject_or_uid)   message_links()   click_link(href)
+  wait_compose()   compose_fields()   compose_send(how="button"|"command")
   alerts()   wait_alert(regex)   imap_log()   imap_commands()
   screenshot(path)   timings (dict of seconds per step)
 
@@ -296,8 +299,7 @@ class X11:
                 return self.min_keycode + i
         raise ThunderbirdError("no keycode for keysym %#x" % keysym)
 
-    def press(self, window, keysym=0xff0d):
-        """Focus window and press+release a key (default Return) via XTEST."""
+    def _xtest_opcode(self):
         if self._xtest is None:
             name = b"XTEST"
             r = self._request(self._st.pack("<BxHH2x", 98, 2 + (len(name) + 3) // 4,
@@ -305,11 +307,33 @@ class X11:
             if not r[8]:
                 raise ThunderbirdError("the X server has no XTEST")
             self._xtest = r[9]
+        return self._xtest
+
+    def _fake(self, evtype, detail, x=0, y=0, root=0):
+        """XTEST FakeInput: 2 KeyPress, 3 KeyRelease, 4 ButtonPress,
+        5 ButtonRelease, 6 MotionNotify (absolute x, y on root)."""
+        self._request(self._st.pack("<BBHBBHIIIIhhIHBB", self._xtest_opcode(), 2, 9, evtype,
+                                    detail, 0, 0, root, 0, 0, x, y, 0, 0, 0, 0), reply=False)
+
+    def press(self, window, keysym=0xff0d):
+        """Focus window and press+release a key (default Return) via XTEST."""
+        self._xtest_opcode()
         code = self._keycode(keysym)
         self._request(self._st.pack("<BBHII", 42, 2, 3, window, 0), reply=False)
         for evtype in (2, 3):       # KeyPress, KeyRelease
-            self._request(self._st.pack("<BBHBBHIIIIhhIHBB", self._xtest, 2, 9, evtype, code,
-                                        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0), reply=False)
+            self._fake(evtype, code)
+        self._request(self._st.pack("<BxH", 43, 1))    # GetInputFocus: sync
+
+    def click(self, x, y, button=1):
+        """Move the pointer to (x, y) of the screen and press+release a
+        mouse button there via XTEST: the X server delivers the events to
+        whatever window is under the pointer, as for a user's click."""
+        self._fake(6, 0, int(round(x)), int(round(y)), self.root)    # MotionNotify
+        self._request(self._st.pack("<BxH", 43, 1))
+        time.sleep(0.05)
+        self._fake(4, button)
+        time.sleep(0.05)
+        self._fake(5, button)
         self._request(self._st.pack("<BxH", 43, 1))    # GetInputFocus: sync
 
     def close(self):
@@ -531,7 +555,8 @@ class Thunderbird:
 
     Thunderbird(imap_host, imap_port, user, password, fresh=True,
                 user_js_extra="", display=None, log_imap=True, email=None,
-                auto_dismiss=True, keep=False, start=True, timeout=90)
+                auto_dismiss=True, keep=False, start=True, timeout=90,
+                smtp_port=None)
 
     fresh          True: the profile a fresh install's account setup makes
                    (only subscribed folders shown); False: also
@@ -543,6 +568,10 @@ class Thunderbird:
                    text is recorded for alerts()); False: leave them open
                    until alerts() is called.
     keep           keep the scratch root after stop() (also $TB_KEEP).
+    smtp_port      the account's SMTP server: imap_host:smtp_port, plain,
+                   AUTH PLAIN/LOGIN with user and password (stored like
+                   the IMAP one).  None: port 25, no password stored (the
+                   SMTP server is then never contacted).
 
     Attributes: root, profile, home, display, marionette_port, timings
     (seconds per step, e.g. timings["startup"]), proc.
@@ -550,8 +579,9 @@ class Thunderbird:
 
     def __init__(self, imap_host, imap_port, user, password, fresh=True,
                  user_js_extra="", display=None, log_imap=True, email=None,
-                 auto_dismiss=True, keep=False, start=True, timeout=90):
+                 auto_dismiss=True, keep=False, start=True, timeout=90, smtp_port=None):
         self.host = imap_host
+        self.smtp_port = int(smtp_port) if smtp_port else None
         self.port = int(imap_port)
         self.user = user
         self.password = password
@@ -595,7 +625,8 @@ class Thunderbird:
         """user.js (account + quiet prefs + user_js_extra) and the login."""
         self.marionette_port = free_port()
         lines = ["// written by tests/lib/thunderbird.py"]
-        for k, v in _account_prefs(self.host, self.port, self.user, self.email, self.fresh):
+        for k, v in _account_prefs(self.host, self.port, self.user, self.email, self.fresh,
+                                   smtp_port=self.smtp_port or 25):
             lines.append('user_pref("%s", %s);' % (k, _js_value(v)))
         lines.append("// driver: first-run screens, telemetry, updates off")
         for k, v in _QUIET_PREFS:
@@ -608,6 +639,9 @@ class Thunderbird:
             f.write("\n".join(lines) + "\n")
         if not os.path.exists(os.path.join(self.profile, "logins.json")):
             store_login(self.profile, "imap://%s" % self.host, self.user, self.password)
+            if self.smtp_port:
+                # "remember password" of the account setup stores both
+                store_login(self.profile, "smtp://%s" % self.host, self.user, self.password)
 
     # ----------------------------------------------------------- lifecycle
 
@@ -1233,6 +1267,235 @@ class Thunderbird:
           const h = hdrByKey(about3().gFolder, ARGS.uid);
           return (h.getStringProperty("keywords") || "").split(" ").filter(Boolean);
         """, {"uid": uid})
+
+    # ----------------------------------------------- message pane, compose
+
+    _MSGDOC_JS = r"""
+      function msgPane() {
+        const a = about3();
+        const am = a && a.messageBrowser && a.messageBrowser.contentWindow;
+        if (!am || !am.getMessagePaneBrowser) return null;
+        return am;
+      }
+      function msgDoc() {
+        const am = msgPane();
+        const b = am && am.getMessagePaneBrowser();
+        if (!b) throw new Error("no message pane");
+        if (b.isRemoteBrowser) throw new Error("the message pane is a remote browser");
+        return b.contentDocument;
+      }
+    """
+
+    def display_message(self, subject_or_uid, timeout=30):
+        """Select a message of the open folder in the thread pane (what a
+        click on its row does) and wait until the message pane has loaded
+        it.  Returns {uid, subject, uri (the message's URI), url (the
+        displayed document's), text (the document's visible text)}."""
+        uid = self._uid(subject_or_uid)
+        ok = self.execute(r"""
+          const a = about3();
+          for (let j = 0; j < a.gDBView.rowCount; j++) {
+            if (a.gDBView.getKeyAt(j) == ARGS.uid) {
+              a.threadTree.selectedIndex = j;
+              return true;
+            }
+          }
+          return false;
+        """, {"uid": uid})
+        if not ok:
+            raise ThunderbirdError("message %r is not in the thread pane" % (subject_or_uid,))
+
+        def loaded():
+            return self.execute(self._MSGDOC_JS + r"""
+              const am = msgPane();
+              if (!am || !am.msgLoaded || !am.gMessage || am.gMessage.messageKey != ARGS.uid)
+                return null;
+              const d = msgDoc();
+              if (!d || d.readyState != "complete" || !d.body || !d.body.textContent.trim())
+                return null;
+              return {uid: ARGS.uid, subject: am.gMessage.mime2DecodedSubject,
+                      uri: am.gMessageURI, url: d.documentURI, text: d.body.innerText};
+            """, {"uid": uid})
+        t0 = time.monotonic()
+        v = wait_until(loaded, timeout=timeout, interval=0.1,
+                       what="message %r in the message pane" % (subject_or_uid,))
+        self.timings["display_message"] = time.monotonic() - t0
+        return v
+
+    def message_links(self):
+        """The <a> elements of the message the message pane shows (for a
+        text/plain message: what Thunderbird's linkifier made of its text),
+        in document order: dicts href (the attribute), url (resolved),
+        protocol ("mailto:"), text, class, is_link (matches :any-link),
+        visible (laid out, not hidden), cursor (computed CSS cursor)."""
+        return self.execute(self._MSGDOC_JS + r"""
+          const d = msgDoc();
+          const w = d.defaultView;
+          return [...d.querySelectorAll("a")].map(el => {
+            const cs = w.getComputedStyle(el);
+            return {href: el.getAttribute("href"), url: el.href, protocol: el.protocol,
+                    text: el.textContent, class: el.className,
+                    is_link: el.matches(":any-link"),
+                    visible: el.getClientRects().length > 0 && cs.visibility == "visible",
+                    cursor: cs.cursor};
+          });
+        """)
+
+    def click_link(self, href, button=1, timeout=10):
+        """Click, as a user does, the link of the displayed message whose
+        href attribute is href: scroll it into view, move the X pointer to
+        the middle of its first line and press/release the mouse button
+        through XTEST (the X server sends the events to Thunderbird's
+        window; Gecko hit-tests and dispatches them).  Checks that the
+        point is on the link, and waits until the document saw the trusted
+        click on it.  Returns {x, y (screen), events: [{type, trusted,
+        button, href (of the <a> the target is in)}]}."""
+        where = self.execute(self._MSGDOC_JS + r"""
+          const d = msgDoc();
+          const w = d.defaultView;
+          const el = [...d.querySelectorAll("a")].find(a => a.getAttribute("href") == ARGS.href);
+          if (!el) throw new Error("no link with href " + ARGS.href);
+          el.scrollIntoView({block: "center"});
+          const r = el.getClientRects()[0];
+          const cx = r.left + r.width / 2, cy = r.top + r.height / 2;
+          const hit = d.elementFromPoint(cx, cy);
+          if (!hit || !(hit == el || el.contains(hit)))
+            throw new Error("the link's middle is covered by " + (hit && hit.outerHTML));
+          // a record of what reaches the document (capture phase)
+          const rec = w.__tbdriverClicks = [];
+          for (const type of ["mousedown", "mouseup", "click"]) {
+            w.addEventListener(type, e => {
+              const a = e.target.closest ? e.target.closest("a") : null;
+              rec.push({type: e.type, trusted: e.isTrusted, button: e.button,
+                        href: a ? a.getAttribute("href") : null});
+            }, {capture: true, once: true});
+          }
+          const s = w.devicePixelRatio;
+          return {x: (w.mozInnerScreenX + cx) * s, y: (w.mozInnerScreenY + cy) * s};
+        """, {"href": href})
+        x11 = X11(self.display)
+        try:
+            x11.click(where["x"], where["y"], button)
+        finally:
+            x11.close()
+
+        def clicked():
+            ev = self.execute(self._MSGDOC_JS + r"""
+              return msgDoc().defaultView.__tbdriverClicks || [];
+            """)
+            return ev if any(e["type"] == "click" for e in ev) else None
+        try:
+            where["events"] = wait_until(clicked, timeout=timeout, interval=0.1,
+                                         what="the click to reach the message")
+        except TimeoutError:
+            raise ThunderbirdError("no click reached the message document at %r" % (where,))
+        return where
+
+    _COMPOSE_JS = r"""
+      function composeWins() {
+        return [...Services.wm.getEnumerator("msgcompose")].filter(w => !w.closed);
+      }
+      function composeWin() {
+        const ws = composeWins();
+        if (!ws.length) throw new Error("no compose window open");
+        return ws[ws.length - 1];
+      }
+    """
+
+    def compose_windows(self):
+        """How many compose windows are open."""
+        return self.execute(self._COMPOSE_JS + "return composeWins().length;")
+
+    def compose_fields(self):
+        """What the (newest) compose window shows: to, cc, bcc (the address
+        pills' full addresses, lists), subject (the subject field), from
+        (the From/identity field), identity (its key), body (the editor's
+        text), html (composing HTML), pending (text typed in the address
+        inputs, not yet a pill), ready (the window finished loading),
+        send_enabled (cmd_sendNow)."""
+        return self.execute(self._COMPOSE_JS + r"""
+          const w = composeWin();
+          const doc = w.document;
+          if (doc.readyState != "complete" || !w.gLoadingComplete ||
+              !doc.getElementById("msgSubject"))
+            return {ready: false};
+          const pills = id => [...doc.querySelectorAll("#" + id + " > mail-address-pill")]
+            .map(p => p.fullAddress);
+          let body = null;
+          try { body = doc.getElementById("messageEditor").contentDocument.body.innerText; }
+          catch (e) {}
+          let sendEnabled = false;
+          try { sendEnabled = w.defaultController.isCommandEnabled("cmd_sendNow"); } catch (e) {}
+          return {
+            ready: true,
+            to: pills("toAddrContainer"), cc: pills("ccAddrContainer"),
+            bcc: pills("bccAddrContainer"),
+            pending: [...doc.querySelectorAll("input.address-row-input")]
+              .map(i => i.value).filter(Boolean),
+            subject: doc.getElementById("msgSubject").value,
+            from: doc.getElementById("msgIdentity").value,
+            identity: w.gCurrentIdentity ? w.gCurrentIdentity.key : null,
+            html: !!(w.gMsgCompose && w.gMsgCompose.composeHTML),
+            body, send_enabled: sendEnabled,
+          };
+        """)
+
+    def wait_compose(self, timeout=30):
+        """Wait until a compose window is open and loaded; compose_fields()."""
+        t0 = time.monotonic()
+
+        def ready():
+            if not self.compose_windows():
+                return None
+            f = self.compose_fields()
+            return f if f["ready"] else None
+        v = wait_until(ready, timeout=timeout, interval=0.1, what="a compose window")
+        self.timings["wait_compose"] = time.monotonic() - t0
+        return v
+
+    def compose_send(self, how="button", timeout=60):
+        """Send the message of the (newest) compose window: how="button"
+        clicks its Send button through XTEST (as click_link() clicks a
+        link), how="command" runs cmd_sendNow (what the button and Ctrl+Enter
+        do).  Waits until the window has closed (Thunderbird closes it once
+        the message is sent and its copy filed); raises ThunderbirdError
+        with the alerts shown meanwhile when it does not."""
+        if how == "command":
+            self.execute(self._COMPOSE_JS + r"""
+              const w = composeWin();
+              if (!w.defaultController.isCommandEnabled("cmd_sendNow"))
+                throw new Error("cmd_sendNow is disabled");
+              w.goDoCommand("cmd_sendNow");
+              return true;
+            """)
+        elif how == "button":
+            where = self.execute(self._COMPOSE_JS + r"""
+              const w = composeWin();
+              w.focus();
+              const b = w.document.getElementById("button-send");
+              if (!b || b.disabled) throw new Error("no enabled Send button");
+              const r = b.getBoundingClientRect();
+              const cx = r.left + r.width / 2, cy = r.top + r.height / 2;
+              const hit = w.document.elementFromPoint(cx, cy);
+              if (!hit || !(hit == b || b.contains(hit)))
+                throw new Error("the Send button is covered by " + (hit && hit.localName));
+              const s = w.devicePixelRatio;
+              return {x: (w.mozInnerScreenX + cx) * s, y: (w.mozInnerScreenY + cy) * s};
+            """)
+            x11 = X11(self.display)
+            try:
+                x11.click(where["x"], where["y"])
+            finally:
+                x11.close()
+        else:
+            raise ValueError("how: button or command")
+        t0 = time.monotonic()
+        try:
+            wait_until(lambda: self.compose_windows() == 0, timeout=timeout, interval=0.2,
+                       what="the compose window to close after sending")
+        except TimeoutError as e:
+            raise ThunderbirdError("%s; alerts: %r" % (e, self.alerts()))
+        self.timings["compose_send"] = time.monotonic() - t0
 
     # ------------------------------------------------------------ evidence
 
