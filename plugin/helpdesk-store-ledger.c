@@ -243,9 +243,9 @@ int helpdesk_store_ticket_action(struct helpdesk_store *store,
 	const char *ticket_str = t_strdup(dec2str(ticket));
 	const char *now_str = t_strdup(dec2str(now));
 	const char *set, *set_arg, *event_key, *detail, *message_key = "";
-	const char *update, *owner;
+	const char *update, *owner, *error;
 	unsigned int rows = 0;
-	bool found, tag_changed;
+	bool found;
 
 	*changed_r = FALSE;
 	i_zero(&row);
@@ -291,14 +291,17 @@ int helpdesk_store_ticket_action(struct helpdesk_store *store,
 	if (helpdesk_db_commit(&trans, error_r) < 0)
 		return -1;
 	*changed_r = rows > 0;
+	/* the action is committed: what follows it can fail without
+	   taking it back */
 	if (*changed_r && kind == HELPDESK_ACTION_ESCALATE &&
 	    helpdesk_store_route_ticket(store, ticket, now, TRUE, &owner,
-					error_r) < 0)
-		return -1;
-	if (*changed_r && ledger_action_moves_clocks(kind) &&
-	    helpdesk_store_sla_refresh(store, ticket, now, &tag_changed,
-				       error_r) < 0)
-		return -1;
+					&error) < 0) {
+		e_warning(store->event, "ticket %llu: escalated, but routing "
+			  "it to the new tier's team failed: %s",
+			  (unsigned long long)ticket, error);
+	}
+	if (*changed_r && ledger_action_moves_clocks(kind))
+		helpdesk_store_sla_refresh_after(store, ticket, now);
 	return 0;
 }
 

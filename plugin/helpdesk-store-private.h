@@ -60,6 +60,12 @@ void helpdesk_store_sla_new_ticket(struct helpdesk_store *store,
 				   const char *columns_r[STORE_SLA_NEW_COLUMNS]);
 void helpdesk_store_sla_free(struct helpdesk_store *store);
 
+/* After a committed change that moves the ticket's clocks: refresh them;
+   a failure is logged and leaves the ticket due for the sweep, never an
+   error of the change (a delivery or an agent's action) that stands. */
+void helpdesk_store_sla_refresh_after(struct helpdesk_store *store,
+				      uint64_t ticket, int64_t now);
+
 /* Routing's statements in trans (helpdesk-store-route.c): the ticket
    ticket_arg (its id, or with by_origin its origin message's key) goes to
    the next available agent of its team when the team routes

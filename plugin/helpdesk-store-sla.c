@@ -474,6 +474,31 @@ store_sla_refresh_once(struct helpdesk_store *store, uint64_t ticket,
 	return 0;
 }
 
+void helpdesk_store_sla_refresh_after(struct helpdesk_store *store,
+				     uint64_t ticket, int64_t now)
+{
+	const char *error, *args[3];
+	bool tag_changed;
+
+	if (helpdesk_store_sla_refresh(store, ticket, now, &tag_changed,
+				       &error) == 0)
+		return;
+	/* the change itself is committed: it stands. The sweep brings the
+	   clocks up to date: the ticket is due for it now. */
+	e_warning(store->event, "ticket %llu: SLA clocks not brought up to "
+		  "date (the next sweep does it): %s",
+		  (unsigned long long)ticket, error);
+	args[0] = dec2str(now);
+	args[1] = dec2str(ticket);
+	args[2] = NULL;
+	if (helpdesk_sql_exec(store, "UPDATE hd_tickets SET sla_next = ? "
+			      "WHERE id = ?", args, &error) < 0) {
+		e_warning(store->event, "ticket %llu: marking it for the "
+			  "sweep failed too: %s", (unsigned long long)ticket,
+			  error);
+	}
+}
+
 int helpdesk_store_sla_refresh(struct helpdesk_store *store, uint64_t ticket,
 			       int64_t now, bool *tag_changed_r,
 			       const char **error_r)

@@ -347,7 +347,6 @@ int helpdesk_store_record_message(struct helpdesk_store *store,
 	bool by_origin = msg->ev_created;
 	bool has_ticket = msg->ticket != 0 || by_origin;
 	unsigned int reopened = 0, resumed = 0, routed = 0;
-	bool tag_changed;
 	int ret;
 
 	*ticket_r = msg->ticket;
@@ -460,10 +459,8 @@ int helpdesk_store_record_message(struct helpdesk_store *store,
 	store_clear_locations(store);
 	if (reopened_r != NULL)
 		*reopened_r = reopened > 0;
-	if ((reopened > 0 || resumed > 0) &&
-	    helpdesk_store_sla_refresh(store, msg->ticket, msg->now,
-				       &tag_changed, error_r) < 0)
-		return -1;
+	if (reopened > 0 || resumed > 0)
+		helpdesk_store_sla_refresh_after(store, msg->ticket, msg->now);
 	if (!by_origin)
 		return 0;
 

@@ -687,6 +687,68 @@ def scenario_concurrent_reconcile(t):
         dc.cleanup()
 
 
+def scenario_sla_refresh_fails(t):
+    """The SLA clocks' refresh, which follows a committed change in its own
+    transaction, fails (a trigger refuses its UPDATE): the change stands --
+    the agent's resolve is answered OK, the customer's reopening reply is
+    filed as part of the ticket, not hd-pending --, a warning is logged
+    and the ticket is left due for the sweep, which brings the clocks up
+    to date once the store works again."""
+    name = "SLA refresh fails"
+    dc = start(t, name)
+    if dc is None:
+        return
+    try:
+        m = make_message(subject="Clocks", sender="cara@customer.example")
+        assert dc.deliver(m, sender="cara@customer.example").ok
+        uid = by_msgid(dc.queue("alice"), msgid_of(m))[0]["uid"]
+        with dc.imap("alice") as c:
+            c.select("Public/Queue")
+            typ, _ = c.uid("STORE", str(uid), "+FLAGS", "(hd-claim)")
+        dc.sql_write("CREATE TRIGGER hd_test_sla_fault BEFORE UPDATE OF "
+                     "sla_seen ON hd_tickets BEGIN SELECT RAISE(ABORT, "
+                     "'injected SLA fault'); END")
+        since = dc.log_mark()
+        with dc.imap("alice") as c:
+            c.select("Public/Queue")
+            typ, dat = c.uid("STORE", str(uid), "+FLAGS", "(hd-resolved)")
+        t.ok(typ == "OK", "%s: the agent's resolve is answered OK" % name, repr(dat))
+        t.eq(dc.sql("SELECT status FROM hd_tickets WHERE id = 1"), [("resolved",)],
+             "%s: and the ticket is resolved in the store" % name)
+        t.ok("SLA clocks not brought up to date (the next sweep does it): "
+             "injected SLA fault" in dc.log(since),
+             "%s: the failed refresh is logged as a warning" % name, dc.log(since)[-1500:])
+        due = dc.sql("SELECT sla_next FROM hd_tickets WHERE id = 1")[0][0]
+        t.ok(0 < due <= time.time() + 1, "%s: the ticket is left due for the sweep" % name,
+             repr(due))
+
+        f = make_message(subject="Re: [#1] Clocks", sender="cara@customer.example",
+                         in_reply_to=msgid_of(m), references=msgid_of(m))
+        r = dc.deliver(f, sender="cara@customer.example")
+        q = by_msgid(dc.queue("alice"), msgid_of(f))
+        t.ok(r.ok and q and ticket_hdr(q[0]) == "1" and "hd-pending" not in q[0]["keywords"],
+             "%s: the customer's reply is filed in ticket 1, not hd-pending" % name,
+             lambda: "%r %r" % (r, q and sorted(q[0]["keywords"])))
+        t.eq(dc.sql("SELECT status FROM hd_tickets WHERE id = 1"), [("open",)],
+             "%s: and it reopened the ticket" % name)
+
+        dc.sql_write("DROP TRIGGER hd_test_sla_fault")
+        dc.doveadm("helpdesk", "sweep", "-u", "support")
+        seen, nxt = dc.sql("SELECT sla_seen, sla_next FROM hd_tickets WHERE id = 1")[0]
+        reopened = dc.sql("SELECT MAX(id) FROM hd_events WHERE ticket_id = 1 "
+                          "AND kind = 'reopened'")[0][0]
+        met = dc.sql("SELECT kind, detail FROM hd_events WHERE ticket_id = 1 "
+                     "AND kind LIKE 'sla_%'")
+        t.ok(seen == reopened and nxt > time.time() and
+             met == [("sla_met", "resolution")],
+             "%s: the sweep then folds the events into the clocks: the "
+             "resolution met, the next deadline ahead" % name,
+             "sla_seen %r (reopened %r), sla_next %r, %r" % (seen, reopened, nxt, met))
+    finally:
+        dc.stop()
+        dc.cleanup()
+
+
 def main():
     t = Tap()
     if plugin_or_skip(t, "fault tests") is None:
@@ -694,7 +756,7 @@ def main():
     t0 = time.monotonic()
     for fn in (scenario_missing, scenario_unwritable, scenario_locked, scenario_corrupt,
                scenario_lost_store_state, scenario_invalid_settings, scenario_crash, scenario_fresh_store_race,
-               scenario_concurrent_reconcile):
+               scenario_concurrent_reconcile, scenario_sla_refresh_fails):
         s = time.monotonic()
         with t.check("%s runs to the end" % fn.__name__):
             fn(t)
