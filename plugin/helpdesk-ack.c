@@ -13,6 +13,7 @@
 #include "helpdesk-calendar.h"
 #include "helpdesk-tag.h"
 #include "helpdesk-customer-mail.h"
+#include "helpdesk-submit.h"
 #include "helpdesk-ack.h"
 
 /* "4 hours", "30 minutes", "2 days" (the largest unit that fits
@@ -138,6 +139,13 @@ void helpdesk_ack_committed(struct helpdesk_user *huser,
 	    intake->pending || intake->ticket == 0 ||
 	    intake->action != HELPDESK_THREAD_NEW)
 		return;
+	if (!helpdesk_submit_available(user)) {
+		/* doveadm reconcile opened it: no way to send from here */
+		e_info(huser->event, "ticket %llu: no acknowledgement: %s "
+		       "can't send mail", (unsigned long long)intake->ticket,
+		       user->service);
+		return;
+	}
 	T_BEGIN {
 		store = helpdesk_user_store(huser, FALSE, NULL, &error);
 		if (store == NULL) {

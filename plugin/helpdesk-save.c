@@ -417,11 +417,9 @@ helpdesk_save_delivered(struct mailbox *box, struct helpdesk_user *huser,
 	array_foreach_elem(&ht->intakes, intake) {
 		if (!intake->pending && !ht->reconciling)
 			reconcile = TRUE;
-		/* the customer is told the new ticket's number; not for
-		   reconcile's late ones (doveadm can't send mail) */
-		if (!ht->reconciling)
-			helpdesk_ack_committed(huser, box->storage->user,
-					       intake);
+		/* the customer is told the new ticket's number, also when
+		   reconcile opens it late (in a process that can send) */
+		helpdesk_ack_committed(huser, box->storage->user, intake);
 	}
 	reconcile = reconcile && helpdesk_reconcile_due(huser);
 	if (array_count(&reopened) == 0 && !reconcile)

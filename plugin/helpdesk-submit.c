@@ -35,6 +35,11 @@ submit_settings(struct mail_user *user)
 	return NULL;
 }
 
+bool helpdesk_submit_available(struct mail_user *user)
+{
+	return submit_settings(user) != NULL;
+}
+
 int helpdesk_submit(struct mail_user *user, struct event *event,
 		    const char *rcpt, const string_t *message,
 		    const char **error_r)

@@ -8,6 +8,9 @@
 struct mail_user;
 struct event;
 
+/* Can this process send mail (lmtp, lda and imap can; doveadm can't)? */
+bool helpdesk_submit_available(struct mail_user *user);
+
 /* Send message (a whole message, CRLF) to rcpt. Returns 1 when it was
    handed on, 0 when it was refused for good, -1 on a temporary failure
    or when this process has no submission settings (doveadm), with
