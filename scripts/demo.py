@@ -7,6 +7,7 @@ store and doveadm make of it.  --keep leaves it running."""
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -156,6 +157,22 @@ def workflow(dc):
     db.close()
 
 
+def vip_by_sieve(dc):
+    """A VIP listed with doveadm is routed as VIP by the shipped Sieve
+    script, through the extension vnd.dovecot.helpdesk."""
+    print("\n$ doveadm helpdesk vip add -n 'key account' acme.example")
+    dc.doveadm("helpdesk", "vip", "add", "-n", "key account", "acme.example")
+    res = dc.deliver(hdtest.make_message(
+        subject="Our license server rejects every login",
+        sender="it@hq.acme.example", message_id="<demo-vip@hq.acme.example>"),
+        sender="it@hq.acme.example")
+    kws = [sorted(m["keywords"]) for m in dc.queue("alice")
+           if m["message_id"] == "<demo-vip@hq.acme.example>"]
+    print("  it@hq.acme.example writes -> %d; the Sieve script's "
+          "helpdesk_vip test: %s" % (res.code, " ".join(kws[0]) if kws else "-"))
+    OUTBOX.new(wait=3)
+
+
 def rating(dc):
     """The customer of the resolved ticket 1 gets a rating request and
     clicks "5": their client sends a mail to the link's address."""
@@ -240,6 +257,17 @@ def main():
     dc.extra_config = hdtest.VIEWS_NAMESPACE
     global OUTBOX
     OUTBOX = dc.capture_outgoing()
+    # the Sieve extension vnd.dovecot.helpdesk, from the build
+    sieve_so = os.path.join(os.path.dirname(dc.plugin or ""), "..", "..",
+                            "sieve", ".libs", "lib90_sieve_helpdesk_plugin.so")
+    if os.path.isfile(sieve_so):
+        own = os.path.join(dc.root, "sieve-modules")
+        os.makedirs(own, exist_ok=True)
+        os.chmod(own, 0o755)
+        shutil.copy2(sieve_so, own)
+        dc.settings["sieve_plugins"] = "sieve_helpdesk"
+        dc.settings["sieve_plugin_dir"] = own
+        dc.settings["sieve_global_extensions"] = "+vnd.dovecot.helpdesk"
     if not dc.plugin:
         sys.exit("demo: HD_PLUGIN is not set (run scripts/demo.sh)")
     dc.start()
@@ -268,6 +296,8 @@ def main():
                   msg["Auto-Submitted"],
                   "\n".join("    | " + line for line in
                             hdtest.body_text(msg).splitlines())))
+    if "sieve_plugins" in dc.settings:
+        vip_by_sieve(dc)
     for user in ("alice", "bob"):
         show_queue(dc, user, "New tickets")
     workflow(dc)
