@@ -30,7 +30,7 @@ static const char *
 csat_find_in(const struct helpdesk_customer_settings *set, const char *value)
 {
 	const struct message_address *addr;
-	size_t user_len = strlen(set->support_user);
+	const char *detail;
 
 	if (value == NULL)
 		return NULL;
@@ -38,16 +38,12 @@ csat_find_in(const struct helpdesk_customer_settings *set, const char *value)
 				     (const unsigned char *)value,
 				     strlen(value), CSAT_MAX_ADDRESSES, 0);
 	for (; addr != NULL; addr = addr->next) {
-		if (addr->mailbox == NULL || addr->domain == NULL ||
-		    strcasecmp(addr->domain, set->support_domain) != 0 ||
-		    strncasecmp(addr->mailbox, set->support_user,
-				user_len) != 0 ||
-		    addr->mailbox[user_len] != set->delimiter)
-			continue;
-		if (strncasecmp(addr->mailbox + user_len + 1,
-				HELPDESK_CSAT_DETAIL_PREFIX,
+		detail = helpdesk_customer_address_detail(set, addr->mailbox,
+							  addr->domain);
+		if (detail != NULL &&
+		    strncasecmp(detail, HELPDESK_CSAT_DETAIL_PREFIX,
 				strlen(HELPDESK_CSAT_DETAIL_PREFIX)) == 0)
-			return addr->mailbox + user_len + 1;
+			return detail;
 	}
 	return NULL;
 }

@@ -15,21 +15,32 @@
 #include "helpdesk-submit.h"
 #include "helpdesk-customer-mail.h"
 
+const char *
+helpdesk_customer_address_detail(const struct helpdesk_customer_settings *set,
+				 const char *mailbox, const char *domain)
+{
+	size_t user_len;
+
+	if (set->support_address == NULL || mailbox == NULL ||
+	    domain == NULL || strcasecmp(domain, set->support_domain) != 0)
+		return NULL;
+	user_len = strlen(set->support_user);
+	if (strncasecmp(mailbox, set->support_user, user_len) != 0)
+		return NULL;
+	if (mailbox[user_len] == '\0')
+		return "";
+	return mailbox[user_len] == set->delimiter ?
+		mailbox + user_len + 1 : NULL;
+}
+
 bool helpdesk_customer_address_is_ours(
 	const struct helpdesk_customer_settings *set, const char *address)
 {
 	const char *at = strrchr(address, '@');
-	size_t user_len;
 
-	if (set->support_address == NULL || at == NULL ||
-	    strcasecmp(at + 1, set->support_domain) != 0)
-		return FALSE;
-	user_len = strlen(set->support_user);
-	if ((size_t)(at - address) < user_len ||
-	    strncasecmp(address, set->support_user, user_len) != 0)
-		return FALSE;
-	return address + user_len == at ||
-		address[user_len] == set->delimiter;
+	return at != NULL &&
+		helpdesk_customer_address_detail(set,
+			t_strdup_until(address, at), at + 1) != NULL;
 }
 
 int helpdesk_customer_may_write(struct helpdesk_user *huser,

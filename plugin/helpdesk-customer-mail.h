@@ -10,6 +10,14 @@ struct helpdesk_store;
 struct helpdesk_customer_settings;
 struct mail_user;
 
+/* The detail of an address of the help desk itself (mailbox@domain, the
+   support address with or without a detail): "" for the plain support
+   address, "anything" for support+anything@domain, NULL for an address
+   that is not the help desk's. */
+const char *
+helpdesk_customer_address_detail(const struct helpdesk_customer_settings *set,
+				 const char *mailbox, const char *domain);
+
 /* An address of the help desk itself: the support address with or
    without a detail (support+anything@domain). */
 bool helpdesk_customer_address_is_ours(
