@@ -28,6 +28,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "lib"))
 
 from hdtest import (HOST, VIEWS_NAMESPACE, Dovecot, make_message, msgid_of,  # noqa: E402
                     plugin_or_skip, sla_sweep)
+from hdproc import poll as wait  # noqa: E402
 from tap import Tap  # noqa: E402
 
 QUEUE = "Public/Queue"
@@ -40,16 +41,6 @@ AT_RISK = "Helpdesk/At risk"
 SLA_SETTINGS = {"helpdesk_sla_first_response": "normal=6s",
                 "helpdesk_sla_resolution": "normal=60s",
                 "helpdesk_sla_warn": "50pct"}
-
-
-def wait(pred, timeout=15.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        v = pred()
-        if v:
-            return v
-        time.sleep(0.2)
-    return pred()
 
 
 def alert(tb, want, timeout=20):

@@ -43,6 +43,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "lib"))
 
 from hdtest import (HOST, Dovecot, body_text, free_port, hd_keywords, make_message,  # noqa: E402
                     msgid_of, plugin_or_skip, ticket_of)
+from hdproc import poll as wait  # noqa: E402
 from tap import Tap  # noqa: E402
 
 QUEUE = "Public/Queue"
@@ -52,16 +53,6 @@ SECRET = "0123456789abcdef-test-secret"
 SETTINGS = {"helpdesk_support_address": SUPPORT, "helpdesk_ack": "yes",
             "helpdesk_csat": "yes", "helpdesk_csat_secret": SECRET}
 USERS = ("support", "alice", "bob", "carol", "dana")
-
-
-def wait(pred, timeout=15.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        v = pred()
-        if v:
-            return v
-        time.sleep(0.2)
-    return pred()
 
 
 # --------------------------------------------------------------------------

@@ -64,6 +64,19 @@ def wait_until(predicate, timeout=10.0, interval=0.05, what="condition"):
         time.sleep(interval)
 
 
+def poll(predicate, timeout=15.0, interval=0.2):
+    """Poll predicate() until it returns a true value or timeout seconds
+    pass; return its last value (no exception: the caller's check reports
+    it)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        v = predicate()
+        if v:
+            return v
+        time.sleep(interval)
+    return predicate()
+
+
 def read_text(path, since=0):
     """A log file's text from byte offset since ("" while it is
     missing)."""
