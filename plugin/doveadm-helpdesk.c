@@ -605,10 +605,13 @@ void doveadm_helpdesk_plugin_init(struct module *module ATTR_UNUSED)
 	doveadm_cmd_register_ver2(&doveadm_helpdesk_cmd_client_config);
 	doveadm_cmd_register_ver2(&doveadm_helpdesk_cmd_sweep);
 	doveadm_cmd_register_ver2(&doveadm_helpdesk_cmd_stats);
+	doveadm_cmd_register_ver2(&doveadm_helpdesk_cmd_report);
 	for (i = 0; i < doveadm_helpdesk_team_commands_count; i++)
 		doveadm_cmd_register_ver2(&doveadm_helpdesk_team_commands[i]);
 	for (i = 0; i < doveadm_helpdesk_vip_commands_count; i++)
 		doveadm_cmd_register_ver2(&doveadm_helpdesk_vip_commands[i]);
+	for (i = 0; i < doveadm_helpdesk_game_commands_count; i++)
+		doveadm_cmd_register_ver2(&doveadm_helpdesk_game_commands[i]);
 }
 
 void doveadm_helpdesk_plugin_deinit(void)

@@ -37,6 +37,13 @@ extern const unsigned int doveadm_helpdesk_team_commands_count;
 extern struct doveadm_cmd_ver2 doveadm_helpdesk_vip_commands[];
 extern const unsigned int doveadm_helpdesk_vip_commands_count;
 
+/* doveadm-helpdesk-game.c: leaderboard, agent stats, game ... */
+extern struct doveadm_cmd_ver2 doveadm_helpdesk_game_commands[];
+extern const unsigned int doveadm_helpdesk_game_commands_count;
+
+/* doveadm-helpdesk-report.c */
+extern struct doveadm_cmd_ver2 doveadm_helpdesk_cmd_report;
+
 /* doveadm-helpdesk-client.c */
 extern struct doveadm_cmd_ver2 doveadm_helpdesk_cmd_client_config;
 /* doveadm-helpdesk-sla.c */

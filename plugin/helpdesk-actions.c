@@ -13,6 +13,7 @@
 #include "helpdesk-notice.h"
 #include "helpdesk-actions.h"
 #include "helpdesk-csat.h"
+#include "helpdesk-game-user.h"
 
 /* An agent's action may wait this long for other writers of the store */
 #define HELPDESK_AGENT_BUSY_MSECS 10000
@@ -651,6 +652,9 @@ void helpdesk_actions_finish(struct mailbox *committed,
 	/* the customers of resolved tickets are asked for a rating */
 	array_foreach_elem(&ht->resolved, ticket)
 		helpdesk_csat_resolved(huser, committed->storage->user, ticket);
+	/* the agent sees the points at once */
+	if (array_is_created(&ht->updates) && array_count(&ht->updates) > 0)
+		helpdesk_game_after_actions(huser);
 }
 
 void helpdesk_actions_refused(struct mailbox *box,

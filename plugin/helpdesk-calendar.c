@@ -370,6 +370,38 @@ const char *helpdesk_calendar_get_timezone(const struct helpdesk_calendar *cal)
 	return cal->timezone;
 }
 
+void helpdesk_calendar_localtime(const struct helpdesk_calendar *cal,
+				 time_t t, struct tm *tm_r)
+{
+	struct calendar_zone zone;
+
+	if (cal == NULL) {
+		if (localtime_r(&t, tm_r) == NULL)
+			i_zero(tm_r);
+		return;
+	}
+	calendar_zone_enter(cal, &zone);
+	if (localtime_r(&t, tm_r) == NULL)
+		i_zero(tm_r);
+	calendar_zone_leave(&zone);
+}
+
+time_t helpdesk_calendar_mktime(const struct helpdesk_calendar *cal,
+				const struct tm *tm)
+{
+	struct calendar_zone zone;
+	struct tm copy = *tm;
+	time_t t;
+
+	copy.tm_isdst = -1;
+	if (cal == NULL)
+		return mktime(&copy);
+	calendar_zone_enter(cal, &zone);
+	t = mktime(&copy);
+	calendar_zone_leave(&zone);
+	return t;
+}
+
 /* Parsing */
 
 static const char *calendar_minutes_str(unsigned int minutes)

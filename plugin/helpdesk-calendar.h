@@ -61,6 +61,15 @@ bool helpdesk_calendar_is_always(const struct helpdesk_calendar *cal);
 /* The calendar's zone name, or NULL for the process's zone. */
 const char *helpdesk_calendar_get_timezone(const struct helpdesk_calendar *cal);
 
+/* The local time of t in the calendar's zone (cal NULL: the process's
+   zone), as localtime_r() gives it. */
+void helpdesk_calendar_localtime(const struct helpdesk_calendar *cal,
+				 time_t t, struct tm *tm_r);
+/* The instant of local time tm in the calendar's zone, as mktime() with
+   tm_isdst = -1 gives it (fields out of range are normalized). */
+time_t helpdesk_calendar_mktime(const struct helpdesk_calendar *cal,
+				const struct tm *tm);
+
 /* The moment at which `seconds` of business time have passed, counting
    from start. With seconds == 0 (or negative, taken as 0) it is the first
    business moment >= start. A target that ends exactly at a closing time

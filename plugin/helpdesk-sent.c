@@ -17,6 +17,7 @@
 #include "helpdesk-storage-private.h"
 #include "helpdesk-ticket-sync.h"
 #include "helpdesk-sent.h"
+#include "helpdesk-game-user.h"
 
 /* Without registered agents, an agent is whoever can see a queue (the
    queue's ACL): a customer with a mailbox on the same server is none. */
@@ -145,4 +146,7 @@ void helpdesk_sent_committed(struct mailbox *committed,
 				(unsigned long long)ticket, error);
 		}
 	}
+	/* the replying agent sees the points at once */
+	if (array_count(&tickets) > 0)
+		helpdesk_game_after_actions(huser);
 }

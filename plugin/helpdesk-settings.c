@@ -256,6 +256,13 @@ int helpdesk_settings_parse(pool_t pool, helpdesk_settings_getenv_t *getenv,
 					 &set_r->lead, error_r) < 0)
 		return -1;
 
+	set_r->game_enabled = TRUE;
+	value = getenv("helpdesk_game", context);
+	if (value != NULL && *value != '\0' &&
+	    helpdesk_settings_parse_bool("helpdesk_game", value,
+					 &set_r->game_enabled, error_r) < 0)
+		return -1;
+
 	/* a bad SLA setting turns the clocks off, nothing else */
 	set_r->sla_enabled = TRUE;
 	value = getenv("helpdesk_sla", context);

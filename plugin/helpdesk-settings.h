@@ -38,6 +38,11 @@ struct helpdesk_settings {
 	   some of them) */
 	const char *business_hours, *timezone, *holidays;
 
+	/* the game (helpdesk_game, default yes): points folded after
+	   agents' actions, the METADATA entries; off, the ledger still
+	   records everything and doveadm folds when it reads */
+	bool game_enabled;
+
 	/* the mail to customers: acknowledgement, rating request
 	   (helpdesk-customer-settings.h) */
 	struct helpdesk_customer_settings customer;

@@ -25,6 +25,7 @@
 #include "helpdesk-views.h"
 #include "helpdesk-storage.h"
 #include "helpdesk-availability.h"
+#include "helpdesk-game-user.h"
 #include "helpdesk-rewrite.h"
 
 struct helpdesk_storage_module helpdesk_storage_module =
@@ -265,10 +266,14 @@ void helpdesk_mailbox_allocated(struct mailbox *box)
 	if (box->inbox_user && !huser->delivery) {
 		/* an agent's METADATA says away or back */
 		helpdesk_availability_mailbox_allocated(box);
+		/* and reads the game's stats */
+		helpdesk_game_mailbox_allocated(box, FALSE);
 	}
 	kind = helpdesk_box_kind(huser, box);
 	if (kind == HELPDESK_BOX_NONE)
 		return;
+	if (kind == HELPDESK_BOX_QUEUE && !huser->delivery)
+		helpdesk_game_mailbox_allocated(box, TRUE);
 	if (kind == HELPDESK_BOX_VIEW) {
 		helpdesk_view_mailbox_allocated(box);
 		return;

@@ -59,6 +59,11 @@ void helpdesk_store_sla_new_ticket(struct helpdesk_store *store,
 				   bool vip, int64_t now,
 				   const char *columns_r[STORE_SLA_NEW_COLUMNS]);
 void helpdesk_store_sla_free(struct helpdesk_store *store);
+/* The calendar of team's periods and business hours (its time zone), by
+   the settings given to helpdesk_store_set_sla() and the team's
+   overrides; NULL: the process's zone. */
+const struct helpdesk_calendar *
+helpdesk_store_team_calendar(struct helpdesk_store *store, const char *team);
 
 /* After a committed change that moves the ticket's clocks: refresh them;
    a failure is logged and leaves the ticket due for the sweep, never an

@@ -149,14 +149,15 @@ store_sla_team_load(struct helpdesk_store *store, const char *team,
 	return 0;
 }
 
-/* The policy of a ticket of team, NULL: no clocks. */
+/* The policy of a ticket of team (whether clocks are kept or not),
+   NULL: no settings known. */
 static const struct helpdesk_sla_policy *
-store_sla_policy(struct helpdesk_store *store, const char *team)
+store_sla_team_policy(struct helpdesk_store *store, const char *team)
 {
 	struct helpdesk_store_sla *sla = store->sla;
 	struct store_sla_team *entry;
 
-	if (sla == NULL || sla->set == NULL || !sla->set->sla_enabled)
+	if (sla == NULL || sla->set == NULL)
 		return NULL;
 	if (team == NULL || *team == '\0')
 		return &sla->set->sla;
@@ -176,6 +177,25 @@ store_sla_policy(struct helpdesk_store *store, const char *team)
 		return &sla->set->sla;
 	}
 	return &entry->policy;
+}
+
+/* The policy of a ticket of team, NULL: no clocks. */
+static const struct helpdesk_sla_policy *
+store_sla_policy(struct helpdesk_store *store, const char *team)
+{
+	if (store->sla == NULL || store->sla->set == NULL ||
+	    !store->sla->set->sla_enabled)
+		return NULL;
+	return store_sla_team_policy(store, team);
+}
+
+const struct helpdesk_calendar *
+helpdesk_store_team_calendar(struct helpdesk_store *store, const char *team)
+{
+	const struct helpdesk_sla_policy *policy;
+
+	policy = store_sla_team_policy(store, team);
+	return policy == NULL ? NULL : policy->calendar;
 }
 
 bool helpdesk_store_sla_terms(struct helpdesk_store *store, const char *team,

@@ -14,8 +14,9 @@
 
 /* 1: tickets, messages, participants, events; 2: tickets.owner;
    3: tickets.tier and .vip, agents, teams; 4: SLA clocks (tickets),
-   teams' SLA overrides and routing, agents' availability */
-#define HELPDESK_SCHEMA_VERSION 5
+   teams' SLA overrides and routing, agents' availability; 5: customers
+   (VIPs, acknowledgements, ratings); 6: the game */
+#define HELPDESK_SCHEMA_VERSION 6
 /* driver-sqlite's busy timeout, which deliveries keep */
 #define HELPDESK_STORE_DEFAULT_BUSY_MSECS 1000
 /* how long the first processes wait while one creates a new store */
@@ -124,6 +125,73 @@
 	"CREATE INDEX IF NOT EXISTS hd_tickets_requester ON hd_tickets " \
 	"(requester)"
 
+/* Schema 6: the game (helpdesk-store-game.c): the rule versions, the fold
+   log, the points ledger, and what is derived from it. */
+#define SCHEMA_GAME_TABLES \
+	"CREATE TABLE IF NOT EXISTS hd_game_rules (" \
+	" version INTEGER PRIMARY KEY," \
+	" from_event BIGINT NOT NULL," \
+	" rules TEXT NOT NULL," \
+	" levels TEXT NOT NULL," \
+	" created BIGINT NOT NULL)", \
+	"CREATE TABLE IF NOT EXISTS hd_game_folds (" \
+	" start_event BIGINT PRIMARY KEY," \
+	" end_event BIGINT NOT NULL," \
+	" created BIGINT NOT NULL)", \
+	"CREATE TABLE IF NOT EXISTS hd_points (" \
+	" award_key TEXT PRIMARY KEY," \
+	" event_id BIGINT NOT NULL," \
+	" ticket_id BIGINT NOT NULL," \
+	" agent TEXT NOT NULL," \
+	" team TEXT NOT NULL DEFAULT ''," \
+	" rule TEXT NOT NULL," \
+	" points INTEGER NOT NULL," \
+	" created BIGINT NOT NULL)", \
+	"CREATE INDEX IF NOT EXISTS hd_points_ticket ON hd_points " \
+	"(ticket_id, event_id)", \
+	"CREATE INDEX IF NOT EXISTS hd_points_agent ON hd_points " \
+	"(agent, created)", \
+	"CREATE TABLE IF NOT EXISTS hd_game_agents (" \
+	" username TEXT PRIMARY KEY," \
+	" team TEXT NOT NULL DEFAULT ''," \
+	" points BIGINT NOT NULL DEFAULT 0," \
+	" peak BIGINT NOT NULL DEFAULT 0," \
+	" level INTEGER NOT NULL DEFAULT 1," \
+	" level_at BIGINT NOT NULL DEFAULT 0," \
+	" resolved INTEGER NOT NULL DEFAULT 0," \
+	" met_streak INTEGER NOT NULL DEFAULT 0," \
+	" fast INTEGER NOT NULL DEFAULT 0," \
+	" escalated INTEGER NOT NULL DEFAULT 0)", \
+	"CREATE TABLE IF NOT EXISTS hd_game_periods (" \
+	" period TEXT NOT NULL," \
+	" period_key TEXT NOT NULL," \
+	" team TEXT NOT NULL," \
+	" username TEXT NOT NULL," \
+	" points BIGINT NOT NULL DEFAULT 0," \
+	" earned BIGINT NOT NULL DEFAULT 0," \
+	" resolved INTEGER NOT NULL DEFAULT 0," \
+	" PRIMARY KEY (period, period_key, team, username))", \
+	"CREATE TABLE IF NOT EXISTS hd_badges (" \
+	" username TEXT NOT NULL," \
+	" badge TEXT NOT NULL," \
+	" period_key TEXT NOT NULL DEFAULT ''," \
+	" ticket_id BIGINT NOT NULL DEFAULT 0," \
+	" event_id BIGINT NOT NULL DEFAULT 0," \
+	" created BIGINT NOT NULL," \
+	" PRIMARY KEY (username, badge, period_key))", \
+	"CREATE INDEX IF NOT EXISTS hd_badges_created ON hd_badges " \
+	"(created)", \
+	"CREATE TABLE IF NOT EXISTS hd_game_levelups (" \
+	" username TEXT NOT NULL," \
+	" level INTEGER NOT NULL," \
+	" ticket_id BIGINT NOT NULL DEFAULT 0," \
+	" event_id BIGINT NOT NULL DEFAULT 0," \
+	" created BIGINT NOT NULL," \
+	" PRIMARY KEY (username, level))", \
+	"CREATE TABLE IF NOT EXISTS hd_game_teams (" \
+	" team TEXT PRIMARY KEY," \
+	" last_week TEXT NOT NULL DEFAULT '')"
+
 static const char *const schema_common[] = {
 	"CREATE TABLE IF NOT EXISTS hd_schema (version INTEGER NOT NULL)",
 	"CREATE TABLE IF NOT EXISTS hd_messages ("
@@ -147,6 +215,7 @@ static const char *const schema_common[] = {
 	SCHEMA_TICKET_SLA_INDEX,
 	SCHEMA_EVENTS_KIND_INDEX,
 	SCHEMA_CUSTOMER_TABLES,
+	SCHEMA_GAME_TABLES,
 	NULL
 };
 
@@ -354,6 +423,15 @@ static int store_upgrade_schema(struct helpdesk_store *store,
 	if (version < 5) {
 		static const char *const tables[] = {
 			SCHEMA_CUSTOMER_TABLES, NULL
+		};
+		unsigned int i;
+
+		for (i = 0; tables[i] != NULL; i++)
+			helpdesk_db_update(trans, tables[i], NULL, NULL);
+	}
+	if (version < 6) {
+		static const char *const tables[] = {
+			SCHEMA_GAME_TABLES, NULL
 		};
 		unsigned int i;
 

@@ -45,7 +45,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "lib"))
 
 from hdtest import Dovecot, hd_keywords, make_message, msgid_of, parse_fetch, \
     plugin_or_skip, start_checked, ticket_keywords, ticket_of  # noqa: E402
-from rawimap import RawImap  # noqa: E402
+from rawimap import RawImap, metadata as raw_metadata  # noqa: E402
 from tap import Tap  # noqa: E402
 
 USERS = ("support", "alice", "bob", "carol", "dave", "erin", "frank")
@@ -308,25 +308,9 @@ def store_flags(dc, user, uids, op, flags):
     return typ, dat
 
 
-# METADATA over a raw session: a value is NIL, "quoted" or a {n} literal
-_META_RE = re.compile(rb'^\* METADATA (?:"[^"]*"|\S+) \(\S+ '
-                      rb'(?:(NIL)|"((?:[^"\\]|\\.)*)"|\{\d+\}\r\n(.*))\)$', re.S)
-
-
 def metadata(dc, user, command):
     """(tagged reply, [values of untagged METADATA]) of one command."""
-    with RawImap(dc.imap_port, user) as c:
-        r = c.command(command)
-    values = []
-    for line in r.untagged:
-        m = _META_RE.match(line)
-        if m:
-            if m.group(1):
-                values.append(None)
-            else:
-                v = m.group(2) if m.group(2) is not None else m.group(3)
-                values.append(v.decode())
-    return r.tagged.decode("utf-8", "replace"), values
+    return raw_metadata(dc.imap_port, user, command)
 
 
 def set_away(dc, user, value, mailbox='""'):

@@ -135,3 +135,24 @@ class RawImap:
 
     def __exit__(self, *exc):
         self.close()
+
+
+# METADATA over a raw session: a value is NIL, "quoted" or a {n} literal
+_META_RE = re.compile(rb'^\* METADATA (?:"[^"]*"|\S+) \(\S+ '
+                      rb'(?:(NIL)|"((?:[^"\\]|\\.)*)"|\{\d+\}\r\n(.*))\)$', re.S)
+
+
+def metadata(port, user, command):
+    """(tagged reply, [values of untagged METADATA]) of one command."""
+    with RawImap(port, user) as c:
+        r = c.command(command)
+    values = []
+    for line in r.untagged:
+        m = _META_RE.match(line)
+        if m:
+            if m.group(1):
+                values.append(None)
+            else:
+                v = m.group(2) if m.group(2) is not None else m.group(3)
+                values.append(v.decode())
+    return r.tagged.decode("utf-8", "replace"), values

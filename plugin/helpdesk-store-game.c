@@ -1,0 +1,1146 @@
+/* Copyright (c) 2026 dovecot-helpdesk authors, see the included COPYING file */
+
+/* The game's fold (helpdesk-store-game.h): events -> points, totals,
+   levels, badges. Each batch reads the events after the cursor with what
+   the rules need to know about their tickets, works in memory over the
+   state as the fold before it left it, and writes everything in one
+   transaction whose first statement claims the cursor in the fold log. */
+
+#include "lib.h"
+#include "array.h"
+#include "hash.h"
+#include "str.h"
+#include "strnum.h"
+#include "helpdesk-calendar.h"
+#include "helpdesk-store.h"
+#include "helpdesk-store-private.h"
+#include "helpdesk-store-game.h"
+#include "helpdesk-store-game-private.h"
+
+#include <time.h>
+
+/* events per transaction */
+#define GAME_FOLD_BATCH 2000 /* also in GAME_EVENTS_QUERY */
+/* PostgreSQL numbers events when they are inserted, not when they are
+   committed: a fold leaves the last seconds' events for later, so that
+   one committed late is not passed by. SQLite commits in id order. */
+#define GAME_PGSQL_SETTLE_SECS 3
+
+/* The events that earn or cost something, with what the rules ask of
+   their tickets: the ticket's VIP flag and requester, for replies and
+   resolutions the replies before, for a first reply the ticket's
+   creation, for a resolution the reopenings before it and who escalated
+   the ticket last, for a rating the last resolution before it, and
+   whether the actor assigned the ticket to themselves. */
+#define GAME_EVENTS_QUERY \
+	"SELECT e.id, e.kind, e.actor, e.ticket_id, e.created, e.detail, " \
+	"COALESCE(t.vip, 0), COALESCE(t.requester, ''), " \
+	"CASE WHEN e.kind IN ('replied', 'resolved') THEN (" \
+	"SELECT COUNT(*) FROM hd_events p WHERE p.ticket_id = e.ticket_id " \
+	"AND p.kind = 'replied' AND p.id < e.id) ELSE 0 END, " \
+	"CASE WHEN e.kind = 'replied' THEN (" \
+	"SELECT MIN(c.created) FROM hd_events c " \
+	"WHERE c.ticket_id = e.ticket_id AND c.kind = 'created') " \
+	"ELSE 0 END, " \
+	"CASE WHEN e.kind = 'resolved' THEN (" \
+	"SELECT COUNT(*) FROM hd_events r WHERE r.ticket_id = e.ticket_id " \
+	"AND r.kind = 'reopened' AND r.id < e.id) ELSE 0 END, " \
+	"CASE WHEN e.kind = 'resolved' THEN (" \
+	"SELECT x.actor FROM hd_events x WHERE x.ticket_id = e.ticket_id " \
+	"AND x.kind = 'escalated' AND x.id < e.id ORDER BY x.id DESC " \
+	"LIMIT 1) ELSE NULL END, " \
+	"CASE WHEN e.kind = 'rated' THEN (" \
+	"SELECT MAX(s.id) FROM hd_events s WHERE s.ticket_id = e.ticket_id " \
+	"AND s.kind = 'resolved' AND s.id < e.id) ELSE 0 END, " \
+	"CASE WHEN EXISTS (SELECT 1 FROM hd_events a " \
+	"WHERE a.ticket_id = e.ticket_id AND a.kind = 'assigned' " \
+	"AND a.actor = e.actor AND a.detail = e.actor AND a.id < e.id) " \
+	"THEN 1 ELSE 0 END " \
+	"FROM hd_events e LEFT JOIN hd_tickets t ON t.id = e.ticket_id " \
+	"WHERE e.id > CAST(? AS BIGINT) AND e.kind IN ('replied', " \
+	"'resolved', 'reopened', 'sla_met', 'sla_breached', 'rated') " \
+	"ORDER BY e.id LIMIT 2000"
+
+#define GAME_CURSOR_QUERY \
+	"SELECT COALESCE(MAX(end_event), 0) FROM hd_game_folds"
+
+struct game_event {
+	uint64_t id, ticket;
+	const char *kind, *actor, *detail, *requester, *escalator;
+	int64_t created, ticket_created;
+	unsigned int replies_before, reopens_before;
+	uint64_t last_resolution;
+	bool vip, self_assigned;
+};
+
+/* points of a ticket, committed or of this batch */
+struct game_entry {
+	const char *award_key, *agent, *team, *rule;
+	uint64_t event_id, ticket;
+	int points;
+	int64_t created;
+	bool pending;
+};
+
+struct game_ticket {
+	uint64_t id;
+	ARRAY(struct game_entry) entries;
+};
+
+struct game_agent {
+	const char *username, *team, *role, *address;
+	int64_t points, peak, level_at;
+	unsigned int level, resolved, met_streak, fast, escalated;
+	/* loaded from hd_game_agents (or known to be new) */
+	bool loaded, dirty;
+	/* badges: "key/period" of every badge the agent has */
+	HASH_TABLE(const char *, void *) badges;
+};
+
+struct game_total {
+	const char *agent, *team, *period_key;
+	enum helpdesk_game_period period;
+	int64_t points, earned;
+	int resolved;
+	bool dirty;
+};
+
+struct game_team {
+	const char *name, *last_week;
+	bool dirty;
+};
+
+struct game_badge_new {
+	const char *agent, *badge, *period_key;
+	uint64_t ticket, event_id;
+	int64_t created;
+};
+
+struct game_levelup {
+	const char *agent;
+	unsigned int level;
+	uint64_t ticket, event_id;
+	int64_t created;
+};
+
+struct game_fold {
+	struct helpdesk_store *store;
+	pool_t pool;
+	struct helpdesk_game_versions versions;
+	/* registered agents (none: everybody plays, without a team) */
+	HASH_TABLE(const char *, struct game_agent *) agents;
+	HASH_TABLE(const char *, struct game_total *) totals;
+	HASH_TABLE(const char *, struct game_team *) teams;
+	HASH_TABLE(void *, struct game_ticket *) tickets;
+	ARRAY(struct game_event) events;
+	ARRAY(struct game_entry) new_entries;
+	ARRAY(struct game_badge_new) new_badges;
+	ARRAY(struct game_levelup) new_levelups;
+	bool registered_agents;
+	/* the rules and curve of the event at hand */
+	const struct helpdesk_game_rules *rules;
+	const struct helpdesk_game_levels *levels;
+};
+
+static int game_fold_load_agents(struct game_fold *fold, const char **error_r)
+{
+	struct helpdesk_db_result *result;
+	struct game_agent *agent;
+	int ret;
+
+	result = helpdesk_db_query(fold->store->db, "SELECT username, team, "
+				   "role, address FROM hd_agents", NULL);
+	while ((ret = helpdesk_db_result_next_row(result)) > 0) {
+		agent = p_new(fold->pool, struct game_agent, 1);
+		agent->username = p_strdup(fold->pool,
+			helpdesk_db_result_value(result, 0));
+		agent->team = p_strdup(fold->pool,
+			helpdesk_db_result_value(result, 1));
+		agent->role = p_strdup(fold->pool,
+			helpdesk_db_result_value(result, 2));
+		agent->address = p_strdup(fold->pool,
+			helpdesk_db_result_value(result, 3));
+		agent->level = 1;
+		hash_table_insert(fold->agents, agent->username, agent);
+		fold->registered_agents = TRUE;
+	}
+	return helpdesk_db_result_finish(&result, ret, error_r);
+}
+
+static bool game_requester_is_agent(struct game_fold *fold,
+				    const char *requester)
+{
+	struct hash_iterate_context *iter;
+	const char *name;
+	struct game_agent *agent;
+	bool found = FALSE;
+
+	if (*requester == '\0')
+		return FALSE;
+	iter = hash_table_iterate_init(fold->agents);
+	while (!found && hash_table_iterate(iter, fold->agents, &name, &agent))
+		found = agent->address != NULL &&
+			strcasecmp(agent->address, requester) == 0;
+	hash_table_iterate_deinit(&iter);
+	return found;
+}
+
+/* The agent state of username, loaded at its first use in the batch.
+   NULL when the actor does not play: "" or "auto", or not registered
+   while agents are. */
+static int game_agent_get(struct game_fold *fold, const char *username,
+			  struct game_agent **agent_r, const char **error_r)
+{
+	struct game_agent *agent;
+	struct helpdesk_db_result *result;
+	const char *args[] = { username, NULL };
+	int ret;
+
+	*agent_r = NULL;
+	if (*username == '\0' || strcmp(username, "auto") == 0)
+		return 0;
+	agent = hash_table_lookup(fold->agents, username);
+	if (agent == NULL) {
+		if (fold->registered_agents)
+			return 0;
+		agent = p_new(fold->pool, struct game_agent, 1);
+		agent->username = p_strdup(fold->pool, username);
+		agent->team = "";
+		agent->role = "agent";
+		agent->level = 1;
+		hash_table_insert(fold->agents, agent->username, agent);
+	}
+	if (!agent->loaded) {
+		hash_table_create(&agent->badges, fold->pool, 0,
+				  str_hash, strcmp);
+		result = helpdesk_db_query(fold->store->db,
+			"SELECT points, peak, level, level_at, resolved, "
+			"met_streak, fast, escalated FROM hd_game_agents "
+			"WHERE username = ?", args);
+		ret = helpdesk_db_result_next_row(result);
+		if (ret > 0) {
+			agent->points = helpdesk_db_result_int64(result, 0);
+			agent->peak = helpdesk_db_result_int64(result, 1);
+			agent->level = helpdesk_db_result_uint(result, 2);
+			agent->level_at = helpdesk_db_result_int64(result, 3);
+			agent->resolved = helpdesk_db_result_uint(result, 4);
+			agent->met_streak = helpdesk_db_result_uint(result, 5);
+			agent->fast = helpdesk_db_result_uint(result, 6);
+			agent->escalated = helpdesk_db_result_uint(result, 7);
+			ret = helpdesk_db_result_next_row(result);
+		}
+		if (helpdesk_db_result_finish(&result, ret, error_r) < 0)
+			return -1;
+		if (agent->level == 0)
+			agent->level = 1;
+		result = helpdesk_db_query(fold->store->db,
+			"SELECT badge, period_key FROM hd_badges "
+			"WHERE username = ?", args);
+		while ((ret = helpdesk_db_result_next_row(result)) > 0) {
+			const char *key = p_strconcat(fold->pool,
+				helpdesk_db_result_value(result, 0), "/",
+				helpdesk_db_result_value(result, 1), NULL);
+			hash_table_update(agent->badges, key, POINTER_CAST(1));
+		}
+		if (helpdesk_db_result_finish(&result, ret, error_r) < 0)
+			return -1;
+		agent->loaded = TRUE;
+	}
+	*agent_r = agent;
+	return 0;
+}
+
+static int game_ticket_get(struct game_fold *fold, uint64_t id,
+			   struct game_ticket **ticket_r, const char **error_r)
+{
+	struct game_ticket *ticket;
+	struct helpdesk_db_result *result;
+	struct game_entry *entry;
+	const char *args[] = { dec2str(id), NULL };
+	int ret;
+
+	ticket = hash_table_lookup(fold->tickets, POINTER_CAST(id));
+	if (ticket != NULL) {
+		*ticket_r = ticket;
+		return 0;
+	}
+	ticket = p_new(fold->pool, struct game_ticket, 1);
+	ticket->id = id;
+	p_array_init(&ticket->entries, fold->pool, 4);
+	result = helpdesk_db_query(fold->store->db,
+		"SELECT award_key, agent, team, rule, event_id, points, "
+		"created FROM hd_points WHERE ticket_id = ? "
+		"ORDER BY event_id, award_key", args);
+	while ((ret = helpdesk_db_result_next_row(result)) > 0) {
+		entry = array_append_space(&ticket->entries);
+		entry->award_key = p_strdup(fold->pool,
+			helpdesk_db_result_value(result, 0));
+		entry->agent = p_strdup(fold->pool,
+			helpdesk_db_result_value(result, 1));
+		entry->team = p_strdup(fold->pool,
+			helpdesk_db_result_value(result, 2));
+		entry->rule = p_strdup(fold->pool,
+			helpdesk_db_result_value(result, 3));
+		entry->event_id = helpdesk_db_result_uint64(result, 4);
+		entry->ticket = id;
+		entry->points = (int)helpdesk_db_result_int64(result, 5);
+		entry->created = helpdesk_db_result_int64(result, 6);
+	}
+	if (helpdesk_db_result_finish(&result, ret, error_r) < 0)
+		return -1;
+	hash_table_insert(fold->tickets, POINTER_CAST(id), ticket);
+	*ticket_r = ticket;
+	return 0;
+}
+
+static int game_team_get(struct game_fold *fold, const char *name,
+			 struct game_team **team_r, const char **error_r)
+{
+	struct game_team *team;
+	const char *args[] = { name, NULL }, *value;
+	int ret;
+
+	team = hash_table_lookup(fold->teams, name);
+	if (team == NULL) {
+		team = p_new(fold->pool, struct game_team, 1);
+		team->name = p_strdup(fold->pool, name);
+		ret = helpdesk_db_get_value(fold->store->db, "SELECT last_week "
+			"FROM hd_game_teams WHERE team = ?", args, &value,
+			error_r);
+		if (ret < 0)
+			return -1;
+		team->last_week = p_strdup(fold->pool,
+			ret > 0 && value != NULL ? value : "");
+		hash_table_insert(fold->teams, team->name, team);
+	}
+	*team_r = team;
+	return 0;
+}
+
+static int
+game_total_get(struct game_fold *fold, const struct game_agent *agent,
+	       enum helpdesk_game_period period, const char *period_key,
+	       struct game_total **total_r, const char **error_r)
+{
+	struct game_total *total;
+	struct helpdesk_db_result *result;
+	const char *key, *args[5];
+	int ret;
+
+	key = t_strdup_printf("%s/%s/%s/%s", helpdesk_game_period_name(period),
+			      period_key, agent->team, agent->username);
+	total = hash_table_lookup(fold->totals, key);
+	if (total != NULL) {
+		*total_r = total;
+		return 0;
+	}
+	total = p_new(fold->pool, struct game_total, 1);
+	total->agent = agent->username;
+	total->team = agent->team;
+	total->period = period;
+	total->period_key = p_strdup(fold->pool, period_key);
+	args[0] = helpdesk_game_period_name(period);
+	args[1] = period_key;
+	args[2] = agent->team;
+	args[3] = agent->username;
+	args[4] = NULL;
+	result = helpdesk_db_query(fold->store->db, "SELECT points, earned, "
+		"resolved FROM hd_game_periods WHERE period = ? AND "
+		"period_key = ? AND team = ? AND username = ?", args);
+	ret = helpdesk_db_result_next_row(result);
+	if (ret > 0) {
+		total->points = helpdesk_db_result_int64(result, 0);
+		total->earned = helpdesk_db_result_int64(result, 1);
+		total->resolved = (int)helpdesk_db_result_int64(result, 2);
+		ret = helpdesk_db_result_next_row(result);
+	}
+	if (helpdesk_db_result_finish(&result, ret, error_r) < 0)
+		return -1;
+	key = p_strdup(fold->pool, key);
+	hash_table_insert(fold->totals, key, total);
+	*total_r = total;
+	return 0;
+}
+
+static void game_local_time(struct game_fold *fold, const char *team,
+			    int64_t when, struct tm *tm_r)
+{
+	helpdesk_calendar_localtime(
+		helpdesk_store_team_calendar(fold->store, team),
+		(time_t)when, tm_r);
+}
+
+static int
+game_badge(struct game_fold *fold, struct game_agent *agent,
+	   enum helpdesk_game_badge badge, const char *period_key,
+	   const struct game_event *event, int64_t created)
+{
+	struct game_badge_new *new_badge;
+	const char *key = helpdesk_game_badge_key(badge);
+	const char *hkey = t_strconcat(key, "/", period_key, NULL);
+
+	if (hash_table_lookup(agent->badges, hkey) != NULL)
+		return 0;
+	hkey = p_strdup(fold->pool, hkey);
+	hash_table_insert(agent->badges, hkey, POINTER_CAST(1));
+	new_badge = array_append_space(&fold->new_badges);
+	new_badge->agent = agent->username;
+	new_badge->badge = key;
+	new_badge->period_key = p_strdup(fold->pool, period_key);
+	new_badge->ticket = event == NULL ? 0 : event->ticket;
+	new_badge->event_id = event == NULL ? 0 : event->id;
+	new_badge->created = created;
+	return 1;
+}
+
+/* Add points (already capped) to the agent's totals, levels included. */
+static int game_add_points(struct game_fold *fold, struct game_agent *agent,
+			   const struct game_event *event, int points,
+			   int resolved, int earned, const char **error_r)
+{
+	static const enum helpdesk_game_period periods[] = {
+		HELPDESK_GAME_PERIOD_DAY, HELPDESK_GAME_PERIOD_WEEK,
+		HELPDESK_GAME_PERIOD_MONTH,
+	};
+	struct game_total *total;
+	struct game_levelup *levelup;
+	struct tm tm;
+	unsigned int i, level;
+
+	game_local_time(fold, agent->team, event->created, &tm);
+	for (i = 0; i < N_ELEMENTS(periods); i++) {
+		if (game_total_get(fold, agent, periods[i],
+				   helpdesk_game_period_key(periods[i], &tm),
+				   &total, error_r) < 0)
+			return -1;
+		total->points += points;
+		total->earned += earned;
+		total->resolved += resolved;
+		total->dirty = TRUE;
+	}
+	agent->points += points;
+	agent->resolved = (unsigned int)((int)agent->resolved + resolved);
+	if (agent->points > agent->peak)
+		agent->peak = agent->points;
+	level = helpdesk_game_level_for(fold->levels, agent->peak);
+	if (level > agent->level) {
+		agent->level = level;
+		agent->level_at = event->created;
+		levelup = array_append_space(&fold->new_levelups);
+		levelup->agent = agent->username;
+		levelup->level = level;
+		levelup->ticket = event->ticket;
+		levelup->event_id = event->id;
+		levelup->created = event->created;
+	}
+	agent->dirty = TRUE;
+	return 0;
+}
+
+/* Award points by rule: positive points count against the daily cap. */
+static int game_award(struct game_fold *fold, struct game_agent *agent,
+		      struct game_ticket *ticket,
+		      const struct game_event *event, const char *rule,
+		      const char *award_key, int points, int resolved,
+		      const char **error_r)
+{
+	struct game_entry *entry;
+	struct game_total *day;
+	struct tm tm;
+	int earned = 0;
+
+	if (points > 0 && fold->rules->daily_cap > 0) {
+		game_local_time(fold, agent->team, event->created, &tm);
+		if (game_total_get(fold, agent, HELPDESK_GAME_PERIOD_DAY,
+				   helpdesk_game_period_key(
+					HELPDESK_GAME_PERIOD_DAY, &tm),
+				   &day, error_r) < 0)
+			return -1;
+		if (day->earned >= fold->rules->daily_cap)
+			points = 0;
+		else if (day->earned + points > fold->rules->daily_cap)
+			points = (int)(fold->rules->daily_cap - day->earned);
+	}
+	if (points > 0)
+		earned = points;
+	entry = array_append_space(&ticket->entries);
+	entry->award_key = p_strdup(fold->pool, award_key);
+	entry->agent = agent->username;
+	entry->team = agent->team;
+	entry->rule = rule;
+	entry->event_id = event->id;
+	entry->ticket = ticket->id;
+	entry->points = points;
+	entry->created = event->created;
+	entry->pending = TRUE;
+	array_push_back(&fold->new_entries, entry);
+	return game_add_points(fold, agent, event, points, resolved, earned,
+			       error_r);
+}
+
+static bool game_ticket_has(struct game_ticket *ticket, const char *award_key)
+{
+	const struct game_entry *entry;
+
+	array_foreach(&ticket->entries, entry) {
+		if (strcmp(entry->award_key, award_key) == 0)
+			return TRUE;
+	}
+	return FALSE;
+}
+
+/* the agent's resolve award on this ticket that was not taken back */
+static const struct game_entry *
+game_standing_resolve(struct game_ticket *ticket, const char *agent)
+{
+	const struct game_entry *entry;
+	const char *rule = helpdesk_game_rule_name(HELPDESK_GAME_RULE_RESOLVE);
+
+	array_foreach(&ticket->entries, entry) {
+		if (strcmp(entry->rule, rule) != 0 ||
+		    (agent != NULL && strcmp(entry->agent, agent) != 0))
+			continue;
+		if (!game_ticket_has(ticket, t_strconcat("retract:",
+					entry->award_key, NULL)))
+			return entry;
+	}
+	return NULL;
+}
+
+static int game_on_replied(struct game_fold *fold, struct game_agent *agent,
+			   struct game_ticket *ticket,
+			   const struct game_event *event,
+			   const char **error_r)
+{
+	const char *key;
+
+	/* one award per ticket, ever: a reply to one's own reply, or the
+	   same agent's later replies, earn nothing */
+	if (event->replies_before > 0)
+		return 0;
+	key = t_strdup_printf("first_reply:%llu",
+			      (unsigned long long)ticket->id);
+	if (game_ticket_has(ticket, key))
+		return 0;
+	if (game_award(fold, agent, ticket, event,
+		       helpdesk_game_rule_name(HELPDESK_GAME_RULE_FIRST_REPLY),
+		       key, fold->rules->points[HELPDESK_GAME_RULE_FIRST_REPLY],
+		       0, error_r) < 0)
+		return -1;
+	if (event->ticket_created > 0 &&
+	    event->created - event->ticket_created <=
+	    (int64_t)fold->rules->fast_within_secs) {
+		if (game_award(fold, agent, ticket, event,
+			       helpdesk_game_rule_name(
+					HELPDESK_GAME_RULE_FAST_REPLY),
+			       t_strdup_printf("fast_reply:%llu",
+					(unsigned long long)ticket->id),
+			       fold->rules->points[
+					HELPDESK_GAME_RULE_FAST_REPLY],
+			       0, error_r) < 0)
+			return -1;
+		agent->fast++;
+		if (agent->fast == HELPDESK_GAME_SPEEDSTER_COUNT)
+			(void)game_badge(fold, agent,
+					 HELPDESK_GAME_BADGE_SPEEDSTER, "",
+					 event, event->created);
+	}
+	return 0;
+}
+
+static int game_on_resolved(struct game_fold *fold, struct game_agent *agent,
+			    struct game_ticket *ticket,
+			    const struct game_event *event,
+			    const char **error_r)
+{
+	enum helpdesk_game_badge badge;
+	struct game_agent *escalator;
+	const char *key;
+	struct tm tm;
+
+	if (game_standing_resolve(ticket, agent->username) != NULL)
+		return 0;
+	key = t_strdup_printf("resolve:%llu", (unsigned long long)event->id);
+	if (game_award(fold, agent, ticket, event,
+		       helpdesk_game_rule_name(HELPDESK_GAME_RULE_RESOLVE),
+		       key, fold->rules->points[HELPDESK_GAME_RULE_RESOLVE],
+		       1, error_r) < 0)
+		return -1;
+	if (helpdesk_game_badge_for_resolved(agent->resolved, &badge))
+		(void)game_badge(fold, agent, badge, "", event,
+				 event->created);
+	if (event->replies_before == 1 && event->reopens_before == 0) {
+		(void)game_badge(fold, agent,
+				 HELPDESK_GAME_BADGE_FIRST_CONTACT, "",
+				 event, event->created);
+	}
+	if (event->vip) {
+		(void)game_badge(fold, agent, HELPDESK_GAME_BADGE_VIP_CARE, "",
+				 event, event->created);
+	}
+	game_local_time(fold, agent->team, event->created, &tm);
+	if (helpdesk_game_is_night(&tm)) {
+		(void)game_badge(fold, agent, HELPDESK_GAME_BADGE_NIGHT_OWL, "",
+				 event, event->created);
+	}
+	if (helpdesk_game_is_weekend(&tm)) {
+		(void)game_badge(fold, agent,
+				 HELPDESK_GAME_BADGE_WEEKEND_HERO, "",
+				 event, event->created);
+	}
+	if (event->escalator == NULL)
+		return 0;
+	/* handling an escalated ticket: once per ticket and agent */
+	key = t_strdup_printf("escalation:%llu:%s",
+			      (unsigned long long)ticket->id, agent->username);
+	if (!game_ticket_has(ticket, key)) {
+		if (game_award(fold, agent, ticket, event,
+			       helpdesk_game_rule_name(
+					HELPDESK_GAME_RULE_ESCALATION), key,
+			       fold->rules->points[
+					HELPDESK_GAME_RULE_ESCALATION],
+			       0, error_r) < 0)
+			return -1;
+		agent->escalated++;
+		if (agent->escalated == HELPDESK_GAME_FIREFIGHTER_COUNT) {
+			(void)game_badge(fold, agent,
+					 HELPDESK_GAME_BADGE_FIREFIGHTER, "",
+					 event, event->created);
+		}
+	}
+	escalator = hash_table_lookup(fold->agents, event->escalator);
+	if (escalator != NULL && escalator != agent &&
+	    *agent->team != '\0' && strcmp(escalator->team, agent->team) == 0) {
+		(void)game_badge(fold, agent, HELPDESK_GAME_BADGE_TEAM_PLAYER,
+				 "", event, event->created);
+	}
+	return 0;
+}
+
+/* A reopening within the window takes back the resolutions' points, of
+   whoever resolved. */
+static int game_on_reopened(struct game_fold *fold, struct game_ticket *ticket,
+			    const struct game_event *event,
+			    const char **error_r)
+{
+	const char *rule = helpdesk_game_rule_name(HELPDESK_GAME_RULE_RESOLVE);
+	const struct game_entry *entry;
+	struct game_agent *agent;
+	unsigned int i, count = array_count(&ticket->entries);
+
+	for (i = 0; i < count; i++) {
+		const char *retract_key;
+
+		entry = array_idx(&ticket->entries, i);
+		if (strcmp(entry->rule, rule) != 0 ||
+		    event->created - entry->created >
+		    (int64_t)fold->rules->reopen_window_secs)
+			continue;
+		retract_key = t_strconcat("retract:", entry->award_key, NULL);
+		if (game_ticket_has(ticket, retract_key))
+			continue;
+		if (game_agent_get(fold, entry->agent, &agent, error_r) < 0)
+			return -1;
+		if (agent == NULL)
+			continue;
+		if (game_award(fold, agent, ticket, event,
+			       HELPDESK_GAME_RETRACT_NAME, retract_key,
+			       -entry->points, -1, error_r) < 0)
+			return -1;
+		/* the array may have moved */
+		count = array_count(&ticket->entries);
+	}
+	return 0;
+}
+
+static int game_on_sla(struct game_fold *fold, struct game_agent *agent,
+		       struct game_ticket *ticket,
+		       const struct game_event *event, bool met,
+		       const char **error_r)
+{
+	enum helpdesk_game_rule rule = met ? HELPDESK_GAME_RULE_SLA_MET :
+		HELPDESK_GAME_RULE_SLA_BREACHED;
+
+	if (met) {
+		agent->met_streak++;
+		if (agent->met_streak == HELPDESK_GAME_SLA_STREAK) {
+			(void)game_badge(fold, agent,
+					 HELPDESK_GAME_BADGE_SLA_STREAK, "",
+					 event, event->created);
+		}
+	} else {
+		agent->met_streak = 0;
+	}
+	agent->dirty = TRUE;
+	return game_award(fold, agent, ticket, event,
+			  helpdesk_game_rule_name(rule),
+			  t_strdup_printf("%s:%llu", helpdesk_game_rule_name(rule),
+					  (unsigned long long)event->id),
+			  fold->rules->points[rule], 0, error_r);
+}
+
+/* A rating: its points replace those of an earlier rating of the same
+   resolution. */
+static int game_on_rated(struct game_fold *fold, struct game_agent *agent,
+			 struct game_ticket *ticket,
+			 const struct game_event *event, const char **error_r)
+{
+	const char *good = helpdesk_game_rule_name(
+		HELPDESK_GAME_RULE_RATING_GOOD);
+	const char *bad = helpdesk_game_rule_name(
+		HELPDESK_GAME_RULE_RATING_BAD);
+	const struct game_entry *entry;
+	unsigned int score;
+	int target = 0, before = 0;
+	const char *rule;
+
+	if (str_to_uint(event->detail, &score) < 0 || score < 1 || score > 5)
+		return 0;
+	if (score >= 4)
+		target = fold->rules->points[HELPDESK_GAME_RULE_RATING_GOOD];
+	else if (score <= 2)
+		target = fold->rules->points[HELPDESK_GAME_RULE_RATING_BAD];
+	rule = score >= 3 ? good : bad;
+	array_foreach(&ticket->entries, entry) {
+		if ((strcmp(entry->rule, good) == 0 ||
+		     strcmp(entry->rule, bad) == 0) &&
+		    strcmp(entry->agent, agent->username) == 0 &&
+		    entry->event_id > event->last_resolution)
+			before += entry->points;
+	}
+	if (score == 5) {
+		(void)game_badge(fold, agent, HELPDESK_GAME_BADGE_FIVE_STAR, "",
+				 event, event->created);
+	}
+	if (target == before)
+		return 0;
+	return game_award(fold, agent, ticket, event, rule,
+			  t_strdup_printf("rating:%llu",
+					  (unsigned long long)event->id),
+			  target - before, 0, error_r);
+}
+
+/* Top of the week: when a team's first event of a new week comes, its
+   best agent of the week before gets the badge. */
+static int game_week_turn(struct game_fold *fold, struct game_agent *agent,
+			  const struct game_event *event,
+			  const char **error_r)
+{
+	struct game_team *team;
+	struct game_total *total, *best = NULL;
+	struct game_agent *best_agent;
+	struct hash_iterate_context *iter;
+	struct helpdesk_db_result *result;
+	const char *week, *key, *args[4];
+	struct tm tm;
+	int ret;
+
+	if (*agent->team == '\0')
+		return 0;
+	game_local_time(fold, agent->team, event->created, &tm);
+	week = helpdesk_game_period_key(HELPDESK_GAME_PERIOD_WEEK, &tm);
+	if (game_team_get(fold, agent->team, &team, error_r) < 0)
+		return -1;
+	if (strcmp(team->last_week, week) >= 0)
+		return 0;
+	if (*team->last_week != '\0') {
+		/* load the week's committed totals of the team, then pick
+		   the best of them and of this batch's */
+		args[0] = helpdesk_game_period_name(HELPDESK_GAME_PERIOD_WEEK);
+		args[1] = team->last_week;
+		args[2] = team->name;
+		args[3] = NULL;
+		result = helpdesk_db_query(fold->store->db, "SELECT username "
+			"FROM hd_game_periods WHERE period = ? AND "
+			"period_key = ? AND team = ?", args);
+		while ((ret = helpdesk_db_result_next_row(result)) > 0) {
+			struct game_agent *member;
+			const char *name = t_strdup(
+				helpdesk_db_result_value(result, 0));
+
+			member = hash_table_lookup(fold->agents, name);
+			if (member == NULL ||
+			    strcmp(member->team, team->name) != 0)
+				continue;
+			if (game_total_get(fold, member,
+					   HELPDESK_GAME_PERIOD_WEEK,
+					   team->last_week, &total,
+					   error_r) < 0) {
+				helpdesk_db_result_free(&result);
+				return -1;
+			}
+		}
+		if (helpdesk_db_result_finish(&result, ret, error_r) < 0)
+			return -1;
+		iter = hash_table_iterate_init(fold->totals);
+		while (hash_table_iterate(iter, fold->totals, &key, &total)) {
+			if (total->period != HELPDESK_GAME_PERIOD_WEEK ||
+			    strcmp(total->period_key, team->last_week) != 0 ||
+			    strcmp(total->team, team->name) != 0 ||
+			    total->points <= 0)
+				continue;
+			if (best == NULL || total->points > best->points ||
+			    (total->points == best->points &&
+			     strcmp(total->agent, best->agent) < 0))
+				best = total;
+		}
+		hash_table_iterate_deinit(&iter);
+		if (best != NULL) {
+			if (game_agent_get(fold, best->agent, &best_agent,
+					   error_r) < 0)
+				return -1;
+			if (best_agent != NULL) {
+				(void)game_badge(fold, best_agent,
+					HELPDESK_GAME_BADGE_TOP_OF_WEEK,
+					team->last_week, NULL, event->created);
+			}
+		}
+	}
+	team->last_week = p_strdup(fold->pool, week);
+	team->dirty = TRUE;
+	return 0;
+}
+
+static int game_fold_event(struct game_fold *fold,
+			   const struct game_event *event,
+			   const char **error_r)
+{
+	struct game_agent *agent;
+	struct game_ticket *ticket;
+
+	if (game_agent_get(fold, event->actor, &agent, error_r) < 0)
+		return -1;
+	if (agent != NULL && game_week_turn(fold, agent, event, error_r) < 0)
+		return -1;
+	if (game_ticket_get(fold, event->ticket, &ticket, error_r) < 0)
+		return -1;
+	if (strcmp(event->kind, "reopened") == 0)
+		return game_on_reopened(fold, ticket, event, error_r);
+	if (agent == NULL)
+		return 0;
+	/* an agent's own mail to the queue is no customer's: nobody earns
+	   anything on it; a lead who assigned the ticket to themselves
+	   earns nothing on it */
+	if (game_requester_is_agent(fold, event->requester))
+		return 0;
+	if (event->self_assigned && strcmp(agent->role, "lead") == 0)
+		return 0;
+	if (strcmp(event->kind, "replied") == 0)
+		return game_on_replied(fold, agent, ticket, event, error_r);
+	if (strcmp(event->kind, "resolved") == 0)
+		return game_on_resolved(fold, agent, ticket, event, error_r);
+	if (strcmp(event->kind, "sla_met") == 0)
+		return game_on_sla(fold, agent, ticket, event, TRUE, error_r);
+	if (strcmp(event->kind, "sla_breached") == 0)
+		return game_on_sla(fold, agent, ticket, event, FALSE, error_r);
+	if (strcmp(event->kind, "rated") == 0)
+		return game_on_rated(fold, agent, ticket, event, error_r);
+	return 0;
+}
+
+static int game_fold_read_events(struct game_fold *fold, uint64_t cursor,
+				 int64_t settle_limit, const char **error_r)
+{
+	struct helpdesk_db_result *result;
+	struct game_event *event;
+	const char *args[] = { dec2str(cursor), NULL }, *value;
+	int ret;
+
+	result = helpdesk_db_query(fold->store->db, GAME_EVENTS_QUERY, args);
+	while ((ret = helpdesk_db_result_next_row(result)) > 0) {
+		int64_t created = helpdesk_db_result_int64(result, 4);
+
+		if (created > settle_limit)
+			break;
+		event = array_append_space(&fold->events);
+		event->id = helpdesk_db_result_uint64(result, 0);
+		event->kind = p_strdup(fold->pool,
+			helpdesk_db_result_value(result, 1));
+		event->actor = p_strdup(fold->pool,
+			helpdesk_db_result_value(result, 2));
+		event->ticket = helpdesk_db_result_uint64(result, 3);
+		event->created = created;
+		event->detail = p_strdup(fold->pool,
+			helpdesk_db_result_value(result, 5));
+		event->vip = helpdesk_db_result_uint(result, 6) != 0;
+		event->requester = p_strdup(fold->pool,
+			helpdesk_db_result_value(result, 7));
+		event->replies_before = helpdesk_db_result_uint(result, 8);
+		event->ticket_created = helpdesk_db_result_int64(result, 9);
+		event->reopens_before = helpdesk_db_result_uint(result, 10);
+		value = helpdesk_db_result_value(result, 11);
+		event->escalator = value == NULL ? NULL :
+			p_strdup(fold->pool, value);
+		event->last_resolution = helpdesk_db_result_uint64(result, 12);
+		event->self_assigned = helpdesk_db_result_uint(result, 13) != 0;
+	}
+	if (ret > 0) {
+		/* stopped at a settling event */
+		helpdesk_db_result_free(&result);
+		return 0;
+	}
+	return helpdesk_db_result_finish(&result, ret, error_r);
+}
+
+static void game_fold_write(struct game_fold *fold,
+			    struct helpdesk_db_trans *trans, uint64_t cursor,
+			    uint64_t end, int64_t now)
+{
+	struct hash_iterate_context *iter;
+	const struct game_entry *entry;
+	const struct game_badge_new *badge;
+	const struct game_levelup *levelup;
+	struct game_agent *agent;
+	struct game_total *total;
+	struct game_team *team;
+	const char *key, *name;
+
+	{
+		const char *args[] = {
+			t_strdup(dec2str(cursor)), t_strdup(dec2str(end)),
+			dec2str(now), NULL
+		};
+		/* fails (and takes the whole batch with it) when another
+		   fold started from the same cursor */
+		helpdesk_db_update(trans, "INSERT INTO hd_game_folds "
+			"(start_event, end_event, created) VALUES (?, ?, ?)",
+			args, NULL);
+	}
+	array_foreach(&fold->new_entries, entry) {
+		const char *args[] = {
+			entry->award_key, t_strdup(dec2str(entry->event_id)),
+			t_strdup(dec2str(entry->ticket)), entry->agent,
+			entry->team, entry->rule,
+			t_strdup_printf("%d", entry->points),
+			t_strdup(dec2str(entry->created)), NULL
+		};
+		helpdesk_db_update(trans, "INSERT INTO hd_points (award_key, "
+			"event_id, ticket_id, agent, team, rule, points, "
+			"created) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+			"ON CONFLICT (award_key) DO NOTHING", args, NULL);
+	}
+	iter = hash_table_iterate_init(fold->agents);
+	while (hash_table_iterate(iter, fold->agents, &name, &agent)) {
+		if (!agent->dirty)
+			continue;
+		const char *args[] = {
+			agent->username, agent->team,
+			t_strdup(dec2str(agent->points)),
+			t_strdup(dec2str(agent->peak)),
+			t_strdup(dec2str(agent->level)),
+			t_strdup(dec2str(agent->level_at)),
+			t_strdup(dec2str(agent->resolved)),
+			t_strdup(dec2str(agent->met_streak)),
+			t_strdup(dec2str(agent->fast)),
+			t_strdup(dec2str(agent->escalated)), NULL
+		};
+		helpdesk_db_update(trans, "INSERT INTO hd_game_agents "
+			"(username, team, points, peak, level, level_at, "
+			"resolved, met_streak, fast, escalated) VALUES "
+			"(?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (username) "
+			"DO UPDATE SET team = excluded.team, "
+			"points = excluded.points, peak = excluded.peak, "
+			"level = excluded.level, level_at = excluded.level_at, "
+			"resolved = excluded.resolved, "
+			"met_streak = excluded.met_streak, "
+			"fast = excluded.fast, escalated = excluded.escalated",
+			args, NULL);
+	}
+	hash_table_iterate_deinit(&iter);
+	iter = hash_table_iterate_init(fold->totals);
+	while (hash_table_iterate(iter, fold->totals, &key, &total)) {
+		if (!total->dirty)
+			continue;
+		const char *args[] = {
+			helpdesk_game_period_name(total->period),
+			total->period_key, total->team, total->agent,
+			t_strdup(dec2str(total->points)),
+			t_strdup(dec2str(total->earned)),
+			t_strdup_printf("%d", total->resolved), NULL
+		};
+		helpdesk_db_update(trans, "INSERT INTO hd_game_periods "
+			"(period, period_key, team, username, points, earned, "
+			"resolved) VALUES (?, ?, ?, ?, ?, ?, ?) "
+			"ON CONFLICT (period, period_key, team, username) "
+			"DO UPDATE SET points = excluded.points, "
+			"earned = excluded.earned, "
+			"resolved = excluded.resolved", args, NULL);
+	}
+	hash_table_iterate_deinit(&iter);
+	array_foreach(&fold->new_badges, badge) {
+		const char *args[] = {
+			badge->agent, badge->badge, badge->period_key,
+			t_strdup(dec2str(badge->ticket)),
+			t_strdup(dec2str(badge->event_id)),
+			t_strdup(dec2str(badge->created)), NULL
+		};
+		helpdesk_db_update(trans, "INSERT INTO hd_badges (username, "
+			"badge, period_key, ticket_id, event_id, created) "
+			"VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT "
+			"(username, badge, period_key) DO NOTHING", args, NULL);
+	}
+	array_foreach(&fold->new_levelups, levelup) {
+		const char *args[] = {
+			levelup->agent, t_strdup(dec2str(levelup->level)),
+			t_strdup(dec2str(levelup->ticket)),
+			t_strdup(dec2str(levelup->event_id)),
+			t_strdup(dec2str(levelup->created)), NULL
+		};
+		helpdesk_db_update(trans, "INSERT INTO hd_game_levelups "
+			"(username, level, ticket_id, event_id, created) "
+			"VALUES (?, ?, ?, ?, ?) ON CONFLICT (username, level) "
+			"DO NOTHING", args, NULL);
+	}
+	iter = hash_table_iterate_init(fold->teams);
+	while (hash_table_iterate(iter, fold->teams, &name, &team)) {
+		if (!team->dirty)
+			continue;
+		const char *args[] = { team->name, team->last_week, NULL };
+		helpdesk_db_update(trans, "INSERT INTO hd_game_teams (team, "
+			"last_week) VALUES (?, ?) ON CONFLICT (team) DO UPDATE "
+			"SET last_week = excluded.last_week", args, NULL);
+	}
+	hash_table_iterate_deinit(&iter);
+}
+
+static int game_cursor(struct helpdesk_store *store, uint64_t *cursor_r,
+		       const char **error_r)
+{
+	const char *value;
+
+	if (helpdesk_db_get_value(store->db, GAME_CURSOR_QUERY, NULL,
+				  &value, error_r) < 0)
+		return -1;
+	if (value == NULL || str_to_uint64(value, cursor_r) < 0)
+		*cursor_r = 0;
+	return 0;
+}
+
+/* One batch: *count_r events folded (0: nothing to do, or another
+   process folded them). */
+static int game_fold_batch(struct helpdesk_store *store, int64_t now,
+			   unsigned int *count_r, uint64_t *end_r,
+			   const char **error_r)
+{
+	struct game_fold fold;
+	struct helpdesk_db_trans *trans;
+	const struct game_event *event;
+	uint64_t cursor, end, cursor_after;
+	int64_t settle_limit = INT64_MAX;
+	const char *commit_error;
+	int ret = 0;
+
+	*count_r = 0;
+	*end_r = 0;
+	if (game_cursor(store, &cursor, error_r) < 0)
+		return -1;
+	*end_r = cursor;
+	if (store->db->driver == HELPDESK_DB_PGSQL)
+		settle_limit = now - GAME_PGSQL_SETTLE_SECS;
+
+	i_zero(&fold);
+	fold.store = store;
+	fold.pool = pool_alloconly_create("helpdesk game fold", 16384);
+	hash_table_create(&fold.agents, fold.pool, 0, str_hash, strcmp);
+	hash_table_create(&fold.totals, fold.pool, 0, str_hash, strcmp);
+	hash_table_create(&fold.teams, fold.pool, 0, str_hash, strcmp);
+	hash_table_create_direct(&fold.tickets, fold.pool, 0);
+	p_array_init(&fold.events, fold.pool, 64);
+	p_array_init(&fold.new_entries, fold.pool, 64);
+	p_array_init(&fold.new_badges, fold.pool, 8);
+	p_array_init(&fold.new_levelups, fold.pool, 8);
+
+	if (game_fold_read_events(&fold, cursor, settle_limit, error_r) < 0) {
+		ret = -1;
+		goto out;
+	}
+	if (array_count(&fold.events) == 0)
+		goto out;
+	if (helpdesk_game_versions_load(store, fold.pool, &fold.versions,
+					error_r) < 0 ||
+	    game_fold_load_agents(&fold, error_r) < 0) {
+		ret = -1;
+		goto out;
+	}
+	array_foreach(&fold.events, event) T_BEGIN {
+		helpdesk_game_versions_at(&fold.versions, event->id,
+					  &fold.rules, &fold.levels);
+		ret = game_fold_event(&fold, event, error_r);
+	} T_END_PASS_STR_IF(ret < 0, error_r);
+	if (ret < 0)
+		goto out;
+	event = array_back(&fold.events);
+	end = event->id;
+	trans = helpdesk_db_begin(store->db);
+	T_BEGIN {
+		game_fold_write(&fold, trans, cursor, end, now);
+	} T_END;
+	if (helpdesk_db_commit(&trans, &commit_error) < 0) {
+		/* another fold from the same cursor won: its work is ours */
+		if (game_cursor(store, &cursor_after, error_r) == 0 &&
+		    cursor_after != cursor) {
+			*end_r = cursor_after;
+			goto out;
+		}
+		*error_r = t_strdup_printf("folding events %llu-%llu: %s",
+			(unsigned long long)cursor + 1,
+			(unsigned long long)end, commit_error);
+		ret = -1;
+		goto out;
+	}
+	*count_r = array_count(&fold.events);
+	*end_r = end;
+out:
+	hash_table_destroy(&fold.agents);
+	hash_table_destroy(&fold.totals);
+	hash_table_destroy(&fold.teams);
+	hash_table_destroy(&fold.tickets);
+	pool_unref(&fold.pool);
+	return ret;
+}
+
+int helpdesk_store_game_fold(struct helpdesk_store *store, int64_t now,
+			     unsigned int max_events, unsigned int *folded_r,
+			     const char **error_r)
+{
+	unsigned int count;
+	uint64_t end;
+
+	*folded_r = 0;
+	do {
+		if (game_fold_batch(store, now, &count, &end, error_r) < 0)
+			return -1;
+		*folded_r += count;
+	} while (count > 0 && (max_events == 0 || *folded_r < max_events));
+	return 0;
+}
+
+int helpdesk_store_game_rebuild(struct helpdesk_store *store, int64_t now,
+				helpdesk_store_game_progress_t *progress,
+				void *context, const char **error_r)
+{
+	static const char *const tables[] = {
+		"hd_game_folds", "hd_points", "hd_game_agents",
+		"hd_game_periods", "hd_badges", "hd_game_levelups",
+		"hd_game_teams",
+	};
+	struct helpdesk_db_trans *trans;
+	unsigned int i, count;
+	uint64_t folded = 0, end;
+
+	trans = helpdesk_db_begin(store->db);
+	for (i = 0; i < N_ELEMENTS(tables); i++) {
+		helpdesk_db_update(trans, t_strconcat("DELETE FROM ",
+					tables[i], NULL), NULL, NULL);
+	}
+	if (helpdesk_db_commit(&trans, error_r) < 0)
+		return -1;
+	do {
+		if (game_fold_batch(store, now, &count, &end, error_r) < 0)
+			return -1;
+		folded += count;
+		if (progress != NULL && count > 0)
+			progress(folded, end, context);
+	} while (count > 0);
+	return 0;
+}
