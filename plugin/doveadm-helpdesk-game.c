@@ -152,7 +152,7 @@ static void cmd_helpdesk_leaderboard(struct doveadm_cmd_context *cctx)
 			doveadm_print(dec2str(row->level));
 			doveadm_print(row->level_name);
 		}
-		doveadm_print(dec2str(row->resolved));
+		doveadm_print(dec2str((unsigned int)row->resolved));
 	}
 }
 

@@ -118,11 +118,11 @@ static int report_build(struct helpdesk_store *store, const char *team,
 		row->points = b->points;
 		row->level = b->level;
 		row->level_name = b->level_name;
-		row->resolved = b->resolved;
+		row->resolved = (unsigned int)b->resolved;
 		array_foreach(&prev_week.board, p) {
 			if (strcmp(p->agent, b->agent) == 0) {
 				row->prev_points = p->points;
-				row->prev_resolved = p->resolved;
+				row->prev_resolved = (unsigned int)p->resolved;
 			}
 		}
 	}

@@ -654,7 +654,8 @@ void helpdesk_actions_finish(struct mailbox *committed,
 		helpdesk_csat_resolved(huser, committed->storage->user, ticket);
 	/* the agent sees the points at once */
 	if (array_is_created(&ht->updates) && array_count(&ht->updates) > 0)
-		helpdesk_game_after_actions(huser);
+		helpdesk_game_after_actions(huser,
+					    committed->storage->user);
 }
 
 void helpdesk_actions_refused(struct mailbox *box,

@@ -10,6 +10,7 @@
 #include "helpdesk-store.h"
 #include "helpdesk-store-game.h"
 #include "helpdesk-game-json.h"
+#include "helpdesk-notice.h"
 #include "helpdesk-game-user.h"
 
 /* events folded at most in an agent's action or a METADATA read: the
@@ -41,18 +42,31 @@ game_user_fold(struct helpdesk_user *huser, const char **error_r)
 	return store;
 }
 
-void helpdesk_game_after_actions(struct helpdesk_user *huser)
+void helpdesk_game_after_actions(struct helpdesk_user *huser,
+				 struct mail_user *user)
 {
-	const char *error;
+	struct helpdesk_store *store;
+	ARRAY_TYPE(const_string) news;
+	const char *error, *text;
+	unsigned int folded;
 
 	if (!huser->set.game_enabled)
 		return;
 	T_BEGIN {
-		if (game_user_fold(huser, &error) == NULL) {
+		t_array_init(&news, 4);
+		store = helpdesk_user_store(huser, FALSE, NULL, &error);
+		if (store == NULL ||
+		    helpdesk_store_game_fold_news(store, ioloop_time,
+				GAME_USER_FOLD_MAX, user->username,
+				pool_datastack_create(), &news, &folded,
+				&error) < 0) {
 			e_warning(huser->event, "game: folding the new events "
 				  "failed (the next action or sweep folds "
 				  "them): %s", error);
 		}
+		/* the agent's own news, shown by the mail client */
+		array_foreach_elem(&news, text)
+			helpdesk_notice_alert(user, text);
 	} T_END;
 }
 

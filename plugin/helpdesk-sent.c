@@ -148,5 +148,5 @@ void helpdesk_sent_committed(struct mailbox *committed,
 	}
 	/* the replying agent sees the points at once */
 	if (array_count(&tickets) > 0)
-		helpdesk_game_after_actions(huser);
+		helpdesk_game_after_actions(huser, user);
 }

@@ -107,7 +107,8 @@ int helpdesk_store_game_rules_set(struct helpdesk_store *store,
 {
 	const char *args[] = {
 		helpdesk_game_rules_format(rules),
-		helpdesk_game_levels_format(levels), dec2str(now), NULL
+		helpdesk_game_levels_format(levels),
+		t_strdup_printf("%lld", (long long)now), NULL
 	};
 
 	/* in force after the newest event there is now */
@@ -219,7 +220,7 @@ static int game_board_team_rows(struct helpdesk_store *store,
 		args[0] = team;
 		args[1] = NULL;
 		result = helpdesk_db_query(store->db, "SELECT username, team, "
-			"points, resolved, level FROM hd_game_agents "
+			"points, resolved, level, team FROM hd_game_agents "
 			"WHERE team = ?", args);
 	} else {
 		if (period_key != NULL)
@@ -233,8 +234,8 @@ static int game_board_team_rows(struct helpdesk_store *store,
 		args[2] = team;
 		args[3] = NULL;
 		result = helpdesk_db_query(store->db, "SELECT p.username, "
-			"p.team, p.points, p.resolved, COALESCE(g.level, 1) "
-			"FROM hd_game_periods p LEFT JOIN hd_game_agents g "
+			"p.team, p.points, p.resolved, COALESCE(g.level, 1), "
+			"COALESCE(g.team, p.team) FROM hd_game_periods p LEFT JOIN hd_game_agents g "
 			"ON g.username = p.username WHERE p.period = ? "
 			"AND p.period_key = ? AND p.team = ?", args);
 	}
@@ -243,14 +244,39 @@ static int game_board_team_rows(struct helpdesk_store *store,
 		row->agent = p_strdup(pool, helpdesk_db_result_value(result, 0));
 		row->team = p_strdup(pool, helpdesk_db_result_value(result, 1));
 		row->points = helpdesk_db_result_int64(result, 2);
-		row->resolved = (unsigned int)I_MAX(
-			helpdesk_db_result_int64(result, 3), 0);
+		row->resolved = (int)helpdesk_db_result_int64(result, 3);
 		row->level = helpdesk_db_result_uint(result, 4);
 		row->level_name = p_strdup(pool,
 			helpdesk_game_level_name(levels, row->level));
+		row->current_team = p_strdup(pool,
+			helpdesk_db_result_value(result, 5));
 		row->agents = 1;
 	}
 	return helpdesk_db_result_finish(&result, ret, error_r);
+}
+
+/* An agent who changed teams has rows under each: the board of all
+   agents shows one, with the sums, in the agent's team now. */
+static void game_board_merge_agents(ARRAY_TYPE(helpdesk_game_board_row) *rows,
+				    unsigned int first)
+{
+	struct helpdesk_game_board_row *row, *other;
+	unsigned int i, j;
+
+	for (i = first; i < array_count(rows); i++) {
+		row = array_idx_modifiable(rows, i);
+		for (j = i + 1; j < array_count(rows); ) {
+			other = array_idx_modifiable(rows, j);
+			if (strcmp(other->agent, row->agent) != 0) {
+				j++;
+				continue;
+			}
+			row->points += other->points;
+			row->resolved += other->resolved;
+			array_delete(rows, j, 1);
+		}
+		row->team = row->current_team;
+	}
 }
 
 static void game_board_by_team(ARRAY_TYPE(helpdesk_game_board_row) *agents,
@@ -313,6 +339,8 @@ int helpdesk_store_game_board(struct helpdesk_store *store,
 	}
 	if (by_team)
 		game_board_by_team(&agents, rows);
+	else if (team == NULL)
+		game_board_merge_agents(rows, first);
 	if (array_count(rows) > first) {
 		struct helpdesk_game_board_row *sorted =
 			array_idx_modifiable(rows, first);
@@ -321,6 +349,13 @@ int helpdesk_store_game_board(struct helpdesk_store *store,
 		      (int (*)(const void *, const void *))game_board_cmp);
 	}
 	game_board_rank(rows, first);
+	/* a retraction in another team's row than its resolution's */
+	for (unsigned int i = first; i < array_count(rows); i++) {
+		struct helpdesk_game_board_row *row =
+			array_idx_modifiable(rows, i);
+		if (row->resolved < 0)
+			row->resolved = 0;
+	}
 	return 0;
 }
 
@@ -444,8 +479,8 @@ int helpdesk_store_game_news(struct helpdesk_store *store, const char *team,
 {
 	struct helpdesk_db_result *result;
 	struct helpdesk_game_levelup_row *levelup;
-	const char *since_str = t_strdup(dec2str(since));
-	const char *until_str = t_strdup(dec2str(until));
+	const char *since_str = t_strdup_printf("%lld", (long long)since);
+	const char *until_str = t_strdup_printf("%lld", (long long)until);
 	const char *args[4] = { since_str, until_str, team, NULL };
 	const char *team_filter = team == NULL ? "" :
 		" AND COALESCE(g.team, '') = ?";

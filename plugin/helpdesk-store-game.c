@@ -137,6 +137,10 @@ struct game_fold {
 	ARRAY(struct game_badge_new) new_badges;
 	ARRAY(struct game_levelup) new_levelups;
 	bool registered_agents;
+	/* the agent whose level-ups and badges are told (NULL: nobody),
+	   and what to tell */
+	const char *watch;
+	ARRAY_TYPE(const_string) news;
 	/* the rules and curve of the event at hand */
 	const struct helpdesk_game_rules *rules;
 	const struct helpdesk_game_levels *levels;
@@ -390,6 +394,12 @@ game_badge(struct game_fold *fold, struct game_agent *agent,
 	new_badge->ticket = event == NULL ? 0 : event->ticket;
 	new_badge->event_id = event == NULL ? 0 : event->id;
 	new_badge->created = created;
+	if (fold->watch != NULL && strcmp(agent->username, fold->watch) == 0) {
+		const char *text = p_strdup_printf(fold->pool,
+			"New badge: %s (%s)", helpdesk_game_badge_title(badge),
+			helpdesk_game_badge_description(badge));
+		array_push_back(&fold->news, &text);
+	}
 	return 1;
 }
 
@@ -432,6 +442,13 @@ static int game_add_points(struct game_fold *fold, struct game_agent *agent,
 		levelup->ticket = event->ticket;
 		levelup->event_id = event->id;
 		levelup->created = event->created;
+		if (fold->watch != NULL &&
+		    strcmp(agent->username, fold->watch) == 0) {
+			const char *text = p_strdup_printf(fold->pool,
+				"Level up: you are now level %u, %s", level,
+				helpdesk_game_level_name(fold->levels, level));
+			array_push_back(&fold->news, &text);
+		}
 	}
 	agent->dirty = TRUE;
 	return 0;
@@ -898,7 +915,7 @@ static void game_fold_write(struct game_fold *fold,
 	{
 		const char *args[] = {
 			t_strdup(dec2str(cursor)), t_strdup(dec2str(end)),
-			dec2str(now), NULL
+			t_strdup_printf("%lld", (long long)now), NULL
 		};
 		/* fails (and takes the whole batch with it) when another
 		   fold started from the same cursor */
@@ -912,7 +929,7 @@ static void game_fold_write(struct game_fold *fold,
 			t_strdup(dec2str(entry->ticket)), entry->agent,
 			entry->team, entry->rule,
 			t_strdup_printf("%d", entry->points),
-			t_strdup(dec2str(entry->created)), NULL
+			t_strdup_printf("%lld", (long long)entry->created), NULL
 		};
 		helpdesk_db_update(trans, "INSERT INTO hd_points (award_key, "
 			"event_id, ticket_id, agent, team, rule, points, "
@@ -925,10 +942,10 @@ static void game_fold_write(struct game_fold *fold,
 			continue;
 		const char *args[] = {
 			agent->username, agent->team,
-			t_strdup(dec2str(agent->points)),
-			t_strdup(dec2str(agent->peak)),
+			t_strdup_printf("%lld", (long long)agent->points),
+			t_strdup_printf("%lld", (long long)agent->peak),
 			t_strdup(dec2str(agent->level)),
-			t_strdup(dec2str(agent->level_at)),
+			t_strdup_printf("%lld", (long long)agent->level_at),
 			t_strdup(dec2str(agent->resolved)),
 			t_strdup(dec2str(agent->met_streak)),
 			t_strdup(dec2str(agent->fast)),
@@ -954,8 +971,8 @@ static void game_fold_write(struct game_fold *fold,
 		const char *args[] = {
 			helpdesk_game_period_name(total->period),
 			total->period_key, total->team, total->agent,
-			t_strdup(dec2str(total->points)),
-			t_strdup(dec2str(total->earned)),
+			t_strdup_printf("%lld", (long long)total->points),
+			t_strdup_printf("%lld", (long long)total->earned),
 			t_strdup_printf("%d", total->resolved), NULL
 		};
 		helpdesk_db_update(trans, "INSERT INTO hd_game_periods "
@@ -972,7 +989,7 @@ static void game_fold_write(struct game_fold *fold,
 			badge->agent, badge->badge, badge->period_key,
 			t_strdup(dec2str(badge->ticket)),
 			t_strdup(dec2str(badge->event_id)),
-			t_strdup(dec2str(badge->created)), NULL
+			t_strdup_printf("%lld", (long long)badge->created), NULL
 		};
 		helpdesk_db_update(trans, "INSERT INTO hd_badges (username, "
 			"badge, period_key, ticket_id, event_id, created) "
@@ -984,7 +1001,7 @@ static void game_fold_write(struct game_fold *fold,
 			levelup->agent, t_strdup(dec2str(levelup->level)),
 			t_strdup(dec2str(levelup->ticket)),
 			t_strdup(dec2str(levelup->event_id)),
-			t_strdup(dec2str(levelup->created)), NULL
+			t_strdup_printf("%lld", (long long)levelup->created), NULL
 		};
 		helpdesk_db_update(trans, "INSERT INTO hd_game_levelups "
 			"(username, level, ticket_id, event_id, created) "
@@ -1019,6 +1036,8 @@ static int game_cursor(struct helpdesk_store *store, uint64_t *cursor_r,
 /* One batch: *count_r events folded (0: nothing to do, or another
    process folded them). */
 static int game_fold_batch(struct helpdesk_store *store, int64_t now,
+			   const char *watch, pool_t news_pool,
+			   ARRAY_TYPE(const_string) *news,
 			   unsigned int *count_r, uint64_t *end_r,
 			   const char **error_r)
 {
@@ -1049,6 +1068,8 @@ static int game_fold_batch(struct helpdesk_store *store, int64_t now,
 	p_array_init(&fold.new_entries, fold.pool, 64);
 	p_array_init(&fold.new_badges, fold.pool, 8);
 	p_array_init(&fold.new_levelups, fold.pool, 8);
+	p_array_init(&fold.news, fold.pool, 2);
+	fold.watch = watch;
 
 	if (game_fold_read_events(&fold, cursor, settle_limit, error_r) < 0) {
 		ret = -1;
@@ -1090,6 +1111,14 @@ static int game_fold_batch(struct helpdesk_store *store, int64_t now,
 	}
 	*count_r = array_count(&fold.events);
 	*end_r = end;
+	if (news != NULL) {
+		const char *text;
+
+		array_foreach_elem(&fold.news, text) {
+			text = p_strdup(news_pool, text);
+			array_push_back(news, &text);
+		}
+	}
 out:
 	hash_table_destroy(&fold.agents);
 	hash_table_destroy(&fold.totals);
@@ -1103,12 +1132,22 @@ int helpdesk_store_game_fold(struct helpdesk_store *store, int64_t now,
 			     unsigned int max_events, unsigned int *folded_r,
 			     const char **error_r)
 {
+	return helpdesk_store_game_fold_news(store, now, max_events, NULL,
+					     NULL, NULL, folded_r, error_r);
+}
+
+int helpdesk_store_game_fold_news(struct helpdesk_store *store, int64_t now,
+				  unsigned int max_events, const char *agent,
+				  pool_t pool, ARRAY_TYPE(const_string) *news,
+				  unsigned int *folded_r, const char **error_r)
+{
 	unsigned int count;
 	uint64_t end;
 
 	*folded_r = 0;
 	do {
-		if (game_fold_batch(store, now, &count, &end, error_r) < 0)
+		if (game_fold_batch(store, now, agent, pool, news, &count,
+				    &end, error_r) < 0)
 			return -1;
 		*folded_r += count;
 	} while (count > 0 && (max_events == 0 || *folded_r < max_events));
@@ -1136,7 +1175,8 @@ int helpdesk_store_game_rebuild(struct helpdesk_store *store, int64_t now,
 	if (helpdesk_db_commit(&trans, error_r) < 0)
 		return -1;
 	do {
-		if (game_fold_batch(store, now, &count, &end, error_r) < 0)
+		if (game_fold_batch(store, now, NULL, NULL, NULL, &count,
+				    &end, error_r) < 0)
 			return -1;
 		folded += count;
 		if (progress != NULL && count > 0)

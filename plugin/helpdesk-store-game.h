@@ -29,6 +29,14 @@ int helpdesk_store_game_fold(struct helpdesk_store *store, int64_t now,
 			     unsigned int max_events, unsigned int *folded_r,
 			     const char **error_r);
 
+/* The same, telling agent's level-ups and new badges in this fold: a
+   sentence each ("Level up: ...", "New badge: ...") appended to news,
+   allocated from pool. */
+int helpdesk_store_game_fold_news(struct helpdesk_store *store, int64_t now,
+				  unsigned int max_events, const char *agent,
+				  pool_t pool, ARRAY_TYPE(const_string) *news,
+				  unsigned int *folded_r, const char **error_r);
+
 /* Drop every derived table and fold all events again. progress (may be
    NULL) is called after each batch with the events folded so far and the
    highest event id. */
@@ -61,10 +69,13 @@ struct helpdesk_game_board_row {
 	/* agents: the level now (not of the period) */
 	unsigned int level;
 	const char *level_name;
-	/* standing resolutions in the period */
-	unsigned int resolved;
+	/* standing resolutions in the period (never negative) */
+	int resolved;
 	/* teams: agents with points in the period */
 	unsigned int agents;
+	/* agents: the team the agent is in now (team: the one the points
+	   were earned in) */
+	const char *current_team;
 };
 ARRAY_DEFINE_TYPE(helpdesk_game_board_row, struct helpdesk_game_board_row);
 

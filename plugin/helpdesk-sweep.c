@@ -12,8 +12,11 @@
 #include "mail-storage.h"
 #include "helpdesk-plugin.h"
 #include "helpdesk-store.h"
+#include "helpdesk-store-game.h"
 #include "helpdesk-ticket-sync.h"
 
+/* at most this many events folded into the game per sweep */
+#define HELPDESK_SWEEP_MAX_FOLD 100000
 /* at most this many tickets per sweep: a later sweep takes the rest */
 #define HELPDESK_SWEEP_MAX_TICKETS 100000
 
@@ -58,7 +61,8 @@ int helpdesk_sla_sweep_user(struct mail_user *user, time_t now,
 	struct helpdesk_user *huser = HELPDESK_USER_CONTEXT(user);
 	struct helpdesk_store *store;
 	ARRAY_TYPE(uint64_t) changed;
-	const char *const *queue;
+	const char *const *queue, *error;
+	unsigned int folded;
 
 	*queues_r = *due_r = *changed_r = 0;
 	if (huser == NULL)
@@ -87,6 +91,13 @@ int helpdesk_sla_sweep_user(struct mail_user *user, time_t now,
 		    sweep_sync_queue(user, huser, *queue, &changed,
 				     error_r) < 0)
 			return -1;
+	}
+	/* and the game folds what the deadlines and deliveries wrote */
+	if (huser->set.game_enabled &&
+	    helpdesk_store_game_fold(store, now, HELPDESK_SWEEP_MAX_FOLD,
+				     &folded, &error) < 0) {
+		e_warning(huser->event, "sweep: folding the game's events "
+			  "failed: %s", error);
 	}
 	return 0;
 }

@@ -5,6 +5,8 @@ agents alice and bob see over IMAP, then a day's agent workflow done the
 way mail clients do it (keywords, a reply in Sent, a MOVE) and what the
 store and doveadm make of it.  --keep leaves it running."""
 
+import email
+import email.policy
 import os
 import re
 import shutil
@@ -15,6 +17,7 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "tests", "lib"))
 import hdtest  # noqa: E402
+from rawimap import metadata  # noqa: E402
 
 OUTBOX = None   # the captured outgoing mail (main())
 
@@ -234,6 +237,30 @@ def sla_and_routing(dc):
     print(dc.doveadm("helpdesk", "stats", "-p", "day").stdout)
 
 
+def game(dc):
+    print("\n== The game: points from the ledger, levels, badges, the leaderboard")
+    print("$ doveadm helpdesk leaderboard -p week")
+    print(dc.doveadm("helpdesk", "leaderboard", "-p", "week").stdout)
+    print("$ doveadm -f flow helpdesk agent stats alice")
+    print(dc.doveadm("-f", "flow", "helpdesk", "agent", "stats", "alice").stdout)
+    tagged, vals = metadata(dc.imap_port, "alice",
+                            'GETMETADATA "" /private/vendor/vendor.helpdesk/stats')
+    print("alice's mail client: GETMETADATA \"\" "
+          "/private/vendor/vendor.helpdesk/stats\n  %s" % (vals[0] if vals else tagged))
+    print("\n$ doveadm helpdesk report -p week -c --deliver   (Monday's timer "
+          "sends the week that ended)")
+    print(dc.doveadm("helpdesk", "report", "-p", "week", "-c", "--deliver").stdout)
+    with dc.imap("carol") as c:
+        c.select("INBOX")
+        typ, dat = c.search(None, "HEADER", "Auto-Submitted", "auto-generated")
+        if dat[0]:
+            typ, dat = c.fetch(dat[0].split()[-1], "(RFC822)")
+            msg = email.message_from_bytes(dat[0][1], policy=email.policy.default)
+            print("carol's INBOX: %s\n%s" % (msg["Subject"], "\n".join(
+                "    | " + line for line in
+                msg.get_body(("plain",)).get_content().splitlines()[:12])))
+
+
 def main():
     keep = "--keep" in sys.argv[1:]
     root = os.environ.get("HD_DEMO_ROOT")
@@ -254,7 +281,8 @@ def main():
                                   "helpdesk_csat": "yes",
                                   "helpdesk_csat_secret":
                                   "demo-secret-0123456789abcdef"})
-    dc.extra_config = hdtest.VIEWS_NAMESPACE
+    dc.extra_config = hdtest.VIEWS_NAMESPACE + \
+        "protocol imap {\n  imap_metadata = yes\n}\n"
     global OUTBOX
     OUTBOX = dc.capture_outgoing()
     # the Sieve extension vnd.dovecot.helpdesk, from the build
@@ -301,6 +329,7 @@ def main():
     for user in ("alice", "bob"):
         show_queue(dc, user, "New tickets")
     workflow(dc)
+    game(dc)
 
     errors = dc.log_errors()
     if errors:

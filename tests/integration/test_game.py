@@ -24,7 +24,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "lib"))
 
 from hdtest import Dovecot, make_message, msgid_of, plugin_or_skip, \
     ticket_of  # noqa: E402
-from rawimap import metadata  # noqa: E402
+from rawimap import RawImap, metadata  # noqa: E402
 from tap import Tap  # noqa: E402
 
 USERS = ("support", "alice", "bob", "carol", "dave")
@@ -132,7 +132,16 @@ def scripted_week(t, w):
     n1, uid1, m1 = w.new_ticket("Invoice missing")
     w.store("alice", uid1, "+FLAGS", "hd-claim")
     w.reply("alice", m1, n1)
-    w.store("alice", uid1, "+FLAGS", "hd-resolved")
+    # her client is told at once: level up and the first badges
+    with RawImap(dc.imap_port, "alice") as c:
+        c.command('SELECT "%s"' % QUEUE)
+        r = c.command("UID STORE %d +FLAGS (hd-resolved)" % uid1)
+    t.ok(r.ok, "alice resolves ticket %d" % n1, r.text())
+    alerts = r.alerts()
+    t.ok("Level up: you are now level 2, Regular" in alerts and
+         any(a.startswith("New badge: First ticket") for a in alerts),
+         "the resolving STORE's reply has ALERTs: level up, new badge",
+         str(alerts))
     w.earned["alice"] += FIRST_REPLY + FAST_REPLY + RESOLVE
     w.resolved["alice"] += 1
 

@@ -189,9 +189,9 @@ def schema_upgrade(t, plugin):
         agent_cols = [r[1] for r in dc.db().execute("PRAGMA table_info(hd_agents)")]
         indexes = {r[0] for r in dc.db().execute(
             "SELECT name FROM sqlite_master WHERE type = 'index'")}
-        t.ok(v == [(5,)] and {"owner", "tier", "vip"} <= set(cols) and
+        t.ok(v == [(6,)] and {"owner", "tier", "vip"} <= set(cols) and
              {"hd_agents", "hd_teams"} <= tables,
-             "schema version 5: tickets.owner, .tier, .vip, hd_agents, hd_teams",
+             "schema version 6: tickets.owner, .tier, .vip, hd_agents, hd_teams",
              "%r %r" % (v, cols))
         t.ok({"sla_seen", "sla_tag", "sla_next", "resp_start", "res_start",
               "first_response_at"} <= set(cols) and
@@ -204,7 +204,12 @@ def schema_upgrade(t, plugin):
              {"hd_acks_address", "hd_tickets_requester"} <= indexes,
              "schema 5: VIPs, acknowledgements, ratings, the requester index",
              "%r %r" % (tables, indexes))
-        t.ok(any("schema upgraded from version 1 to 5" in l for l in dc.log().splitlines()),
+        t.ok({"hd_game_rules", "hd_game_folds", "hd_points", "hd_game_agents",
+              "hd_game_periods", "hd_badges", "hd_game_levelups",
+              "hd_game_teams"} <= tables and
+             {"hd_points_ticket", "hd_points_agent"} <= indexes,
+             "schema 6: the game's tables", "%r %r" % (tables, indexes))
+        t.ok(any("schema upgraded from version 1 to 6" in l for l in dc.log().splitlines()),
              "the upgrade is logged")
         t.eq(dc.log_errors(), [], "no errors in the log")
     finally:
