@@ -17,6 +17,7 @@ file `doveadm helpdesk client-config thunderbird` ships (issue 12):
 
 TAP output; skipped without thunderbird and Xvfb."""
 
+import json
 import os
 import re
 import shutil
@@ -158,6 +159,7 @@ def scenario(t, dc, Thunderbird):
         tag_key(tb, uid["Printer on fire"], 2)
         t.ok(wait(lambda: ticket("Printer on fire")[0] == "resolved"),
              "tag key 2 (Resolved): resolved", repr(ticket("Printer on fire")))
+        game_news(t, dc, tb)
 
         # resolve by moving the message to the resolved folder
         moved = tb.execute("""
@@ -206,6 +208,26 @@ def scenario(t, dc, Thunderbird):
         sla_case(t, dc, tb)
         tb.screenshot(os.path.join(dc.root, "thunderbird.png"))
         t.eq(tb.alerts(), [], "no other alert was shown")
+
+
+def game_news(t, dc, tb):
+    """bob's first resolution earns badges (issue 16): the server tells
+    his client in the STORE's reply, and Thunderbird shows each one."""
+    titles = {b["badge"]: b["title"] for b in json.loads(
+        dc.doveadm("-f", "json", "helpdesk", "game", "badges").stdout)}
+    earned = [titles[b] for (b,) in dc.sql(
+        "SELECT badge FROM hd_badges WHERE username = 'bob' ORDER BY badge")]
+    t.ok("First ticket" in earned, "bob's first resolution earned First ticket",
+         repr(earned))
+    wants = ["New badge: %s" % title for title in earned]
+    seen = []
+
+    def all_shown():
+        seen.extend(tb.alerts())
+        return all(any(w in a for a in seen) for w in wants)
+    wait(all_shown, timeout=20)
+    for w in wants:
+        t.ok(any(w in a for a in seen), "Thunderbird shows %r" % w, repr(seen))
 
 
 def sla_case(t, dc, tb):
