@@ -22,9 +22,14 @@
 /* events per transaction */
 #define GAME_FOLD_BATCH 2000 /* also in GAME_EVENTS_QUERY */
 /* PostgreSQL numbers events when they are inserted, not when they are
-   committed: a fold leaves the last seconds' events for later, so that
-   one committed late is not passed by. SQLite commits in id order. */
+   committed: a fold stops before a gap in the ids while the event after
+   it is younger than this, so that one committed late is not passed by
+   (a gap that stays is a rolled back or conflicting insert). SQLite
+   commits in id order. */
 #define GAME_PGSQL_SETTLE_SECS 3
+#define GAME_PGSQL_GAP_QUERY \
+	"SELECT id, created FROM hd_events WHERE id > CAST(? AS BIGINT) " \
+	"ORDER BY id LIMIT 2000"
 
 /* The events that earn or cost something, with what the rules ask of
    their tickets: the ticket's VIP flag and requester, for replies and
@@ -856,7 +861,7 @@ static int game_fold_event(struct game_fold *fold,
 }
 
 static int game_fold_read_events(struct game_fold *fold, uint64_t cursor,
-				 int64_t settle_limit, const char **error_r)
+				 uint64_t id_limit, const char **error_r)
 {
 	struct helpdesk_db_result *result;
 	struct game_event *event;
@@ -867,7 +872,7 @@ static int game_fold_read_events(struct game_fold *fold, uint64_t cursor,
 	while ((ret = helpdesk_db_result_next_row(result)) > 0) {
 		int64_t created = helpdesk_db_result_int64(result, 4);
 
-		if (created > settle_limit)
+		if (helpdesk_db_result_uint64(result, 0) >= id_limit)
 			break;
 		event = array_append_space(&fold->events);
 		event->id = helpdesk_db_result_uint64(result, 0);
@@ -892,7 +897,7 @@ static int game_fold_read_events(struct game_fold *fold, uint64_t cursor,
 		event->self_assigned = helpdesk_db_result_uint(result, 13) != 0;
 	}
 	if (ret > 0) {
-		/* stopped at a settling event */
+		/* stopped at the gap */
 		helpdesk_db_result_free(&result);
 		return 0;
 	}
@@ -1020,6 +1025,36 @@ static void game_fold_write(struct game_fold *fold,
 	hash_table_iterate_deinit(&iter);
 }
 
+/* PostgreSQL: the first id after cursor that may still be in flight
+   (UINT64_MAX: none) -- the id after the first gap whose next event is
+   younger than GAME_PGSQL_SETTLE_SECS. */
+static int game_pgsql_id_limit(struct helpdesk_store *store, uint64_t cursor,
+			       int64_t now, uint64_t *limit_r,
+			       const char **error_r)
+{
+	struct helpdesk_db_result *result;
+	const char *args[] = { dec2str(cursor), NULL };
+	uint64_t prev = cursor, id;
+	int ret;
+
+	*limit_r = UINT64_MAX;
+	result = helpdesk_db_query(store->db, GAME_PGSQL_GAP_QUERY, args);
+	while ((ret = helpdesk_db_result_next_row(result)) > 0) {
+		id = helpdesk_db_result_uint64(result, 0);
+		if (id != prev + 1 && helpdesk_db_result_int64(result, 1) >
+		    now - GAME_PGSQL_SETTLE_SECS) {
+			*limit_r = prev + 1;
+			break;
+		}
+		prev = id;
+	}
+	if (ret > 0) {
+		helpdesk_db_result_free(&result);
+		return 0;
+	}
+	return helpdesk_db_result_finish(&result, ret, error_r);
+}
+
 static int game_cursor(struct helpdesk_store *store, uint64_t *cursor_r,
 		       const char **error_r)
 {
@@ -1045,7 +1080,7 @@ static int game_fold_batch(struct helpdesk_store *store, int64_t now,
 	struct helpdesk_db_trans *trans;
 	const struct game_event *event;
 	uint64_t cursor, end, cursor_after;
-	int64_t settle_limit = INT64_MAX;
+	uint64_t id_limit = UINT64_MAX;
 	const char *commit_error;
 	int ret = 0;
 
@@ -1054,8 +1089,9 @@ static int game_fold_batch(struct helpdesk_store *store, int64_t now,
 	if (game_cursor(store, &cursor, error_r) < 0)
 		return -1;
 	*end_r = cursor;
-	if (store->db->driver == HELPDESK_DB_PGSQL)
-		settle_limit = now - GAME_PGSQL_SETTLE_SECS;
+	if (store->db->driver == HELPDESK_DB_PGSQL &&
+	    game_pgsql_id_limit(store, cursor, now, &id_limit, error_r) < 0)
+		return -1;
 
 	i_zero(&fold);
 	fold.store = store;
@@ -1071,7 +1107,7 @@ static int game_fold_batch(struct helpdesk_store *store, int64_t now,
 	p_array_init(&fold.news, fold.pool, 2);
 	fold.watch = watch;
 
-	if (game_fold_read_events(&fold, cursor, settle_limit, error_r) < 0) {
+	if (game_fold_read_events(&fold, cursor, id_limit, error_r) < 0) {
 		ret = -1;
 		goto out;
 	}
