@@ -5,9 +5,11 @@
    Message-ID based threading decision, the keyword classifier (IMAP
    clients send any keyword), the SLA calendar's settings parser, the
    customer mail's template parser and expander, the signed rating
-   address (the detail of a customer's recipient), the VIP entry parser
-   and the auto-reply composer (a customer's Subject, text, References
-   and Message-ID must not break its CRLF header block).
+   address (the detail of a customer's recipient), the VIP entry parser,
+   the auto-reply composer (a customer's Subject, text, References
+   and Message-ID must not break its CRLF header block) and the game's
+   rule table and level curve (doveadm takes them from an admin, the
+   store reads them back from its table).
    Built with libFuzzer by `make -C tests fuzz` (clang), and as a plain
    program that replays files (the corpus under ../shared/corpus) in
    `make check`. */
@@ -26,10 +28,12 @@
 #include "helpdesk-csat-token.h"
 #include "helpdesk-vip.h"
 #include "helpdesk-autoreply.h"
+#include "helpdesk-game.h"
 #include "istream.h"
 #include "str.h"
 #include "unichar.h"
 
+#include <ctype.h>
 #include <stdio.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -377,6 +381,152 @@ static void fuzz_autoreply(const uint8_t *data, size_t size)
 	}
 }
 
+static bool fuzz_game_rules_equal(const struct helpdesk_game_rules *a,
+				  const struct helpdesk_game_rules *b)
+{
+	unsigned int i;
+
+	for (i = 0; i < HELPDESK_GAME_RULE_COUNT; i++) {
+		if (a->points[i] != b->points[i])
+			return FALSE;
+	}
+	return a->daily_cap == b->daily_cap &&
+		a->reopen_window_secs == b->reopen_window_secs &&
+		a->fast_within_secs == b->fast_within_secs;
+}
+
+/* One rule table over the defaults: a refusal says why and leaves the
+   result alone; an accepted table has its values in range, and its
+   format parses back (over any base) to the same rules and text. */
+static void fuzz_game_rules_text(const char *text)
+{
+	struct helpdesk_game_rules base, rules, sentinel, again, other;
+	const char *error = NULL, *formatted;
+	unsigned int i;
+
+	helpdesk_game_rules_default(&base);
+	memset(&sentinel, 0x5a, sizeof(sentinel));
+	rules = sentinel;
+	if (helpdesk_game_rules_parse(text, &base, &rules, &error) < 0) {
+		if (error == NULL || *error == '\0' ||
+		    !fuzz_game_rules_equal(&rules, &sentinel))
+			abort();
+		return;
+	}
+	for (i = 0; i < HELPDESK_GAME_RULE_COUNT; i++) {
+		if (rules.points[i] < -1000 || rules.points[i] > 1000)
+			abort();
+	}
+	if (rules.daily_cap > 100000 ||
+	    rules.reopen_window_secs > 365U * 86400 ||
+	    rules.fast_within_secs < 1 ||
+	    rules.fast_within_secs > 30U * 86400)
+		abort();
+	formatted = helpdesk_game_rules_format(&rules);
+	other = base;
+	other.points[0] = -other.points[0];
+	other.daily_cap++;
+	if (helpdesk_game_rules_parse(formatted, &other, &again, &error) < 0 ||
+	    !fuzz_game_rules_equal(&rules, &again) ||
+	    strcmp(helpdesk_game_rules_format(&again), formatted) != 0)
+		abort();
+}
+
+/* One level curve: a refusal says why and leaves the result alone; an
+   accepted curve has 2-50 levels from 0 points, strictly rising, with
+   unique names, level_for() agrees with the thresholds, and its format
+   parses back to the same curve and text. */
+static void fuzz_game_levels_text(const char *text)
+{
+	struct helpdesk_game_levels levels, sentinel, again;
+	const char *error = NULL, *formatted;
+	unsigned int i, j;
+	pool_t pool;
+
+	pool = pool_alloconly_create("fuzz game levels", 1024);
+	i_zero(&sentinel);
+	sentinel.count = 12345;
+	levels = sentinel;
+	if (helpdesk_game_levels_parse(pool, text, &levels, &error) < 0) {
+		if (error == NULL || *error == '\0' ||
+		    levels.count != sentinel.count ||
+		    memcmp(levels.names, sentinel.names,
+			   sizeof(levels.names)) != 0 ||
+		    memcmp(levels.thresholds, sentinel.thresholds,
+			   sizeof(levels.thresholds)) != 0)
+			abort();
+		pool_unref(&pool);
+		return;
+	}
+	if (levels.count < HELPDESK_GAME_MIN_LEVELS ||
+	    levels.count > HELPDESK_GAME_MAX_LEVELS ||
+	    levels.thresholds[0] != 0)
+		abort();
+	for (i = 0; i < levels.count; i++) {
+		const char *p = levels.names[i];
+		size_t len = strlen(p);
+
+		/* ASCII: letters, digits, spaces inside, '-' and '\'' */
+		for (; *p != '\0'; p++) {
+			if ((unsigned char)*p < 0x80 && !i_isalnum(*p) &&
+			    *p != ' ' && *p != '-' && *p != '\'')
+				abort();
+		}
+		if (len == 0 || len > 32 ||
+		    !uni_utf8_str_is_valid(levels.names[i]) ||
+		    levels.names[i][0] == ' ' ||
+		    levels.names[i][len - 1] == ' ' ||
+		    levels.thresholds[i] > 100000000 ||
+		    (i > 0 &&
+		     levels.thresholds[i] <= levels.thresholds[i - 1]))
+			abort();
+		for (j = 0; j < i; j++) {
+			if (strcasecmp(levels.names[i], levels.names[j]) == 0)
+				abort();
+		}
+		if (helpdesk_game_level_for(&levels, levels.thresholds[i]) !=
+		    i + 1 ||
+		    (i > 0 && helpdesk_game_level_for(&levels,
+				levels.thresholds[i] - 1) != i) ||
+		    helpdesk_game_points_to_next(&levels, i + 1,
+				levels.thresholds[i]) !=
+		    (i + 1 < levels.count ? levels.thresholds[i + 1] -
+		     levels.thresholds[i] : 0) ||
+		    strcmp(helpdesk_game_level_name(&levels, i + 1),
+			   levels.names[i]) != 0)
+			abort();
+	}
+	if (helpdesk_game_level_for(&levels, -1) != 1 ||
+	    helpdesk_game_level_for(&levels, INT64_MAX) != levels.count ||
+	    strcmp(helpdesk_game_level_name(&levels, levels.count + 1),
+		   levels.names[levels.count - 1]) != 0)
+		abort();
+	formatted = helpdesk_game_levels_format(&levels);
+	if (helpdesk_game_levels_parse(pool, formatted, &again, &error) < 0 ||
+	    again.count != levels.count ||
+	    strcmp(helpdesk_game_levels_format(&again), formatted) != 0)
+		abort();
+	for (i = 0; i < levels.count; i++) {
+		if (strcmp(again.names[i], levels.names[i]) != 0 ||
+		    again.thresholds[i] != levels.thresholds[i])
+			abort();
+	}
+	pool_unref(&pool);
+}
+
+/* The input (up to a NUL) and its first line as a rule table and as a
+   level curve. */
+static void fuzz_game(const uint8_t *data, size_t size)
+{
+	const char *text = t_strndup(data, size);
+	const char *line = t_strndup(text, strcspn(text, "\r\n"));
+
+	fuzz_game_rules_text(text);
+	fuzz_game_rules_text(line);
+	fuzz_game_levels_text(text);
+	fuzz_game_levels_text(line);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct helpdesk_auto_headers hdr;
@@ -407,6 +557,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	} T_END;
 	T_BEGIN {
 		fuzz_autoreply(data, size);
+	} T_END;
+	T_BEGIN {
+		fuzz_game(data, size);
 	} T_END;
 
 	/* split the input into NUL-terminated header values at '\n' */
