@@ -1156,6 +1156,19 @@ static int game_fold_batch(struct helpdesk_store *store, int64_t now,
 		}
 	}
 out:
+	{
+		struct hash_iterate_context *iter;
+		struct game_agent *agent;
+		const char *name;
+
+		/* each table holds a reference to the pool */
+		iter = hash_table_iterate_init(fold.agents);
+		while (hash_table_iterate(iter, fold.agents, &name, &agent)) {
+			if (hash_table_is_created(agent->badges))
+				hash_table_destroy(&agent->badges);
+		}
+		hash_table_iterate_deinit(&iter);
+	}
 	hash_table_destroy(&fold.agents);
 	hash_table_destroy(&fold.totals);
 	hash_table_destroy(&fold.teams);
