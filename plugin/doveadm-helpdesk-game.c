@@ -28,7 +28,6 @@
 #include "array.h"
 #include "str.h"
 #include "ioloop.h"
-#include "iso8601-date.h"
 #include "doveadm.h"
 #include "doveadm-cmd.h"
 #include "doveadm-print.h"
@@ -167,7 +166,7 @@ game_badges_str(const ARRAY_TYPE(helpdesk_game_badge_row) *badges)
 			str_append_c(str, ' ');
 		str_printfa(str, "%s:%s:%llu",
 			    helpdesk_game_badge_key(badge->badge),
-			    iso8601_date_create((time_t)badge->created),
+			    helpdesk_game_time_str(badge->created),
 			    (unsigned long long)badge->ticket);
 	}
 	return str_c(str);

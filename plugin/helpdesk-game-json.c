@@ -4,7 +4,6 @@
 #include "array.h"
 #include "str.h"
 #include "json-parser.h"
-#include "iso8601-date.h"
 #include "helpdesk-game-json.h"
 
 static void json_str(string_t *dest, const char *name, const char *value)
@@ -61,7 +60,7 @@ void helpdesk_game_json_stats(string_t *dest,
 			 helpdesk_game_badge_title(badge->badge));
 		str_append_c(dest, ',');
 		json_str(dest, "earned",
-			 iso8601_date_create((time_t)badge->created));
+			 helpdesk_game_time_str(badge->created));
 		str_append_c(dest, ',');
 		json_num(dest, "ticket", (int64_t)badge->ticket);
 		str_append_c(dest, ',');

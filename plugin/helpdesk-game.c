@@ -253,21 +253,45 @@ const char *helpdesk_game_rules_format(const struct helpdesk_game_rules *rules)
 	return str_c(str);
 }
 
+/* characters a name must not hold beyond ASCII: C1 controls, zero
+   widths, direction marks and overrides, the byte order mark */
+static bool game_char_is_hidden(unichar_t chr)
+{
+	return (chr >= 0x80 && chr <= 0x9f) ||
+		(chr >= 0x200b && chr <= 0x200f) ||
+		(chr >= 0x202a && chr <= 0x202e) ||
+		(chr >= 0x2060 && chr <= 0x206f) || chr == 0xfeff;
+}
+
 static bool game_level_name_is_valid(const char *name)
 {
 	size_t len = strlen(name);
+	const unsigned char *p = (const unsigned char *)name;
+	unichar_t chr;
+	bool alnum = FALSE;
+	int n;
 
 	if (len == 0 || len > GAME_LEVEL_NAME_MAX ||
 	    name[0] == ' ' || name[len - 1] == ' ' ||
 	    !uni_utf8_str_is_valid(name))
 		return FALSE;
-	for (; *name != '\0'; name++) {
-		/* UTF-8 letters beyond ASCII are welcome */
-		if (!i_isalnum(*name) && *name != ' ' && *name != '-' &&
-		    *name != '\'' && (unsigned char)*name < 0x80)
+	while (*p != '\0') {
+		if (*p < 0x80) {
+			if (i_isalnum(*p))
+				alnum = TRUE;
+			else if (*p != ' ' && *p != '-' && *p != '\'')
+				return FALSE;
+			p++;
+			continue;
+		}
+		n = uni_utf8_get_char((const char *)p, &chr);
+		if (n <= 0 || game_char_is_hidden(chr))
 			return FALSE;
+		/* a UTF-8 letter (or symbol: no table of letters here) */
+		alnum = TRUE;
+		p += n;
 	}
-	return TRUE;
+	return alnum;
 }
 
 int helpdesk_game_levels_parse(pool_t pool, const char *text,
@@ -296,7 +320,7 @@ int helpdesk_game_levels_parse(pool_t pool, const char *text,
 		if (!game_level_name_is_valid(name)) {
 			*error_r = t_strdup_printf("level %u: '%s' is not a "
 				"name (letters, digits, spaces, '-' and \"'\", "
-				"up to %u characters)", n + 1, name,
+				"up to %u bytes)", n + 1, name,
 				GAME_LEVEL_NAME_MAX);
 			return -1;
 		}
@@ -400,6 +424,18 @@ int64_t helpdesk_game_points_to_next(const struct helpdesk_game_levels *levels,
 		level = 1;
 	return levels->thresholds[level] > peak ?
 		levels->thresholds[level] - peak : 0;
+}
+
+const char *helpdesk_game_time_str(int64_t t)
+{
+	struct tm tm;
+	time_t tt = (time_t)t;
+
+	if (gmtime_r(&tt, &tm) == NULL)
+		return "";
+	return t_strdup_printf("%04d-%02d-%02dT%02d:%02d:%02dZ",
+			       tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+			       tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
 const char *helpdesk_game_badge_key(enum helpdesk_game_badge badge)

@@ -82,8 +82,10 @@ struct helpdesk_game_levels {
 	"Troubleshooter:500, Specialist:800, Expert:1200, Veteran:1800, " \
 	"Master:2600, Champion:3600, Legend:5000"
 
-/* Parse "Name:threshold, Name:threshold, ..." (names of letters, digits,
-   spaces, '-' and '\'', up to 32 characters, unique; the first threshold
+/* Parse "Name:threshold, Name:threshold, ..." (names of letters and
+   digits (UTF-8 letters too), spaces, '-' and '\'', with at least one
+   letter or digit, no control or direction characters, up to 32 bytes,
+   unique ignoring ASCII case; the first threshold
    0, the others strictly rising, up to 100000000). Names are allocated
    from pool. *error_r says what is wrong and where. */
 int helpdesk_game_levels_parse(pool_t pool, const char *text,
@@ -102,6 +104,9 @@ const char *helpdesk_game_level_name(const struct helpdesk_game_levels *levels,
 /* Points still missing to the next level (0 at the last level). */
 int64_t helpdesk_game_points_to_next(const struct helpdesk_game_levels *levels,
 				     unsigned int level, int64_t peak);
+
+/* A moment as ISO 8601 UTC, "2026-11-30T22:41:47Z" (data stack). */
+const char *helpdesk_game_time_str(int64_t t);
 
 /* The badges. */
 enum helpdesk_game_badge {

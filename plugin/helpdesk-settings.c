@@ -263,6 +263,10 @@ int helpdesk_settings_parse(pool_t pool, helpdesk_settings_getenv_t *getenv,
 					 &set_r->game_enabled, error_r) < 0)
 		return -1;
 
+	/* the zone of the game's days and weeks, with or without clocks */
+	set_r->timezone = p_strdup_empty(pool,
+		getenv("helpdesk_timezone", context));
+
 	/* a bad SLA setting turns the clocks off, nothing else */
 	set_r->sla_enabled = TRUE;
 	value = getenv("helpdesk_sla", context);

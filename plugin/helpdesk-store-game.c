@@ -32,14 +32,25 @@
 	"ORDER BY id LIMIT 2000"
 
 /* The events that earn or cost something, with what the rules ask of
-   their tickets: the ticket's VIP flag and requester, for replies and
+   their tickets: the ticket's VIP flag then and its requester, for replies and
    resolutions the replies before, for a first reply the ticket's
    creation, for a resolution the reopenings before it and who escalated
    the ticket last, for a rating the last resolution before it, and
    whether the actor assigned the ticket to themselves. */
+/* A ticket's VIP flag when event e happened: by the last VIP change
+   before it, else the opposite of the first change after it, else the
+   flag now -- the same however late the fold runs. */
+#define GAME_VIP_AT_EVENT \
+	"COALESCE((SELECT CASE v.kind WHEN 'vip' THEN 1 ELSE 0 END " \
+	"FROM hd_events v WHERE v.ticket_id = e.ticket_id AND v.kind IN " \
+	"('vip', 'vip-removed') AND v.id < e.id ORDER BY v.id DESC LIMIT 1), " \
+	"(SELECT CASE v.kind WHEN 'vip' THEN 0 ELSE 1 END " \
+	"FROM hd_events v WHERE v.ticket_id = e.ticket_id AND v.kind IN " \
+	"('vip', 'vip-removed') AND v.id > e.id ORDER BY v.id LIMIT 1), " \
+	"t.vip, 0)"
 #define GAME_EVENTS_QUERY \
 	"SELECT e.id, e.kind, e.actor, e.ticket_id, e.created, e.detail, " \
-	"COALESCE(t.vip, 0), COALESCE(t.requester, ''), " \
+	GAME_VIP_AT_EVENT ", COALESCE(t.requester, ''), " \
 	"CASE WHEN e.kind IN ('replied', 'resolved') THEN (" \
 	"SELECT COUNT(*) FROM hd_events p WHERE p.ticket_id = e.ticket_id " \
 	"AND p.kind = 'replied' AND p.id < e.id) ELSE 0 END, " \
@@ -460,18 +471,18 @@ static int game_add_points(struct game_fold *fold, struct game_agent *agent,
 }
 
 /* Award points by rule: positive points count against the daily cap. */
-static int game_award(struct game_fold *fold, struct game_agent *agent,
-		      struct game_ticket *ticket,
-		      const struct game_event *event, const char *rule,
-		      const char *award_key, int points, int resolved,
-		      const char **error_r)
+static int game_award_full(struct game_fold *fold, struct game_agent *agent,
+			   struct game_ticket *ticket,
+			   const struct game_event *event, const char *rule,
+			   const char *award_key, int points, int resolved,
+			   bool capped, const char **error_r)
 {
 	struct game_entry *entry;
 	struct game_total *day;
 	struct tm tm;
 	int earned = 0;
 
-	if (points > 0 && fold->rules->daily_cap > 0) {
+	if (capped && points > 0 && fold->rules->daily_cap > 0) {
 		game_local_time(fold, agent->team, event->created, &tm);
 		if (game_total_get(fold, agent, HELPDESK_GAME_PERIOD_DAY,
 				   helpdesk_game_period_key(
@@ -498,6 +509,16 @@ static int game_award(struct game_fold *fold, struct game_agent *agent,
 	array_push_back(&fold->new_entries, entry);
 	return game_add_points(fold, agent, event, points, resolved, earned,
 			       error_r);
+}
+
+static int game_award(struct game_fold *fold, struct game_agent *agent,
+		      struct game_ticket *ticket,
+		      const struct game_event *event, const char *rule,
+		      const char *award_key, int points, int resolved,
+		      const char **error_r)
+{
+	return game_award_full(fold, agent, ticket, event, rule, award_key,
+			       points, resolved, TRUE, error_r);
 }
 
 static bool game_ticket_has(struct game_ticket *ticket, const char *award_key)
@@ -610,9 +631,11 @@ static int game_on_resolved(struct game_fold *fold, struct game_agent *agent,
 				 HELPDESK_GAME_BADGE_WEEKEND_HERO, "",
 				 event, event->created);
 	}
-	if (event->escalator == NULL)
+	/* handling a ticket someone else escalated: once per ticket and
+	   agent (escalating one's own ticket to resolve it earns nothing) */
+	if (event->escalator == NULL ||
+	    strcmp(event->escalator, agent->username) == 0)
 		return 0;
-	/* handling an escalated ticket: once per ticket and agent */
 	key = t_strdup_printf("escalation:%llu:%s",
 			      (unsigned long long)ticket->id, agent->username);
 	if (!game_ticket_has(ticket, key)) {
@@ -736,10 +759,12 @@ static int game_on_rated(struct game_fold *fold, struct game_agent *agent,
 	}
 	if (target == before)
 		return 0;
-	return game_award(fold, agent, ticket, event, rule,
-			  t_strdup_printf("rating:%llu",
-					  (unsigned long long)event->id),
-			  target - before, 0, error_r);
+	/* a rating that replaces a bad one undoes an (uncapped) penalty:
+	   no new earning, so not against the cap */
+	return game_award_full(fold, agent, ticket, event, rule,
+			       t_strdup_printf("rating:%llu",
+					       (unsigned long long)event->id),
+			       target - before, 0, before >= 0, error_r);
 }
 
 /* Top of the week: when a team's first event of a new week comes, its

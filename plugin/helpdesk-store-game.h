@@ -16,7 +16,11 @@
    (hd_game_folds, keyed by the cursor a fold starts from): of two folds
    from the same cursor only one commits, the other finds the work done.
    Agents count in their current team (hd_agents), periods in that
-   team's calendar (its time zone). */
+   team's calendar (its time zone, also without business hours). What the
+   registration says is read as it is now: an agent registered later
+   whose address is an old ticket's requester, or a change of role or
+   team, changes what a rebuild gives. A ticket's VIP flag is taken as it
+   was when the event happened (by the ledger's VIP changes). */
 
 #include "helpdesk-game.h"
 

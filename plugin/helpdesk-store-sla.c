@@ -26,6 +26,10 @@
 struct store_sla_team {
 	const char *name;
 	struct helpdesk_sla_policy policy;
+	/* the team's time zone override ("" none), and its calendar of
+	   periods when the policy has no calendar (no business hours) */
+	const char *timezone;
+	const struct helpdesk_calendar *zone;
 };
 
 struct helpdesk_store_sla {
@@ -33,6 +37,10 @@ struct helpdesk_store_sla {
 	pool_t pool;
 	ARRAY(struct store_sla_team) teams;
 	time_t teams_loaded;
+	/* the calendar of periods of helpdesk_timezone, when the global
+	   policy has none */
+	const struct helpdesk_calendar *zone;
+	bool zone_done;
 };
 
 /* The clock columns, read and written in this order. */
@@ -94,6 +102,8 @@ void helpdesk_store_set_sla(struct helpdesk_store *store,
 		/* the teams' policies are built on the settings */
 		array_clear(&store->sla->teams);
 		store->sla->teams_loaded = 0;
+		store->sla->zone = NULL;
+		store->sla->zone_done = FALSE;
 	}
 }
 
@@ -107,7 +117,8 @@ void helpdesk_store_sla_free(struct helpdesk_store *store)
 
 static int
 store_sla_team_load(struct helpdesk_store *store, const char *team,
-		    struct helpdesk_sla_policy *policy_r)
+		    struct helpdesk_sla_policy *policy_r,
+		    const char **timezone_r)
 {
 	struct helpdesk_store_sla *sla = store->sla;
 	struct helpdesk_sla_overrides overrides;
@@ -130,6 +141,7 @@ store_sla_team_load(struct helpdesk_store *store, const char *team,
 			helpdesk_db_result_value(result, 3));
 		overrides.timezone = t_strdup(
 			helpdesk_db_result_value(result, 4));
+		*timezone_r = p_strdup(sla->pool, overrides.timezone);
 		overrides.holidays = t_strdup(
 			helpdesk_db_result_value(result, 5));
 	}
@@ -171,7 +183,9 @@ store_sla_team_policy(struct helpdesk_store *store, const char *team)
 	}
 	entry = array_append_space(&sla->teams);
 	entry->name = p_strdup(sla->pool, team);
-	if (store_sla_team_load(store, team, &entry->policy) < 0) {
+	entry->timezone = "";
+	if (store_sla_team_load(store, team, &entry->policy,
+				&entry->timezone) < 0) {
 		/* not cached: the store may be back next time */
 		array_pop_back(&sla->teams);
 		return &sla->set->sla;
@@ -189,13 +203,51 @@ store_sla_policy(struct helpdesk_store *store, const char *team)
 	return store_sla_team_policy(store, team);
 }
 
+/* A calendar of periods only: every moment counts, in zone tz. NULL (the
+   process's zone) for none, or one that does not parse (the settings'
+   and teams' zones are checked before they are used, so it does not). */
+static const struct helpdesk_calendar *
+store_sla_zone(struct helpdesk_store *store, const char *tz)
+{
+	struct helpdesk_calendar *cal;
+	const char *error;
+
+	if (tz == NULL || *tz == '\0' ||
+	    helpdesk_calendar_parse(store->sla->pool, NULL, tz, NULL, &cal,
+				    &error) < 0)
+		return NULL;
+	return cal;
+}
+
 const struct helpdesk_calendar *
 helpdesk_store_team_calendar(struct helpdesk_store *store, const char *team)
 {
+	struct helpdesk_store_sla *sla = store->sla;
 	const struct helpdesk_sla_policy *policy;
+	struct store_sla_team *entry;
 
 	policy = store_sla_team_policy(store, team);
-	return policy == NULL ? NULL : policy->calendar;
+	if (policy == NULL)
+		return NULL;
+	if (policy->calendar != NULL)
+		return policy->calendar;
+	/* no business hours: the days of the team's zone all the same */
+	if (team != NULL && *team != '\0') {
+		array_foreach_modifiable(&sla->teams, entry) {
+			if (strcmp(entry->name, team) != 0 ||
+			    *entry->timezone == '\0')
+				continue;
+			if (entry->zone == NULL)
+				entry->zone = store_sla_zone(store,
+							     entry->timezone);
+			return entry->zone;
+		}
+	}
+	if (!sla->zone_done) {
+		sla->zone = store_sla_zone(store, sla->set->timezone);
+		sla->zone_done = TRUE;
+	}
+	return sla->zone;
 }
 
 bool helpdesk_store_sla_terms(struct helpdesk_store *store, const char *team,

@@ -554,7 +554,7 @@ static void test_game_levels_parse_errors(void)
 {
 	static const char *const bad_name =
 		"is not a name (letters, digits, spaces, '-' and \"'\", up to "
-		"32 characters)";
+		"32 bytes)";
 	static const struct {
 		const char *text, *error;
 	} tests[] = {
@@ -584,6 +584,13 @@ static void test_game_levels_parse_errors(void)
 		{ "A:b:0, C:1", NULL },
 		{ "\xff:0, B:1", NULL },
 		{ "caf\xc3:0, B:1", NULL },
+		/* hidden characters, and names of punctuation only */
+		{ "A:0, \xc2\x85:1", NULL },
+		{ "A:0, x\xe2\x80\xae" "evil:1", NULL },
+		{ "A:0, \xef\xbb\xbf:1", NULL },
+		{ "A:0, x\xe2\x80\x8b" "y:1", NULL },
+		{ "A:0, ---:1", NULL },
+		{ "A:0, ' - ':1", NULL },
 		/* too few, too many */
 		{ "A:0", "a level curve needs at least 2 levels" },
 		{ "A:0,", "a level curve needs at least 2 levels" },
@@ -1572,10 +1579,10 @@ static void test_game_json_stats(void)
 		"\"week_points\":-5,\"rank_in_team\":2,\"team_size\":9,"
 		"\"resolved\":77,\"badges\":["
 		"{\"badge\":\"first_ticket\",\"title\":\"First ticket\","
-		"\"earned\":\"2026-11-29T23:30:00+00:00\",\"ticket\":42,"
+		"\"earned\":\"2026-11-29T23:30:00Z\",\"ticket\":42,"
 		"\"period\":\"\"},"
 		"{\"badge\":\"top_of_week\",\"title\":\"Top of the week\","
-		"\"earned\":\"2026-12-07T00:05:00+00:00\","
+		"\"earned\":\"2026-12-07T00:05:00Z\","
 		"\"ticket\":4294967297,\"period\":\"2026-W49\"}]}");
 	test_assert_strcmp(test_json_flat(text),
 		"version=1\n"
@@ -1587,12 +1594,12 @@ static void test_game_json_stats(void)
 		"rank_in_team=2\nteam_size=9\nresolved=77\n"
 		"badges.0.badge=\"first_ticket\"\n"
 		"badges.0.title=\"First ticket\"\n"
-		"badges.0.earned=\"2026-11-29T23:30:00+00:00\"\n"
+		"badges.0.earned=\"2026-11-29T23:30:00Z\"\n"
 		"badges.0.ticket=42\n"
 		"badges.0.period=\"\"\n"
 		"badges.1.badge=\"top_of_week\"\n"
 		"badges.1.title=\"Top of the week\"\n"
-		"badges.1.earned=\"2026-12-07T00:05:00+00:00\"\n"
+		"badges.1.earned=\"2026-12-07T00:05:00Z\"\n"
 		"badges.1.ticket=4294967297\n"
 		"badges.1.period=\"2026-W49\"\n");
 
