@@ -25,7 +25,6 @@ import json
 import os
 import random
 import re
-import sqlite3
 import sys
 import time
 
@@ -88,41 +87,8 @@ MIN, HOUR, DAY = 60, 3600, 86400
 
 def write_rows(dc, statements):
     """Run statements [(sql, args)] in one transaction on the SQLite store
-    as the mail user (so that the store's -wal/-shm files stay the mail
-    processes'), like Dovecot.sql_write() but many at once."""
-    sys.stdout.flush()
-    sys.stderr.flush()
-    r, w = os.pipe()
-    pid = os.fork()
-    if pid == 0:    # child
-        code = 1
-        try:
-            os.close(r)
-            os.setgid(dc._gid)
-            os.setuid(dc._uid)
-            db = sqlite3.connect(dc.db_path, timeout=10)
-            db.execute("PRAGMA busy_timeout = 10000")
-            with db:
-                for sql, args in statements:
-                    db.execute(sql, args)
-            db.close()
-            os.write(w, b"ok")
-            code = 0
-        except BaseException as e:
-            os.write(w, ("error: %r" % (e,)).encode())
-        finally:
-            os._exit(code)
-    os.close(w)
-    out = b""
-    while True:
-        chunk = os.read(r, 4096)
-        if not chunk:
-            break
-        out += chunk
-    os.close(r)
-    _, status = os.waitpid(pid, 0)
-    if not (os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0):
-        raise DovecotError("store write failed: %s" % out.decode())
+    as the mail user."""
+    dc.sql_write_many(statements)
 
 
 class Ledger:

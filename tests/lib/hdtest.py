@@ -1397,6 +1397,11 @@ service lmtp {{
         by the mail processes."""
         if self.pg is not None:
             return self._pg_sql(query, args, write=True)
+        return self.sql_write_many([(query, args)])
+
+    def sql_write_many(self, statements):
+        """sql_write() of statements [(query, args)] in one SQLite
+        transaction; returns the rows the last one changed."""
         sys.stdout.flush()
         sys.stderr.flush()
         r, w = os.pipe()
@@ -1409,9 +1414,11 @@ service lmtp {{
                 os.setuid(self._uid)
                 db = sqlite3.connect(self.db_path, timeout=10)
                 db.execute("PRAGMA busy_timeout = 10000")
-                cur = db.execute(query, args)
-                db.commit()
-                os.write(w, str(cur.rowcount).encode())
+                rows = 0
+                with db:
+                    for query, args in statements:
+                        rows = db.execute(query, args).rowcount
+                os.write(w, str(rows).encode())
                 db.close()
                 code = 0
             except BaseException as e:
@@ -1428,7 +1435,8 @@ service lmtp {{
         os.close(r)
         _, status = os.waitpid(pid, 0)
         if not (os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0):
-            raise DovecotError("store write %r failed: %s" % (query, out.decode()))
+            raise DovecotError("store write %r failed: %s" % (
+                [q for q, _ in statements][:3], out.decode()))
         return int(out)
 
     @staticmethod

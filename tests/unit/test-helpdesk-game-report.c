@@ -13,6 +13,7 @@
 #include "message-header-decode.h"
 #include "qp-decoder.h"
 #include "test-common.h"
+#include "test-message.h"
 #include "helpdesk-game-report.h"
 
 #include <stdlib.h>
@@ -97,62 +98,6 @@ static unsigned int test_count(const char *text, const char *needle)
 		text += strlen(needle);
 	}
 	return count;
-}
-
-/* The header block (up to the empty line) and the body, FALSE: no
-   empty line. */
-static bool test_split(const char *msg, const char **header_r,
-		       const char **body_r)
-{
-	const char *p = strstr(msg, "\r\n\r\n");
-
-	if (p == NULL)
-		return FALSE;
-	*header_r = t_strdup_until(msg, p + 2);
-	*body_r = p + 4;
-	return TRUE;
-}
-
-/* The value of a header (unfolded: CRLF and the folding whitespace
-   removed), or NULL. */
-static const char *test_header(const char *header, const char *name)
-{
-	const char *const *lines = t_strsplit(header, "\n");
-	string_t *value = NULL;
-	unsigned int i;
-
-	for (i = 0; lines[i] != NULL; i++) {
-		const char *line = t_strcut(lines[i], '\r');
-
-		if (value != NULL) {
-			if (line[0] != ' ' && line[0] != '\t')
-				break;
-			str_append(value, line + 1);
-		} else if (strncasecmp(line, name, strlen(name)) == 0 &&
-			   line[strlen(name)] == ':') {
-			value = t_str_new(128);
-			str_append(value, line + strlen(name) + 1);
-		}
-	}
-	if (value == NULL)
-		return NULL;
-	return t_str_trim(str_c(value), " \t");
-}
-
-static const char *test_decode_qp(const char *body)
-{
-	buffer_t *buf = t_buffer_create(256);
-	struct qp_decoder *qp = qp_decoder_init(buf);
-	const char *error;
-	size_t pos;
-	int ret;
-
-	ret = qp_decoder_more(qp, (const unsigned char *)body, strlen(body),
-			      &pos, &error);
-	if (qp_decoder_finish(qp, &error) < 0)
-		ret = -1;
-	qp_decoder_deinit(&qp);
-	return ret < 0 ? NULL : str_c(buf);
 }
 
 /* Split msg into its headers and the parts of its multipart body; FALSE
