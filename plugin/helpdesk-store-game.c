@@ -73,12 +73,15 @@
 	"AND a.actor = e.actor AND a.detail = e.actor AND a.id < e.id) " \
 	"THEN 1 ELSE 0 END " \
 	"FROM hd_events e LEFT JOIN hd_tickets t ON t.id = e.ticket_id " \
-	"WHERE e.id > CAST(? AS BIGINT) AND e.kind IN ('replied', " \
-	"'resolved', 'reopened', 'sla_met', 'sla_breached', 'rated') " \
+	"WHERE e.id > CAST(? AS BIGINT) AND (e.kind = 'replied' OR " \
+	"e.kind = 'resolved' OR e.kind = 'reopened' OR e.kind = 'sla_met' " \
+	"OR e.kind = 'sla_breached' OR e.kind = 'rated') " \
 	"ORDER BY e.id LIMIT 2000"
 
+/* the latest fold's end, by the log's primary key (each fold starts
+   where the one before it ended) */
 #define GAME_CURSOR_QUERY \
-	"SELECT COALESCE(MAX(end_event), 0) FROM hd_game_folds"
+	"SELECT end_event FROM hd_game_folds ORDER BY start_event DESC LIMIT 1"
 
 struct game_event {
 	uint64_t id, ticket;
@@ -145,6 +148,8 @@ struct game_fold {
 	struct helpdesk_game_versions versions;
 	/* registered agents (none: everybody plays, without a team) */
 	HASH_TABLE(const char *, struct game_agent *) agents;
+	/* their addresses, lower-case */
+	HASH_TABLE(const char *, void *) addresses;
 	HASH_TABLE(const char *, struct game_total *) totals;
 	HASH_TABLE(const char *, struct game_team *) teams;
 	HASH_TABLE(void *, struct game_ticket *) tickets;
@@ -182,6 +187,13 @@ static int game_fold_load_agents(struct game_fold *fold, const char **error_r)
 			helpdesk_db_result_value(result, 3));
 		agent->level = 1;
 		hash_table_insert(fold->agents, agent->username, agent);
+		if (*agent->address != '\0') {
+			const char *address =
+				p_strdup(fold->pool, t_str_lcase(agent->address));
+
+			hash_table_update(fold->addresses, address,
+					  POINTER_CAST(1));
+		}
 		fold->registered_agents = TRUE;
 	}
 	return helpdesk_db_result_finish(&result, ret, error_r);
@@ -190,19 +202,8 @@ static int game_fold_load_agents(struct game_fold *fold, const char **error_r)
 static bool game_requester_is_agent(struct game_fold *fold,
 				    const char *requester)
 {
-	struct hash_iterate_context *iter;
-	const char *name;
-	struct game_agent *agent;
-	bool found = FALSE;
-
-	if (*requester == '\0')
-		return FALSE;
-	iter = hash_table_iterate_init(fold->agents);
-	while (!found && hash_table_iterate(iter, fold->agents, &name, &agent))
-		found = agent->address != NULL &&
-			strcasecmp(agent->address, requester) == 0;
-	hash_table_iterate_deinit(&iter);
-	return found;
+	return *requester != '\0' &&
+		hash_table_lookup(fold->addresses, t_str_lcase(requester)) != NULL;
 }
 
 /* The agent state of username, loaded at its first use in the batch.
@@ -290,7 +291,7 @@ static int game_ticket_get(struct game_fold *fold, uint64_t id,
 	result = helpdesk_db_query(fold->store->db,
 		"SELECT award_key, agent, team, rule, event_id, points, "
 		"created FROM hd_points WHERE ticket_id = ? "
-		"ORDER BY event_id, award_key", args);
+		"ORDER BY event_id", args);
 	while ((ret = helpdesk_db_result_next_row(result)) > 0) {
 		entry = array_append_space(&ticket->entries);
 		entry->award_key = p_strdup(fold->pool,
@@ -1122,6 +1123,7 @@ static int game_fold_batch(struct helpdesk_store *store, int64_t now,
 	fold.store = store;
 	fold.pool = pool_alloconly_create("helpdesk game fold", 16384);
 	hash_table_create(&fold.agents, fold.pool, 0, str_hash, strcmp);
+	hash_table_create(&fold.addresses, fold.pool, 0, str_hash, strcmp);
 	hash_table_create(&fold.totals, fold.pool, 0, str_hash, strcmp);
 	hash_table_create(&fold.teams, fold.pool, 0, str_hash, strcmp);
 	hash_table_create_direct(&fold.tickets, fold.pool, 0);
@@ -1195,6 +1197,7 @@ out:
 		hash_table_iterate_deinit(&iter);
 	}
 	hash_table_destroy(&fold.agents);
+	hash_table_destroy(&fold.addresses);
 	hash_table_destroy(&fold.totals);
 	hash_table_destroy(&fold.teams);
 	hash_table_destroy(&fold.tickets);
@@ -1224,7 +1227,9 @@ int helpdesk_store_game_fold_news(struct helpdesk_store *store, int64_t now,
 				    &end, error_r) < 0)
 			return -1;
 		*folded_r += count;
-	} while (count > 0 && (max_events == 0 || *folded_r < max_events));
+		/* a batch that was not full read every event there was */
+	} while (count == GAME_FOLD_BATCH &&
+		 (max_events == 0 || *folded_r < max_events));
 	return 0;
 }
 
@@ -1255,6 +1260,6 @@ int helpdesk_store_game_rebuild(struct helpdesk_store *store, int64_t now,
 		folded += count;
 		if (progress != NULL && count > 0)
 			progress(folded, end, context);
-	} while (count > 0);
+	} while (count == GAME_FOLD_BATCH);
 	return 0;
 }
