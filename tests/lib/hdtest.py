@@ -114,6 +114,14 @@ def store_is_pgsql():
     """TRUE when the tests run their stores on PostgreSQL (HD_STORE)."""
     return os.environ.get("HD_STORE") == "pgsql"
 
+# Dovecot 2.3's log process, when the master says BYE for a child that
+# exited before the log process heard of it (a race inside Dovecot,
+# seen with any quickly exiting process, with or without the plugin):
+# not an error of the run
+_DOVECOT_LOG_RACE = re.compile(
+    r" log\(\d+\): Error: Received master input for invalid service_fd \d+: "
+    r"\d+ \d+ BYE$")
+
 _instance_lock = threading.Lock()
 _instance_counter = 0
 
@@ -1323,7 +1331,8 @@ service lmtp {{
             line = raw.decode("utf-8", "replace").rstrip("\r\n")
             if not outages and any(a <= at < b for a, b in self.outages):
                 continue
-            if re.search(r"\b(Error|Panic|Fatal): ", line):
+            if re.search(r"\b(Error|Panic|Fatal): ", line) and \
+                    not _DOVECOT_LOG_RACE.search(line):
                 if pattern is None or re.search(pattern, line):
                     out.append(line)
         if pattern is None:
