@@ -930,9 +930,33 @@ static int game_fold_read_events(struct game_fold *fold, uint64_t cursor,
 	return helpdesk_db_result_finish(&result, ret, error_r);
 }
 
+/* Every statement of a batch after the first runs only when the batch
+   won the cursor: the fold log's row for its cursor carries its token
+   (two parameters, the cursor and the token). A batch that lost writes
+   nothing and fails nothing (a failed statement would leave lib-sql's
+   PostgreSQL connection unusable for the next query). */
+#define GAME_WON \
+	" WHERE EXISTS (SELECT 1 FROM hd_game_folds WHERE " \
+	"start_event = CAST(? AS BIGINT) AND token = CAST(? AS TEXT))"
+
+/* args, then the guard's two, NULL-terminated (data stack) */
+static const char *const *
+game_guarded(const char *const *args, const char *cursor, const char *token)
+{
+	ARRAY_TYPE(const_string) all;
+
+	t_array_init(&all, 16);
+	array_append(&all, args, str_array_length(args));
+	array_push_back(&all, &cursor);
+	array_push_back(&all, &token);
+	array_append_zero(&all);
+	return array_front(&all);
+}
+
 static void game_fold_write(struct game_fold *fold,
 			    struct helpdesk_db_trans *trans, uint64_t cursor,
-			    uint64_t end, int64_t now)
+			    uint64_t end, int64_t now, const char *token,
+			    unsigned int *won_r)
 {
 	struct hash_iterate_context *iter;
 	const struct game_entry *entry;
@@ -942,17 +966,19 @@ static void game_fold_write(struct game_fold *fold,
 	struct game_total *total;
 	struct game_team *team;
 	const char *key, *name;
+	const char *cursor_str = t_strdup(dec2str(cursor));
 
 	{
 		const char *args[] = {
-			t_strdup(dec2str(cursor)), t_strdup(dec2str(end)),
-			t_strdup_printf("%lld", (long long)now), NULL
+			cursor_str, t_strdup(dec2str(end)),
+			t_strdup_printf("%lld", (long long)now), token, NULL
 		};
-		/* fails (and takes the whole batch with it) when another
-		   fold started from the same cursor */
+		/* claims the cursor; *won_r = 0 when another fold from the
+		   same cursor was first */
 		helpdesk_db_update(trans, "INSERT INTO hd_game_folds "
-			"(start_event, end_event, created) VALUES (?, ?, ?)",
-			args, NULL);
+			"(start_event, end_event, created, token) "
+			"VALUES (?, ?, ?, ?) ON CONFLICT (start_event) "
+			"DO NOTHING", args, won_r);
 	}
 	array_foreach(&fold->new_entries, entry) {
 		const char *args[] = {
@@ -964,8 +990,11 @@ static void game_fold_write(struct game_fold *fold,
 		};
 		helpdesk_db_update(trans, "INSERT INTO hd_points (award_key, "
 			"event_id, ticket_id, agent, team, rule, points, "
-			"created) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
-			"ON CONFLICT (award_key) DO NOTHING", args, NULL);
+			"created) SELECT CAST(? AS TEXT), CAST(? AS BIGINT), "
+			"CAST(? AS BIGINT), CAST(? AS TEXT), CAST(? AS TEXT), "
+			"CAST(? AS TEXT), CAST(? AS INTEGER), CAST(? AS BIGINT)"
+			GAME_WON " ON CONFLICT (award_key) DO NOTHING",
+			game_guarded(args, cursor_str, token), NULL);
 	}
 	iter = hash_table_iterate_init(fold->agents);
 	while (hash_table_iterate(iter, fold->agents, &name, &agent)) {
@@ -984,15 +1013,19 @@ static void game_fold_write(struct game_fold *fold,
 		};
 		helpdesk_db_update(trans, "INSERT INTO hd_game_agents "
 			"(username, team, points, peak, level, level_at, "
-			"resolved, met_streak, fast, escalated) VALUES "
-			"(?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (username) "
+			"resolved, met_streak, fast, escalated) SELECT "
+			"CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS BIGINT), "
+			"CAST(? AS BIGINT), CAST(? AS INTEGER), "
+			"CAST(? AS BIGINT), CAST(? AS INTEGER), "
+			"CAST(? AS INTEGER), CAST(? AS INTEGER), "
+			"CAST(? AS INTEGER)" GAME_WON " ON CONFLICT (username) "
 			"DO UPDATE SET team = excluded.team, "
 			"points = excluded.points, peak = excluded.peak, "
 			"level = excluded.level, level_at = excluded.level_at, "
 			"resolved = excluded.resolved, "
 			"met_streak = excluded.met_streak, "
 			"fast = excluded.fast, escalated = excluded.escalated",
-			args, NULL);
+			game_guarded(args, cursor_str, token), NULL);
 	}
 	hash_table_iterate_deinit(&iter);
 	iter = hash_table_iterate_init(fold->totals);
@@ -1008,11 +1041,14 @@ static void game_fold_write(struct game_fold *fold,
 		};
 		helpdesk_db_update(trans, "INSERT INTO hd_game_periods "
 			"(period, period_key, team, username, points, earned, "
-			"resolved) VALUES (?, ?, ?, ?, ?, ?, ?) "
-			"ON CONFLICT (period, period_key, team, username) "
+			"resolved) SELECT CAST(? AS TEXT), CAST(? AS TEXT), "
+			"CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS BIGINT), "
+			"CAST(? AS BIGINT), CAST(? AS INTEGER)" GAME_WON
+			" ON CONFLICT (period, period_key, team, username) "
 			"DO UPDATE SET points = excluded.points, "
 			"earned = excluded.earned, "
-			"resolved = excluded.resolved", args, NULL);
+			"resolved = excluded.resolved",
+			game_guarded(args, cursor_str, token), NULL);
 	}
 	hash_table_iterate_deinit(&iter);
 	array_foreach(&fold->new_badges, badge) {
@@ -1024,20 +1060,27 @@ static void game_fold_write(struct game_fold *fold,
 		};
 		helpdesk_db_update(trans, "INSERT INTO hd_badges (username, "
 			"badge, period_key, ticket_id, event_id, created) "
-			"VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT "
-			"(username, badge, period_key) DO NOTHING", args, NULL);
+			"SELECT CAST(? AS TEXT), CAST(? AS TEXT), "
+			"CAST(? AS TEXT), CAST(? AS BIGINT), CAST(? AS BIGINT), "
+			"CAST(? AS BIGINT)" GAME_WON " ON CONFLICT "
+			"(username, badge, period_key) DO NOTHING",
+			game_guarded(args, cursor_str, token), NULL);
 	}
 	array_foreach(&fold->new_levelups, levelup) {
 		const char *args[] = {
 			levelup->agent, t_strdup(dec2str(levelup->level)),
 			t_strdup(dec2str(levelup->ticket)),
 			t_strdup(dec2str(levelup->event_id)),
-			t_strdup_printf("%lld", (long long)levelup->created), NULL
+			t_strdup_printf("%lld", (long long)levelup->created),
+			NULL
 		};
 		helpdesk_db_update(trans, "INSERT INTO hd_game_levelups "
 			"(username, level, ticket_id, event_id, created) "
-			"VALUES (?, ?, ?, ?, ?) ON CONFLICT (username, level) "
-			"DO NOTHING", args, NULL);
+			"SELECT CAST(? AS TEXT), CAST(? AS INTEGER), "
+			"CAST(? AS BIGINT), CAST(? AS BIGINT), "
+			"CAST(? AS BIGINT)" GAME_WON " ON CONFLICT "
+			"(username, level) DO NOTHING",
+			game_guarded(args, cursor_str, token), NULL);
 	}
 	iter = hash_table_iterate_init(fold->teams);
 	while (hash_table_iterate(iter, fold->teams, &name, &team)) {
@@ -1045,8 +1088,10 @@ static void game_fold_write(struct game_fold *fold,
 			continue;
 		const char *args[] = { team->name, team->last_week, NULL };
 		helpdesk_db_update(trans, "INSERT INTO hd_game_teams (team, "
-			"last_week) VALUES (?, ?) ON CONFLICT (team) DO UPDATE "
-			"SET last_week = excluded.last_week", args, NULL);
+			"last_week) SELECT CAST(? AS TEXT), CAST(? AS TEXT)"
+			GAME_WON " ON CONFLICT (team) DO UPDATE "
+			"SET last_week = excluded.last_week",
+			game_guarded(args, cursor_str, token), NULL);
 	}
 	hash_table_iterate_deinit(&iter);
 }
@@ -1105,7 +1150,9 @@ static int game_fold_batch(struct helpdesk_store *store, int64_t now,
 	struct game_fold fold;
 	struct helpdesk_db_trans *trans;
 	const struct game_event *event;
-	uint64_t cursor, end, cursor_after;
+	uint64_t cursor, end;
+	unsigned int won = 0;
+	const char *token;
 	uint64_t id_limit = UINT64_MAX;
 	const char *commit_error;
 	int ret = 0;
@@ -1155,21 +1202,20 @@ static int game_fold_batch(struct helpdesk_store *store, int64_t now,
 		goto out;
 	event = array_back(&fold.events);
 	end = event->id;
+	token = t_strdup(helpdesk_store_unique_id());
 	trans = helpdesk_db_begin(store->db);
 	T_BEGIN {
-		game_fold_write(&fold, trans, cursor, end, now);
+		game_fold_write(&fold, trans, cursor, end, now, token, &won);
 	} T_END;
 	if (helpdesk_db_commit(&trans, &commit_error) < 0) {
-		/* another fold from the same cursor won: its work is ours */
-		if (game_cursor(store, &cursor_after, error_r) == 0 &&
-		    cursor_after != cursor) {
-			*end_r = cursor_after;
-			goto out;
-		}
 		*error_r = t_strdup_printf("folding events %llu-%llu: %s",
 			(unsigned long long)cursor + 1,
 			(unsigned long long)end, commit_error);
 		ret = -1;
+		goto out;
+	}
+	if (won == 0) {
+		/* another fold from the same cursor won: its work is ours */
 		goto out;
 	}
 	*count_r = array_count(&fold.events);

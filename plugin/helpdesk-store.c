@@ -137,7 +137,8 @@
 	"CREATE TABLE IF NOT EXISTS hd_game_folds (" \
 	" start_event BIGINT PRIMARY KEY," \
 	" end_event BIGINT NOT NULL," \
-	" created BIGINT NOT NULL)", \
+	" created BIGINT NOT NULL," \
+	" token TEXT NOT NULL DEFAULT '')", \
 	"CREATE TABLE IF NOT EXISTS hd_points (" \
 	" award_key TEXT PRIMARY KEY," \
 	" event_id BIGINT NOT NULL," \

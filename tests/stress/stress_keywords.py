@@ -287,6 +287,26 @@ def check_invariants(dc, records=None, leads=None, log_since=0, user="support"):
     return out
 
 
+def check_game(dc):
+    """Invariant 'game': the points the sessions folded while they raced
+    (a fold after every action, from many processes at once) are what one
+    fold of the whole ledger gives: a rebuild changes no agent's total."""
+    if dc.pg is not None:
+        time.sleep(3.5)     # a fold waits at a fresh gap in the ids
+    dc.doveadm("helpdesk", "leaderboard", check=False)
+    p = dc.doveadm("-f", "json", "helpdesk", "game", "rebuild", check=False)
+    try:
+        res = json.loads(p.stdout)[0]
+    except (ValueError, IndexError):
+        return [Result("game: a rebuild of the raced folds changes nothing",
+                       False, [p.stdout + p.stderr])]
+    ok = p.returncode == 0 and res["changed"] == "0" and \
+        res["points_before"] == res["points_after"]
+    return [Result("game: a rebuild of the raced folds changes nothing "
+                   "(%s agents, %s points)" % (res["agents"], res["points_after"]),
+                   ok, [] if ok else [repr(res)])]
+
+
 def report(results, out=sys.stdout, limit=25):
     """Print the invariant results; return True if all hold."""
     ok = True
@@ -799,6 +819,7 @@ def main(argv=None):
                 json.dump(records, f, indent=0)
         results = merge_rounds(st.round_results)
         results += check_invariants(dc, records=records, log_since=0)
+        results += check_game(dc)
         return verdict(results, seed)
     finally:
         dc.stop()
