@@ -14,7 +14,8 @@
    at hand decided, so folding again from nothing (rebuild) gives the same
    totals. Folds of several processes are serialized by the fold log
    (hd_game_folds, keyed by the cursor a fold starts from): of two folds
-   from the same cursor only one commits, the other finds the work done.
+   from the same cursor only one writes (the fold log's row for the
+   cursor carries its token), the other finds the work done.
    Agents count in their current team (hd_agents), periods in that
    team's calendar (its time zone, also without business hours). What the
    registration says is read as it is now: an agent registered later
