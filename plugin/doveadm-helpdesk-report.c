@@ -76,12 +76,6 @@ static int report_week_load(struct helpdesk_store *store, const char *team,
 	return 0;
 }
 
-static const char *report_level_name(const struct helpdesk_game_levels *levels,
-				     unsigned int level)
-{
-	return helpdesk_game_level_name(levels, level);
-}
-
 /* The report's data for team (allocated from pool). */
 static int report_build(struct helpdesk_store *store, const char *team,
 			bool current, pool_t pool,
@@ -138,7 +132,7 @@ static int report_build(struct helpdesk_store *store, const char *team,
 		item->agent = levelup->agent;
 		item->what = p_strdup_printf(pool, "reached level %u, %s",
 			levelup->level,
-			report_level_name(&levels, levelup->level));
+			helpdesk_game_level_name(&levels, levelup->level));
 		item->when = levelup->created;
 		item->ticket = levelup->ticket;
 	}

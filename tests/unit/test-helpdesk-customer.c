@@ -495,20 +495,6 @@ static void test_helpdesk_autoreply_address_is_valid(void)
 	test_end();
 }
 
-/* Every line ends with CRLF: no bare CR or LF anywhere. */
-static bool test_crlf_only(const char *text)
-{
-	const char *p;
-
-	for (p = text; *p != '\0'; p++) {
-		if (*p == '\r' && p[1] != '\n')
-			return FALSE;
-		if (*p == '\n' && (p == text || p[-1] != '\r'))
-			return FALSE;
-	}
-	return TRUE;
-}
-
 /* Each header line starts with one of the headers the composer writes,
    or folding whitespace. */
 static bool test_headers_known(const char *header)

@@ -50,20 +50,6 @@ static const char *test_repeat(const char *text, unsigned int n)
 	return str_c(str);
 }
 
-/* Every line ends with CRLF: no bare CR or LF anywhere. */
-static bool test_crlf_only(const char *text)
-{
-	const char *p;
-
-	for (p = text; *p != '\0'; p++) {
-		if (*p == '\r' && p[1] != '\n')
-			return FALSE;
-		if (*p == '\n' && (p == text || p[-1] != '\r'))
-			return FALSE;
-	}
-	return TRUE;
-}
-
 /* The longest line in octets, without its CRLF. */
 static size_t test_max_line_len(const char *text)
 {

@@ -56,3 +56,16 @@ const char *test_decode_qp(const char *body)
 	qp_decoder_deinit(&qp);
 	return ret < 0 ? NULL : str_c(buf);
 }
+
+bool test_crlf_only(const char *text)
+{
+	const char *p;
+
+	for (p = text; *p != '\0'; p++) {
+		if (*p == '\r' && p[1] != '\n')
+			return FALSE;
+		if (*p == '\n' && (p == text || p[-1] != '\r'))
+			return FALSE;
+	}
+	return TRUE;
+}

@@ -16,4 +16,7 @@ bool test_split(const char *msg, const char **header_r, const char **body_r);
    stack. */
 const char *test_decode_qp(const char *body);
 
+/* Every line ends with CRLF: no bare CR or LF anywhere. */
+bool test_crlf_only(const char *text);
+
 #endif
