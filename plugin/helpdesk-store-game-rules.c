@@ -82,7 +82,15 @@ static int game_add_points(struct game_fold *fold, struct game_agent *agent,
 		total->dirty = TRUE;
 	}
 	agent->points += points;
-	agent->resolved = (unsigned int)((int)agent->resolved + resolved);
+	/* A fold that loses the race may have read the agent before the
+	   winner's batch and the ticket's awards after it (PostgreSQL reads
+	   each statement's own snapshot): what it computes is thrown away by
+	   the token guard, but every value must still be one the columns
+	   take, or the guarded statement fails before its guard is read. */
+	if (resolved < 0 && agent->resolved < (unsigned int)-resolved)
+		agent->resolved = 0;
+	else
+		agent->resolved = (unsigned int)((int)agent->resolved + resolved);
 	if (agent->points > agent->peak)
 		agent->peak = agent->points;
 	level = helpdesk_game_level_for(fold->levels, agent->peak);

@@ -555,11 +555,16 @@ def scenario_crash(t):
         dc.cleanup()
 
 
+_LOCKED_OUTAGE = re.compile(r"helpdesk: store sqlite:\S+ unavailable, queue mail is "
+                            r"delivered as hd-pending until it is back: database is locked$")
+
+
 def scenario_fresh_store_race(t):
     """Not a fault: several LMTP processes deliver the very first mails into
     a fresh (not yet created) store at the same moment.  Creating the schema
     concurrently must not look like an outage (no error, no hd-pending)."""
     name = "fresh store, 4 concurrent first deliveries"
+    slow = bool(os.environ.get("HD_VALGRIND"))
     problems = []
     for attempt in range(4):
         dc = start(t, name)
@@ -592,6 +597,16 @@ def scenario_fresh_store_race(t):
             if codes != [250] * len(msgs):
                 problems.append("attempt %d: codes %r" % (attempt, codes))
             errs = dc.log_errors()
+            if slow:
+                # a lock held past a delivery's wait is the outage the
+                # scenario must not show, but under valgrind every process
+                # runs 20-50 times slower than the 1 s a delivery waits:
+                # there only nothing lost counts (hd-pending reconciled)
+                waited = [e for e in errs if _LOCKED_OUTAGE.search(e)]
+                if waited:
+                    t.diag("attempt %d (valgrind): %d deliveries waited past "
+                           "the busy timeout and went hd-pending" % (attempt, len(waited)))
+                errs = [e for e in errs if not _LOCKED_OUTAGE.search(e)]
             if errs:
                 problems.append("attempt %d: log errors:\n%s" % (attempt, "\n".join(errs)))
             q = dc.queue("alice")
@@ -601,7 +616,7 @@ def scenario_fresh_store_race(t):
                 problems.append("attempt %d: %d of %d mails in the queue (after 2 s: %d)\n%s"
                                 % (attempt, len(q), len(msgs), len(q2), summary(q2)))
             pend = [m for m in q if "hd-pending" in m["keywords"]]
-            if pend:
+            if pend and not slow:
                 problems.append("attempt %d: hd-pending after the deliveries:\n%s"
                                 % (attempt, summary(pend)))
             rc, rows, text = reconcile(dc)
