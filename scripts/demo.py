@@ -19,6 +19,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
 import hdtest  # noqa: E402
 from rawimap import metadata  # noqa: E402
 
+REPO = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 OUTBOX = None   # the captured outgoing mail (main())
 
 SAMPLES = [
@@ -237,6 +238,24 @@ def sla_and_routing(dc):
     print(dc.doveadm("helpdesk", "stats", "-p", "day").stdout)
 
 
+def notifier_status(dc):
+    """alice's desktop notifier, asked for her standing (--status needs no
+    desktop): a four-line configuration."""
+    binary = os.path.join(REPO, "desktop-notifier", "helpdesk-notifier")
+    if not os.access(binary, os.X_OK):
+        print("(helpdesk-notifier is not built: configure found no GLib/libnotify)")
+        return
+    conf = os.path.join(dc.root, "notifier.conf")
+    with open(conf, "w") as f:
+        f.write("[server]\nhost = 127.0.0.1\nport = %d\nuser = alice\n"
+                "password_command = echo pass\nsecurity = none\n" % dc.imap_port)
+    print("\n$ helpdesk-notifier --status     (alice's desktop notifier; %s:)" % conf)
+    print("    " + open(conf).read().replace("\n", "\n    ").rstrip())
+    p = subprocess.run([binary, "--config", conf, "--status"], capture_output=True,
+                       text=True, timeout=60)
+    print(p.stdout + p.stderr)
+
+
 def game(dc):
     print("\n== The game: points from the ledger, levels, badges, the leaderboard")
     print("$ doveadm helpdesk leaderboard -p week")
@@ -247,6 +266,7 @@ def game(dc):
                             'GETMETADATA "" /private/vendor/vendor.helpdesk/stats')
     print("alice's mail client: GETMETADATA \"\" "
           "/private/vendor/vendor.helpdesk/stats\n  %s" % (vals[0] if vals else tagged))
+    notifier_status(dc)
     print("\n$ doveadm helpdesk report -p week -c --deliver   (Monday's timer "
           "sends the week that ended)")
     print(dc.doveadm("helpdesk", "report", "-p", "week", "-c", "--deliver").stdout)

@@ -7,7 +7,9 @@ cd "$(dirname "$0")/.."
 PACKAGES="build-essential autoconf automake libtool pkg-config \
 dovecot-core dovecot-dev dovecot-imapd dovecot-lmtpd dovecot-sieve \
 dovecot-pgsql sqlite3 libsqlite3-dev python3 valgrind clang \
-postgresql thunderbird xvfb xauth imagemagick neomutt tmux tzdata"
+postgresql thunderbird xvfb xauth imagemagick neomutt tmux tzdata \
+libglib2.0-dev libglib2.0-bin libnotify-dev libsecret-1-dev libjson-glib-dev \
+glib-networking dbus-daemon python3-dbusmock openssl"
 
 missing=""
 for p in $PACKAGES; do
