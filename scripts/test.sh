@@ -19,7 +19,8 @@ for target in check check-valgrind check-pgsql; do
 		sed "s/^/[$target] /"
 	cat check.part >>check.out
 	if grep -qE '^(FAIL|XPASS|ERROR):' check.part; then
-		for log in tests/*.log tests/integration/*.log; do
+		for log in tests/*.log tests/integration/*.log tests/notifier/*.log \
+			desktop-notifier/*.log; do
 			[ -f "$log" ] || continue
 			[ "$(basename "$log")" = test-suite.log ] && continue
 			if grep -qE '^(not ok|Bail out!)|^(FAIL|ERROR)' "$log"; then

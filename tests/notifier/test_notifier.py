@@ -105,14 +105,16 @@ def setup(t, dc):
 def live(t, tmp, dc, mock):
     """Every notification of the issue's list, from the running notifier."""
     logind = FakeLogind(tmp)
-    n = Notifier(tmp, dc, "alice", extra={"open_command": "true %u"})
+    opened = os.path.join(tmp, "opened.txt")
+    open_command = "sh -c 'echo \"$0\" >> %s' %%u" % opened
+    n = Notifier(tmp, dc, "alice", extra={"open_command": open_command})
     n.env["DBUS_SYSTEM_BUS_ADDRESS"] = logind.address
     n.start()
     t.ok(n.wait_log(r"Public/Queue: up to date"),
          "the notifier logs in, selects the queue and takes its baseline", n.text()[-2000:])
     t.eq([c for c in mock.calls()], [],
          "the tickets already in the queue pop up nothing (no backlog)")
-    p = Notifier(tmp, dc, "alice", extra={"open_command": "true %u"}).run("--once")
+    p = Notifier(tmp, dc, "alice", extra={"open_command": open_command}).run("--once")
     t.ok(p.returncode == 75 and "another helpdesk-notifier runs for alice@127.0.0.1"
          in p.stderr, "a second notifier for the same account refuses to run (75)",
          "rc=%d %s" % (p.returncode, p.stderr))
@@ -139,6 +141,17 @@ def live(t, tmp, dc, mock):
     t.ok(c is not None and c["summary"] == "New ticket #%d (VIP)" % vnum and
          c["hints"].get("urgency") == URGENCY_CRITICAL,
          "a VIP ticket: 'New ticket #N (VIP)', critical", str(c))
+
+    # Open: the configured command gets the message's imap:// URL
+    if first:
+        mock.press(first["id"], "open")
+        deadline = time.time() + 10 * K
+        while not os.path.exists(opened) and time.time() < deadline:
+            time.sleep(0.05)
+        text = open(opened).read().strip() if os.path.exists(opened) else ""
+        t.ok(re.fullmatch(r"imap://alice@127\.0\.0\.1:%d/Public/Queue;UIDVALIDITY=\d+/;UID=%d"
+                          % (dc.imap_port, uid), text),
+             "Open runs open_command with the message's imap:// URL (RFC 5092)", text)
 
     # Claim from the popup
     if first:
