@@ -472,6 +472,19 @@ static void client_capabilities(HelpdeskImapClient *client,
 	}
 }
 
+/* The server said NO or BAD to a step of the login: fail with its
+   words. */
+static void client_refused(HelpdeskImapClient *client,
+			   HelpdeskImapClientError code,
+			   const HelpdeskImapResponse *tagged, const gchar *what)
+{
+	g_autofree gchar *text = helpdesk_imap_response_describe(tagged);
+
+	client_fail(client, g_error_new(HELPDESK_IMAP_CLIENT_ERROR, code,
+					"%s refused %s: %s",
+					client->config->host, what, text));
+}
+
 static void client_login_done(HelpdeskImapClient *client,
 			      const HelpdeskImapResponse *tagged,
 			      const GError *error, gpointer user_data);
@@ -535,16 +548,15 @@ static void client_login_done(HelpdeskImapClient *client,
 			      gpointer user_data G_GNUC_UNUSED)
 {
 	HelpdeskImapDoneFunc *done = client->connect_done;
-	g_autofree gchar *text = NULL;
+	g_autofree gchar *what = NULL;
 
 	if (tagged == NULL)
 		return;
 	if (strcmp(tagged->name, "OK") != 0) {
-		text = helpdesk_imap_response_describe(tagged);
-		client_fail(client, g_error_new(HELPDESK_IMAP_CLIENT_ERROR,
-			HELPDESK_IMAP_CLIENT_ERROR_AUTH,
-			"%s refused the login of %s: %s", client->config->host,
-			client->config->user, text));
+		what = g_strdup_printf("the login of %s",
+				       client->config->user);
+		client_refused(client, HELPDESK_IMAP_CLIENT_ERROR_AUTH, tagged,
+			       what);
 		return;
 	}
 	if (tagged->code != NULL && strcmp(tagged->code, "CAPABILITY") == 0)
@@ -682,15 +694,12 @@ static void client_starttls_done(HelpdeskImapClient *client,
 	GIOStream *tls;
 	GError *err = NULL;
 	GSocketConnectable *identity;
-	g_autofree gchar *text = NULL;
 
 	if (tagged == NULL)
 		return;
 	if (strcmp(tagged->name, "OK") != 0) {
-		text = helpdesk_imap_response_describe(tagged);
-		client_fail(client, g_error_new(HELPDESK_IMAP_CLIENT_ERROR,
-			HELPDESK_IMAP_CLIENT_ERROR_PROTOCOL,
-			"%s refused STARTTLS: %s", client->config->host, text));
+		client_refused(client, HELPDESK_IMAP_CLIENT_ERROR_PROTOCOL,
+			       tagged, "STARTTLS");
 		return;
 	}
 	identity = g_network_address_new(client->config->host,

@@ -30,8 +30,9 @@ typedef enum {
 } HelpdeskImapParseError;
 
 /* Limits: a response larger than this is refused (the notifier fetches
-   only headers it names and METADATA entries it knows). */
-#define HELPDESK_IMAP_MAX_RESPONSE (4 * 1024 * 1024)
+   only headers it names and METADATA entries it knows; a parsed response
+   takes up to ~50 times its size). */
+#define HELPDESK_IMAP_MAX_RESPONSE (1024 * 1024)
 #define HELPDESK_IMAP_MAX_DEPTH 16
 
 typedef enum {

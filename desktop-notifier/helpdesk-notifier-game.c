@@ -63,6 +63,52 @@ static JsonObject *game_parse(JsonParser *parser, const gchar *json,
 	return obj;
 }
 
+/* Each object in the array member name, parsed by parse into out
+   (what isn't an object is skipped). */
+static void obj_objects(JsonObject *obj, const gchar *name,
+			gpointer (*parse)(JsonObject *elem), GPtrArray *out)
+{
+	JsonNode *node = json_object_get_member(obj, name);
+	JsonArray *array;
+	guint i;
+
+	if (node == NULL || !JSON_NODE_HOLDS_ARRAY(node))
+		return;
+	array = json_node_get_array(node);
+	for (i = 0; i < json_array_get_length(array); i++) {
+		JsonNode *elem = json_array_get_element(array, i);
+
+		if (JSON_NODE_HOLDS_OBJECT(elem))
+			g_ptr_array_add(out, parse(json_node_get_object(elem)));
+	}
+}
+
+static gpointer badge_parse(JsonObject *b)
+{
+	HelpdeskGameBadge *badge = g_new0(HelpdeskGameBadge, 1);
+
+	badge->badge = obj_str(b, "badge");
+	badge->title = obj_str(b, "title");
+	badge->earned = obj_str(b, "earned");
+	badge->period = obj_str(b, "period");
+	badge->ticket = (guint64)MAX(obj_int(b, "ticket"), 0);
+	return badge;
+}
+
+static gpointer row_parse(JsonObject *r)
+{
+	HelpdeskGameRow *row = g_new0(HelpdeskGameRow, 1);
+
+	row->rank = obj_uint(r, "rank");
+	row->level = obj_uint(r, "level");
+	row->resolved = obj_uint(r, "resolved");
+	row->points = obj_int(r, "points");
+	row->agent = obj_str(r, "agent");
+	row->team = obj_str(r, "team");
+	row->level_name = obj_str(r, "level_name");
+	return row;
+}
+
 static void badge_free(HelpdeskGameBadge *badge)
 {
 	g_free(badge->badge);
@@ -89,9 +135,6 @@ HelpdeskGameStats *helpdesk_game_stats_parse(const gchar *json,
 	g_autoptr(JsonParser) parser = json_parser_new();
 	HelpdeskGameStats *stats;
 	JsonObject *obj;
-	JsonArray *badges = NULL;
-	JsonNode *node;
-	guint i;
 
 	obj = game_parse(parser, json, "the stats entry", error);
 	if (obj == NULL)
@@ -110,25 +153,7 @@ HelpdeskGameStats *helpdesk_game_stats_parse(const gchar *json,
 	stats->resolved = obj_uint(obj, "resolved");
 	stats->badges = g_ptr_array_new_with_free_func(
 		(GDestroyNotify)badge_free);
-	node = json_object_get_member(obj, "badges");
-	if (node != NULL && JSON_NODE_HOLDS_ARRAY(node))
-		badges = json_node_get_array(node);
-	for (i = 0; badges != NULL && i < json_array_get_length(badges); i++) {
-		JsonNode *elem = json_array_get_element(badges, i);
-		JsonObject *b;
-		HelpdeskGameBadge *badge;
-
-		if (!JSON_NODE_HOLDS_OBJECT(elem))
-			continue;
-		b = json_node_get_object(elem);
-		badge = g_new0(HelpdeskGameBadge, 1);
-		badge->badge = obj_str(b, "badge");
-		badge->title = obj_str(b, "title");
-		badge->earned = obj_str(b, "earned");
-		badge->period = obj_str(b, "period");
-		badge->ticket = (guint64)MAX(obj_int(b, "ticket"), 0);
-		g_ptr_array_add(stats->badges, badge);
-	}
+	obj_objects(obj, "badges", badge_parse, stats->badges);
 	return stats;
 }
 
@@ -157,9 +182,6 @@ HelpdeskGameBoard *helpdesk_game_board_parse(const gchar *json,
 	g_autoptr(JsonParser) parser = json_parser_new();
 	HelpdeskGameBoard *board;
 	JsonObject *obj;
-	JsonArray *rows = NULL;
-	JsonNode *node;
-	guint i;
 
 	obj = game_parse(parser, json, "the leaderboard entry", error);
 	if (obj == NULL)
@@ -169,27 +191,7 @@ HelpdeskGameBoard *helpdesk_game_board_parse(const gchar *json,
 	board->period = obj_str(obj, "period");
 	board->key = obj_str(obj, "key");
 	board->rows = g_ptr_array_new_with_free_func((GDestroyNotify)row_free);
-	node = json_object_get_member(obj, "rows");
-	if (node != NULL && JSON_NODE_HOLDS_ARRAY(node))
-		rows = json_node_get_array(node);
-	for (i = 0; rows != NULL && i < json_array_get_length(rows); i++) {
-		JsonNode *elem = json_array_get_element(rows, i);
-		JsonObject *r;
-		HelpdeskGameRow *row;
-
-		if (!JSON_NODE_HOLDS_OBJECT(elem))
-			continue;
-		r = json_node_get_object(elem);
-		row = g_new0(HelpdeskGameRow, 1);
-		row->rank = obj_uint(r, "rank");
-		row->level = obj_uint(r, "level");
-		row->resolved = obj_uint(r, "resolved");
-		row->points = obj_int(r, "points");
-		row->agent = obj_str(r, "agent");
-		row->team = obj_str(r, "team");
-		row->level_name = obj_str(r, "level_name");
-		g_ptr_array_add(board->rows, row);
-	}
+	obj_objects(obj, "rows", row_parse, board->rows);
 	return board;
 }
 

@@ -159,35 +159,31 @@ static void notify_show(HelpdeskNotify *notify, NotifyNotification *n,
 	notify->count++;
 }
 
+static void notify_button(HelpdeskNotify *notify, NotifyNotification *n,
+			  const gchar *queue, const HelpdeskEvent *event,
+			  const gchar *action, const gchar *label)
+{
+	ActionData *ad = g_new0(ActionData, 1);
+
+	ad->notify = notify;
+	ad->queue = g_strdup(queue);
+	ad->ticket = event->ticket;
+	ad->uid = event->uid;
+	notify_notification_add_action(n, action, label, notify_action, ad,
+				       action_data_free);
+}
+
 static void notify_buttons(HelpdeskNotify *notify, NotifyNotification *n,
 			   const gchar *queue, const HelpdeskEvent *event,
 			   gboolean claim)
 {
-	ActionData *ad;
-
 	notify_notification_clear_actions(n);
 	if (!notify->actions)
 		return;
-	if (claim) {
-		ad = g_new0(ActionData, 1);
-		ad->notify = notify;
-		ad->queue = g_strdup(queue);
-		ad->ticket = event->ticket;
-		ad->uid = event->uid;
-		notify_notification_add_action(n, "claim", "Claim",
-					       notify_action, ad,
-					       action_data_free);
-	}
-	if (notify->open_command != NULL) {
-		ad = g_new0(ActionData, 1);
-		ad->notify = notify;
-		ad->queue = g_strdup(queue);
-		ad->ticket = event->ticket;
-		ad->uid = event->uid;
-		notify_notification_add_action(n, "open", "Open",
-					       notify_action, ad,
-					       action_data_free);
-	}
+	if (claim)
+		notify_button(notify, n, queue, event, "claim", "Claim");
+	if (notify->open_command != NULL)
+		notify_button(notify, n, queue, event, "open", "Open");
 }
 
 static NotifyUrgency event_urgency(const HelpdeskEvent *event)

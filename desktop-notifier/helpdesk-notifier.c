@@ -110,19 +110,27 @@ static gchar *app_state_dir(App *app)
 	return g_build_filename(app->config->state_dir, safe, NULL);
 }
 
-static void watch_save(Watch *watch)
+/* A state file, written whole or not at all, readable by the agent
+   only. */
+static void state_write(const gchar *path, const gchar *text)
 {
-	g_autofree gchar *text = helpdesk_tracker_save(watch->tracker);
-	g_autofree gchar *dir = g_path_get_dirname(watch->state_path);
+	g_autofree gchar *dir = g_path_get_dirname(path);
 	g_autoptr(GError) error = NULL;
 
 	if (g_mkdir_with_parents(dir, 0700) < 0 ||
-	    !g_file_set_contents_full(watch->state_path, text, -1,
+	    !g_file_set_contents_full(path, text, -1,
 				      G_FILE_SET_CONTENTS_CONSISTENT, 0600,
 				      &error)) {
-		g_warning("cannot save %s: %s", watch->state_path,
+		g_warning("cannot save %s: %s", path,
 			  error != NULL ? error->message : g_strerror(errno));
 	}
+}
+
+static void watch_save(Watch *watch)
+{
+	g_autofree gchar *text = helpdesk_tracker_save(watch->tracker);
+
+	state_write(watch->state_path, text);
 }
 
 static void watch_load(Watch *watch)
@@ -140,9 +148,7 @@ static void watch_load(Watch *watch)
 static void game_save(App *app)
 {
 	g_autoptr(GKeyFile) kf = g_key_file_new();
-	g_autofree gchar *dir = g_path_get_dirname(app->game_path);
 	g_autofree gchar *data = NULL;
-	g_autoptr(GError) error = NULL;
 
 	if (app->stats_json == NULL)
 		return;
@@ -151,13 +157,7 @@ static void game_save(App *app)
 	g_key_file_set_string(kf, "game", "rank_day",
 			      app->rank_day != NULL ? app->rank_day : "");
 	data = g_key_file_to_data(kf, NULL, NULL);
-	if (g_mkdir_with_parents(dir, 0700) < 0 ||
-	    !g_file_set_contents_full(app->game_path, data, -1,
-				      G_FILE_SET_CONTENTS_CONSISTENT, 0600,
-				      &error)) {
-		g_warning("cannot save %s: %s", app->game_path,
-			  error != NULL ? error->message : g_strerror(errno));
-	}
+	state_write(app->game_path, data);
 }
 
 /* What the last run saw of the game, to compare with. */
