@@ -15,6 +15,13 @@
 #define COMMAND_TIMEOUT_SECS 60
 /* IDLE is re-issued before the server's 30-minute inactivity timeout */
 #define IDLE_RENEW_SECS (25 * 60)
+/* ... and after this long without a byte from the server (Dovecot says
+   "* OK Still here" every 2 minutes in IDLE): with the command timeout a
+   connection that died silently is given up within 210 + 60 s, whatever
+   TCP keepalive makes of it */
+#define IDLE_SILENCE_SECS 210
+/* the tests' hook: both timeouts this many seconds */
+#define TEST_TIMEOUT_ENV "HELPDESK_NOTIFIER_TEST_TIMEOUT"
 /* TCP keepalive: a silently dropped peer is noticed after
    KEEPIDLE + KEEPINTVL * KEEPCNT = 60 + 20 * 6 = 180 s */
 #define KEEPALIVE_IDLE_SECS 60
@@ -87,7 +94,10 @@ struct _HelpdeskImapClient {
 	/* DONE was sent for the current IDLE */
 	gboolean idle_done_sent;
 	guint timeout_id;
-	guint idle_renew_id;
+	/* what timeout_id waits */
+	guint timeout_secs;
+	guint idle_renew_id, idle_silence_id;
+	guint command_timeout, idle_silence;
 	gchar *bye_text;
 };
 
@@ -173,6 +183,17 @@ helpdesk_imap_client_new(const HelpdeskNotifierConfig *config,
 
 	client_count++;
 	client->refcount = 1;
+	client->command_timeout = COMMAND_TIMEOUT_SECS;
+	client->idle_silence = IDLE_SILENCE_SECS;
+	if (g_getenv(TEST_TIMEOUT_ENV) != NULL) {
+		guint64 secs;
+
+		if (g_ascii_string_to_unsigned(g_getenv(TEST_TIMEOUT_ENV), 10,
+					       1, 3600, &secs, NULL)) {
+			client->command_timeout = (guint)secs;
+			client->idle_silence = (guint)secs;
+		}
+	}
 	client->config = config_copy(config);
 	client->untagged = untagged;
 	client->closed = closed;
@@ -221,8 +242,7 @@ static gboolean client_timeout(gpointer data)
 			HELPDESK_IMAP_CLIENT_ERROR_TIMEOUT,
 			"%s:%u gave no answer within %u seconds",
 			client->config->host, client->config->port,
-			client->phase == PHASE_READY ? COMMAND_TIMEOUT_SECS :
-			CONNECT_TIMEOUT_SECS));
+			client->timeout_secs));
 	return G_SOURCE_REMOVE;
 }
 
@@ -230,8 +250,21 @@ static void client_timeout_set(HelpdeskImapClient *client, guint secs)
 {
 	if (client->timeout_id != 0)
 		g_source_remove(client->timeout_id);
+	client->timeout_secs = secs;
 	client->timeout_id = secs == 0 ? 0 :
 		g_timeout_add_seconds(secs, client_timeout, client);
+}
+
+static void client_idle_timers_stop(HelpdeskImapClient *client)
+{
+	if (client->idle_renew_id != 0) {
+		g_source_remove(client->idle_renew_id);
+		client->idle_renew_id = 0;
+	}
+	if (client->idle_silence_id != 0) {
+		g_source_remove(client->idle_silence_id);
+		client->idle_silence_id = 0;
+	}
 }
 
 /* ------------------------------------------------------------ writing */
@@ -303,10 +336,7 @@ static void client_shutdown(HelpdeskImapClient *client)
 {
 	client->phase = PHASE_CLOSED;
 	client_timeout_set(client, 0);
-	if (client->idle_renew_id != 0) {
-		g_source_remove(client->idle_renew_id);
-		client->idle_renew_id = 0;
-	}
+	client_idle_timers_stop(client);
 	g_cancellable_cancel(client->cancel);
 	/* the socket itself: a TLS close would write to a peer that may
 	   be gone (a polite LOGOUT is the caller's) */
@@ -364,17 +394,36 @@ void helpdesk_imap_client_free(HelpdeskImapClient *client)
 
 /* ------------------------------------------------------------ commands */
 
+/* End the IDLE (DONE): the server must answer within the command
+   timeout, and the IDLE starts again. */
+static void client_idle_end(HelpdeskImapClient *client)
+{
+	client_idle_timers_stop(client);
+	if (client->current != NULL && client->current->idle &&
+	    client->idling && !client->idle_done_sent) {
+		client->idle_done_sent = TRUE;
+		client_write(client, "DONE\r\n");
+		client_timeout_set(client, client->command_timeout);
+	}
+}
+
 static gboolean client_idle_renew(gpointer data)
 {
 	HelpdeskImapClient *client = data;
 
 	client->idle_renew_id = 0;
-	if (client->current != NULL && client->current->idle &&
-	    client->idling && !client->idle_done_sent) {
-		client->idle_done_sent = TRUE;
-		client_write(client, "DONE\r\n");
-		client_timeout_set(client, COMMAND_TIMEOUT_SECS);
-	}
+	client_idle_end(client);
+	return G_SOURCE_REMOVE;
+}
+
+static gboolean client_idle_silence(gpointer data)
+{
+	HelpdeskImapClient *client = data;
+
+	client->idle_silence_id = 0;
+	g_debug("%s said nothing for %u s: is it there?", client->config->host,
+		client->idle_silence);
+	client_idle_end(client);
 	return G_SOURCE_REMOVE;
 }
 
@@ -392,7 +441,7 @@ static void client_send_next(HelpdeskImapClient *client)
 		    !g_queue_is_empty(&client->pending)) {
 			client->idle_done_sent = TRUE;
 			client_write(client, "DONE\r\n");
-			client_timeout_set(client, COMMAND_TIMEOUT_SECS);
+			client_timeout_set(client, client->command_timeout);
 		}
 		return;
 	}
@@ -416,7 +465,7 @@ static void client_send_next(HelpdeskImapClient *client)
 	memset(line, 0, strlen(line));
 	g_free(line);
 	client_timeout_set(client, client->phase == PHASE_READY ?
-			   COMMAND_TIMEOUT_SECS : CONNECT_TIMEOUT_SECS);
+			   client->command_timeout : CONNECT_TIMEOUT_SECS);
 }
 
 static void client_queue(HelpdeskImapClient *client, Command *cmd)
@@ -768,10 +817,12 @@ static void client_dispatch(HelpdeskImapClient *client,
 		if (cmd != NULL && cmd->idle) {
 			client->idling = TRUE;
 			client_timeout_set(client, 0);
-			if (client->idle_renew_id != 0)
-				g_source_remove(client->idle_renew_id);
+			client_idle_timers_stop(client);
 			client->idle_renew_id = g_timeout_add_seconds(
 				IDLE_RENEW_SECS, client_idle_renew, client);
+			client->idle_silence_id = g_timeout_add_seconds(
+				client->idle_silence, client_idle_silence,
+				client);
 			client_send_next(client);
 		}
 		return;
@@ -791,10 +842,7 @@ static void client_dispatch(HelpdeskImapClient *client,
 			resp->code != NULL ? "]" : "", resp->text);
 		client->current = NULL;
 		client_timeout_set(client, 0);
-		if (client->idle_renew_id != 0) {
-			g_source_remove(client->idle_renew_id);
-			client->idle_renew_id = 0;
-		}
+		client_idle_timers_stop(client);
 		if (resp->code != NULL &&
 		    strcmp(resp->code, "CAPABILITY") == 0)
 			client_capabilities(client, resp->code_args);
@@ -908,6 +956,12 @@ static void client_line_done(GObject *source, GAsyncResult *res,
 	}
 	if (len > 0 && line[len - 1] == '\r')
 		len--;
+	if (client->idle_silence_id != 0) {
+		/* the server is there: the silence starts again */
+		g_source_remove(client->idle_silence_id);
+		client->idle_silence_id = g_timeout_add_seconds(
+			client->idle_silence, client_idle_silence, client);
+	}
 	if (client->response->len + len + 2 > HELPDESK_IMAP_MAX_RESPONSE) {
 		g_free(line);
 		client_fail(client, g_error_new(HELPDESK_IMAP_CLIENT_ERROR,

@@ -231,3 +231,67 @@ class FakeLogind:
             except subprocess.TimeoutExpired:
                 p.kill()
         self.log.close()
+
+
+class Proxy:
+    """A TCP proxy between the notifier and Dovecot whose forwarding can
+    be cut without closing anything: a network that drops silently."""
+
+    def __init__(self, target_port, host="127.0.0.1"):
+        import socket
+        import threading
+        self.socket = socket
+        self.threading = threading
+        self.target = (host, target_port)
+        self.listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.listener.bind((host, 0))
+        self.listener.listen(16)
+        self.port = self.listener.getsockname()[1]
+        self.cut = threading.Event()
+        self.conns = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            server = self.socket.create_connection(self.target)
+            self.conns += [client, server]
+            for a, b in ((client, server), (server, client)):
+                self.threading.Thread(target=self._pump, args=(a, b, self.cut.is_set()),
+                                      daemon=True).start()
+
+    def _pump(self, src, dst, born_cut):
+        while True:
+            try:
+                data = src.recv(65536)
+            except OSError:
+                return
+            if not data:
+                try:
+                    dst.shutdown(self.socket.SHUT_WR)
+                except OSError:
+                    pass
+                return
+            # a connection made before the cut is cut: its bytes vanish
+            if self.cut.is_set() and not born_cut:
+                continue
+            try:
+                dst.sendall(data)
+            except OSError:
+                return
+
+    def blackhole(self):
+        """From now on the open connections carry nothing (new ones do)."""
+        self.cut.set()
+
+    def close(self):
+        self.listener.close()
+        for c in self.conns:
+            try:
+                c.close()
+            except OSError:
+                pass

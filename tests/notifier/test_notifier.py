@@ -27,7 +27,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "lib"))
 
 from hdtest import Dovecot, make_message, msgid_of, plugin_or_skip, ticket_of  # noqa: E402
 from notifierlib import K, MOCK_IFACE, VALGRIND, Daemon, FakeLogind, Notifier, \
-    binary, run_on_private_bus  # noqa: E402
+    Proxy, binary, run_on_private_bus  # noqa: E402
 from tap import Tap  # noqa: E402
 
 QUEUE = "Public/Queue"
@@ -310,6 +310,43 @@ def once_and_status(t, tmp, dc, mock, n):
          "--status prints level, progress, badges and the team's board", p.stdout)
 
 
+def silent_drop(t, tmp, dc, mock):
+    """The network drops the connection silently (no FIN, no RST): the
+    notifier notices by itself, reconnects, and misses nothing. Its
+    timeouts (210 s of silence in IDLE, 60 s for an answer) are cut to a
+    few seconds for the test."""
+    proxy = Proxy(dc.imap_port)
+    secs = 3 * K
+    n = Notifier(tmp, dc, "bob", name="bob-dropped")
+    with open(n.config) as f:
+        text = f.read().replace("port = %d" % dc.imap_port, "port = %d" % proxy.port)
+    with open(n.config, "w") as f:
+        f.write(text)
+    n.env["HELPDESK_NOTIFIER_TEST_TIMEOUT"] = str(secs)
+    try:
+        n.start()
+        t.ok(n.wait_log(r"Public/Queue: up to date"), "bob's notifier runs through a "
+             "proxy", n.text()[-1000:])
+        proxy.blackhole()
+        since = len(mock.calls())
+        num, _ = new_ticket(dc, "Lost in the network")
+        t.ok(n.wait_log(r"gave no answer within %d seconds" % secs, timeout=4 * secs + 10),
+             "a silently dead connection is noticed (silence in IDLE, then no answer "
+             "to DONE)", n.text()[-1500:])
+        t.ok(n.wait_log(r"Public/Queue: up to date", count=2, timeout=30),
+             "... and the notifier reconnects", n.text()[-1500:])
+        c = mock.wait(lambda c: c["summary"].startswith("New ticket #%d" % num), since=since)
+        t.ok(c is not None, "the ticket that arrived while the line was dead is announced "
+             "after the resync", str(mock.calls()[since:]))
+        time.sleep(1)
+        t.eq(len([x for x in mock.calls()[since:]
+                  if x["summary"].startswith("New ticket #%d" % num)]), 1,
+             "... exactly once")
+    finally:
+        n.stop()
+        proxy.close()
+
+
 def refusals(t, tmp, dc):
     bad = Notifier(tmp, dc, "alice", extra={"colour": "blue"}, name="bad1")
     p = bad.run("--status")
@@ -420,6 +457,8 @@ def main():
             n = live(t, tmp, dc, mock)
         with t.check("--once and --status"):
             once_and_status(t, tmp, dc, mock, n)
+        with t.check("a silently dropped connection"):
+            silent_drop(t, tmp, dc, mock)
         mock.stop()
         mock = None
         with t.check("without buttons"):
