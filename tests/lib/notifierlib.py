@@ -133,7 +133,9 @@ class Notifier:
         self.proc = None
         self.env = dict(os.environ, XDG_STATE_HOME=os.path.join(self.dir, "state"),
                         XDG_CONFIG_HOME=os.path.join(self.dir, "config"),
-                        G_DEBUG="gc-friendly", G_SLICE="always-malloc")
+                        G_DEBUG="gc-friendly", G_SLICE="always-malloc",
+                        # hermetic: no desktop settings of whoever runs it
+                        GSETTINGS_BACKEND="memory")
 
     def argv(self, *args):
         cmd = [binary(), "--config", self.config] + list(args)

@@ -239,6 +239,10 @@ def live(t, tmp, dc, mock):
     c = mock.wait(is_summary("New badge: First ticket"), since=since)
     t.ok(c is not None and c["body"] == "Earned with ticket #%d" % num,
          "badge news: 'New badge: First ticket', with the ticket", str(c))
+    c = mock.wait(lambda c: re.fullmatch(r"You are #1 of \d+ in billing this week",
+                                         c["summary"]), since=since)
+    t.ok(c is not None and c["hints"].get("category") == "x-helpdesk.game",
+         "rank news: 'You are #1 of N in billing this week'", str(mock.calls()[since:]))
 
     # SLA warning and breach on alice's ticket (first response 6 s)
     since = len(mock.calls())
