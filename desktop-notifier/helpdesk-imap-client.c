@@ -569,34 +569,39 @@ static void client_login(HelpdeskImapClient *client)
 	client_queue(client, cmd);
 }
 
-static void client_capability_done(HelpdeskImapClient *client,
-				   const HelpdeskImapResponse *tagged,
-				   const GError *error,
-				   gpointer user_data G_GNUC_UNUSED)
+/* Logged in with the capabilities known: tell the caller, run what
+   waits. */
+static void client_ready(HelpdeskImapClient *client,
+			 const HelpdeskImapResponse *tagged)
 {
 	HelpdeskImapDoneFunc *done = client->connect_done;
 
+	client->phase = PHASE_READY;
+	client_timeout_set(client, 0);
+	client->connect_done = NULL;
+	if (done != NULL)
+		done(client, tagged, NULL, client->connect_user_data);
+	client_send_next(client);
+}
+
+static void client_capability_done(HelpdeskImapClient *client,
+				   const HelpdeskImapResponse *tagged,
+				   const GError *error G_GNUC_UNUSED,
+				   gpointer user_data G_GNUC_UNUSED)
+{
 	if (tagged == NULL)
 		return;
-	if (client->phase == PHASE_LOGIN) {
-		/* after the login: ready */
-		client->phase = PHASE_READY;
-		client_timeout_set(client, 0);
-		client->connect_done = NULL;
-		if (done != NULL)
-			done(client, tagged, error, client->connect_user_data);
-		client_send_next(client);
-		return;
-	}
-	client_login(client);
+	if (client->phase == PHASE_LOGIN)
+		client_ready(client, tagged);
+	else
+		client_login(client);
 }
 
 static void client_login_done(HelpdeskImapClient *client,
 			      const HelpdeskImapResponse *tagged,
-			      const GError *error,
+			      const GError *error G_GNUC_UNUSED,
 			      gpointer user_data G_GNUC_UNUSED)
 {
-	HelpdeskImapDoneFunc *done = client->connect_done;
 	g_autofree gchar *what = NULL;
 
 	if (tagged == NULL)
@@ -608,19 +613,13 @@ static void client_login_done(HelpdeskImapClient *client,
 			       what);
 		return;
 	}
-	if (tagged->code != NULL && strcmp(tagged->code, "CAPABILITY") == 0)
+	if (tagged->code != NULL && strcmp(tagged->code, "CAPABILITY") == 0) {
 		client_capabilities(client, tagged->code_args);
-	else {
+		client_ready(client, tagged);
+	} else {
 		helpdesk_imap_client_command(client, "CAPABILITY",
 					     client_capability_done, NULL);
-		return;
 	}
-	client->phase = PHASE_READY;
-	client_timeout_set(client, 0);
-	client->connect_done = NULL;
-	if (done != NULL)
-		done(client, tagged, error, client->connect_user_data);
-	client_send_next(client);
 }
 
 static void client_set_streams(HelpdeskImapClient *client, GIOStream *stream)
@@ -854,13 +853,11 @@ static void client_dispatch(HelpdeskImapClient *client,
 	case HELPDESK_IMAP_RESPONSE_UNTAGGED:
 		break;
 	}
-	if (client->phase == PHASE_CONNECTING ||
-	    client->phase == PHASE_GREETING) {
-		if (client->phase == PHASE_CONNECTING) {
-			client->phase = PHASE_GREETING;
-			client_greeting(client, resp);
-			return;
-		}
+	if (client->phase == PHASE_CONNECTING) {
+		/* the first response is the greeting */
+		client->phase = PHASE_GREETING;
+		client_greeting(client, resp);
+		return;
 	}
 	if (strcmp(resp->name, "BYE") == 0) {
 		g_free(client->bye_text);

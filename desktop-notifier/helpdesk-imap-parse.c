@@ -1349,3 +1349,10 @@ fail:
 	g_string_free(out, TRUE);
 	return NULL;
 }
+
+gchar *helpdesk_imap_mailbox_arg(const gchar *utf8)
+{
+	g_autofree gchar *utf7 = helpdesk_imap_utf7_encode(utf8);
+
+	return helpdesk_imap_quote(utf7 != NULL ? utf7 : utf8);
+}

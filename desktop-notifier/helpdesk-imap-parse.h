@@ -159,6 +159,10 @@ gboolean helpdesk_imap_metadata_parse(const HelpdeskImapResponse *resp,
    literal then). */
 gchar *helpdesk_imap_quote(const gchar *str);
 
+/* A UTF-8 mailbox name as a command argument: modified UTF-7, quoted
+   (NULL when it can't be quoted). */
+gchar *helpdesk_imap_mailbox_arg(const gchar *utf8);
+
 /* UTF-8 mailbox name to modified UTF-7 (RFC 3501 5.1.3) and back; NULL
    for invalid input. */
 gchar *helpdesk_imap_utf7_encode(const gchar *utf8);

@@ -395,12 +395,10 @@ HelpdeskQueue *helpdesk_queue_new(const HelpdeskNotifierConfig *config,
 				  gpointer user_data)
 {
 	HelpdeskQueue *queue = g_new0(HelpdeskQueue, 1);
-	g_autofree gchar *utf7 = helpdesk_imap_utf7_encode(mailbox);
 
 	queue->config = (HelpdeskNotifierConfig *)config;
 	queue->mailbox = g_strdup(mailbox);
-	queue->mailbox_quoted = helpdesk_imap_quote(utf7 != NULL ? utf7 :
-						    mailbox);
+	queue->mailbox_quoted = helpdesk_imap_mailbox_arg(mailbox);
 	queue->tracker = tracker;
 	queue->callbacks = *callbacks;
 	queue->user_data = user_data;

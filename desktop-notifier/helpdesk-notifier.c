@@ -8,15 +8,13 @@
 #include "helpdesk-notifier-notify.h"
 #include "helpdesk-notifier-password.h"
 #include "helpdesk-notifier-queue.h"
+#include "helpdesk-notifier-state.h"
 
 #include <gio/gio.h>
 #include <glib-unix.h>
 #include <libnotify/notify.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/file.h>
 #include <unistd.h>
 
 #define EXIT_CONFIG 78		/* EX_CONFIG */
@@ -58,7 +56,6 @@ struct _App {
 	gchar *me;
 	gchar *game_path;
 	HelpdeskGameStats *stats;
-	gchar *stats_json;
 	HelpdeskGameBoard *board;
 	guint rank;
 	gchar *rank_day;
@@ -84,53 +81,11 @@ static void app_quit(App *app, int exit_code);
 
 /* ---------------------------------------------------------------- state */
 
-static gchar *state_file_name(const gchar *mailbox)
-{
-	GString *name = g_string_new(NULL);
-	const gchar *p;
-
-	for (p = mailbox; *p != '\0'; p++) {
-		if (g_ascii_isalnum(*p) || *p == '-' || *p == '_')
-			g_string_append_c(name, *p);
-		else
-			g_string_append_printf(name, "%%%02X", (guchar)*p);
-	}
-	g_string_append(name, ".state");
-	return g_string_free(name, FALSE);
-}
-
-static gchar *app_state_dir(App *app)
-{
-	g_autofree gchar *account = g_strdup_printf("%s@%s", app->config->user,
-						    app->config->host);
-	g_autofree gchar *safe = state_file_name(account);
-
-	/* "user@host.state" minus ".state" */
-	safe[strlen(safe) - strlen(".state")] = '\0';
-	return g_build_filename(app->config->state_dir, safe, NULL);
-}
-
-/* A state file, written whole or not at all, readable by the agent
-   only. */
-static void state_write(const gchar *path, const gchar *text)
-{
-	g_autofree gchar *dir = g_path_get_dirname(path);
-	g_autoptr(GError) error = NULL;
-
-	if (g_mkdir_with_parents(dir, 0700) < 0 ||
-	    !g_file_set_contents_full(path, text, -1,
-				      G_FILE_SET_CONTENTS_CONSISTENT, 0600,
-				      &error)) {
-		g_warning("cannot save %s: %s", path,
-			  error != NULL ? error->message : g_strerror(errno));
-	}
-}
-
 static void watch_save(Watch *watch)
 {
 	g_autofree gchar *text = helpdesk_tracker_save(watch->tracker);
 
-	state_write(watch->state_path, text);
+	helpdesk_notifier_state_write(watch->state_path, text);
 }
 
 static void watch_load(Watch *watch)
@@ -143,38 +98,6 @@ static void watch_load(Watch *watch)
 		g_warning("%s is not a state this notifier wrote: starting "
 			  "afresh", watch->state_path);
 	}
-}
-
-static void game_save(App *app)
-{
-	g_autoptr(GKeyFile) kf = g_key_file_new();
-	g_autofree gchar *data = NULL;
-
-	if (app->stats_json == NULL)
-		return;
-	g_key_file_set_string(kf, "game", "stats", app->stats_json);
-	g_key_file_set_integer(kf, "game", "rank", (gint)app->rank);
-	g_key_file_set_string(kf, "game", "rank_day",
-			      app->rank_day != NULL ? app->rank_day : "");
-	data = g_key_file_to_data(kf, NULL, NULL);
-	state_write(app->game_path, data);
-}
-
-/* What the last run saw of the game, to compare with. */
-static HelpdeskGameStats *game_load(App *app)
-{
-	g_autoptr(GKeyFile) kf = g_key_file_new();
-	g_autofree gchar *json = NULL;
-
-	if (!g_key_file_load_from_file(kf, app->game_path, G_KEY_FILE_NONE,
-				       NULL))
-		return NULL;
-	json = g_key_file_get_string(kf, "game", "stats", NULL);
-	app->rank = (guint)MAX(g_key_file_get_integer(kf, "game", "rank",
-						      NULL), 0);
-	g_free(app->rank_day);
-	app->rank_day = g_key_file_get_string(kf, "game", "rank_day", NULL);
-	return json == NULL ? NULL : helpdesk_game_stats_parse(json, NULL);
 }
 
 /* ---------------------------------------------------------------- game */
@@ -225,25 +148,23 @@ static void game_stats(App *app, const gchar *json)
 	}
 	old = app->stats;
 	if (old == NULL && !app->game_known)
-		old = game_load(app);
+		old = helpdesk_notifier_state_game_load(app->game_path,
+							&app->rank,
+							&app->rank_day);
 	news = g_ptr_array_new_with_free_func(
 		(GDestroyNotify)helpdesk_game_news_free);
 	helpdesk_game_news(old, stats, today, &app->rank, &app->rank_day,
 			   news);
-	if (old != app->stats)
-		helpdesk_game_stats_free(old);
-	else
-		helpdesk_game_stats_free(app->stats);
+	helpdesk_game_stats_free(old);
 	app->stats = stats;
-	g_free(app->stats_json);
-	app->stats_json = g_strdup(json);
 	app->game_known = TRUE;
 	for (i = 0; app->notify != NULL && i < news->len; i++) {
 		const HelpdeskGameNews *n = g_ptr_array_index(news, i);
 
 		helpdesk_notify_game(app->notify, n->key, n->summary, n->body);
 	}
-	game_save(app);
+	helpdesk_notifier_state_game_save(app->game_path, json, app->rank,
+					  app->rank_day);
 }
 
 static void app_queue_untagged(HelpdeskQueue *queue G_GNUC_UNUSED,
@@ -299,12 +220,25 @@ static void game_read_done(HelpdeskImapClient *client G_GNUC_UNUSED,
 		app_quit(app, app->exit_code);
 }
 
+/* GETMETADATA of the agent's stats and the first queue's board; done
+   follows the second. */
+static void game_request(App *app, HelpdeskImapClient *client,
+			 HelpdeskImapDoneFunc *done)
+{
+	g_autofree gchar *box =
+		helpdesk_imap_mailbox_arg(app->config->queues[0]);
+	g_autofree gchar *cmd = NULL;
+
+	helpdesk_imap_client_command(client, "GETMETADATA \"\" ("
+				     HELPDESK_GAME_STATS_ENTRY ")", NULL, NULL);
+	cmd = g_strdup_printf("GETMETADATA %s (" HELPDESK_GAME_BOARD_ENTRY ")",
+			      box);
+	helpdesk_imap_client_command(client, cmd, done, app);
+}
+
 static void game_read(App *app)
 {
 	HelpdeskImapClient *client = app_client(app);
-	g_autofree gchar *cmd = NULL;
-	g_autofree gchar *box = NULL;
-	g_autofree gchar *utf7 = NULL;
 
 	if (client == NULL || app->game_reading) {
 		if (client == NULL && (app->once || app->status))
@@ -312,15 +246,7 @@ static void game_read(App *app)
 		return;
 	}
 	app->game_reading = TRUE;
-	helpdesk_imap_client_command(client, "GETMETADATA \"\" ("
-				     HELPDESK_GAME_STATS_ENTRY ")",
-				     NULL, NULL);
-	utf7 = helpdesk_imap_utf7_encode(app->config->queues[0]);
-	box = helpdesk_imap_quote(utf7 != NULL ? utf7 :
-				  app->config->queues[0]);
-	cmd = g_strdup_printf("GETMETADATA %s (" HELPDESK_GAME_BOARD_ENTRY ")",
-			      box);
-	helpdesk_imap_client_command(client, cmd, game_read_done, app);
+	game_request(app, client, game_read_done);
 }
 
 static gboolean game_timer(gpointer data)
@@ -748,7 +674,6 @@ static void status_logged_in(HelpdeskImapClient *client,
 			     const GError *error, gpointer data)
 {
 	App *app = data;
-	g_autofree gchar *utf7 = NULL, *box = NULL, *cmd = NULL;
 
 	if (tagged == NULL) {
 		g_printerr("helpdesk-notifier: %s\n", error->message);
@@ -756,14 +681,7 @@ static void status_logged_in(HelpdeskImapClient *client,
 		g_main_loop_quit(app->loop);
 		return;
 	}
-	helpdesk_imap_client_command(client, "GETMETADATA \"\" ("
-				     HELPDESK_GAME_STATS_ENTRY ")", NULL, NULL);
-	utf7 = helpdesk_imap_utf7_encode(app->config->queues[0]);
-	box = helpdesk_imap_quote(utf7 != NULL ? utf7 :
-				  app->config->queues[0]);
-	cmd = g_strdup_printf("GETMETADATA %s (" HELPDESK_GAME_BOARD_ENTRY ")",
-			      box);
-	helpdesk_imap_client_command(client, cmd, status_done, app);
+	game_request(app, client, status_done);
 }
 
 /* Let cancelled operations finish (their callbacks hold references;
@@ -798,56 +716,32 @@ static int app_run_status(App *app)
 
 /* ---------------------------------------------------------------- main */
 
-/* One notifier per account: a second (the autostart entry and the
-   systemd unit both enabled, or --once beside a running one) would
-   announce everything twice and share the state files. */
-static gboolean app_lock(App *app, const gchar *dir)
-{
-	g_autofree gchar *path = g_build_filename(dir, "lock", NULL);
-
-	if (g_mkdir_with_parents(dir, 0700) < 0) {
-		g_printerr("helpdesk-notifier: %s: %s\n", dir,
-			   g_strerror(errno));
-		return FALSE;
-	}
-	app->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (app->lock_fd < 0) {
-		g_printerr("helpdesk-notifier: %s: %s\n", path,
-			   g_strerror(errno));
-		return FALSE;
-	}
-	if (flock(app->lock_fd, LOCK_EX | LOCK_NB) < 0) {
-		g_printerr("helpdesk-notifier: another helpdesk-notifier runs "
-			   "for %s@%s (%s is locked)\n", app->config->user,
-			   app->config->host, path);
-		return FALSE;
-	}
-	return TRUE;
-}
-
 static int app_run(App *app)
 {
-	g_autofree gchar *dir = app_state_dir(app);
+	g_autofree gchar *dir = helpdesk_notifier_state_dir(app->config);
+	g_autoptr(GError) error = NULL;
 	HelpdeskQueueCallbacks callbacks = {
 		app_queue_events, app_queue_state, app_queue_activity,
 		app_queue_untagged,
 	};
 	guint i;
 
-	if (!app_lock(app, dir))
+	app->lock_fd = helpdesk_notifier_state_lock(dir, app->config, &error);
+	if (app->lock_fd < 0) {
+		g_printerr("helpdesk-notifier: %s\n", error->message);
 		return EXIT_TEMPFAIL;
+	}
 	app->notify = helpdesk_notify_new(app->config, app_action, app);
 	app->game_path = g_build_filename(dir, "game.state", NULL);
 	for (i = 0; app->config->queues[i] != NULL; i++) {
 		Watch *watch = g_new0(Watch, 1);
-		g_autofree gchar *file =
-			state_file_name(app->config->queues[i]);
 
 		watch->app = app;
 		watch->backoff_secs = BACKOFF_FIRST_SECS;
 		watch->tracker = helpdesk_tracker_new(app->me,
 			app->config->keyword_prefix);
-		watch->state_path = g_build_filename(dir, file, NULL);
+		watch->state_path = helpdesk_notifier_state_path(dir,
+			app->config->queues[i]);
 		watch_load(watch);
 		watch->queue = helpdesk_queue_new(app->config,
 						  app->config->queues[i],
@@ -895,7 +789,6 @@ static void app_free(App *app)
 	g_main_loop_unref(app->loop);
 	g_free(app->me);
 	g_free(app->rank_day);
-	g_free(app->stats_json);
 	g_free(app->game_path);
 	if (app->lock_fd > 0)
 		(void)close(app->lock_fd);
